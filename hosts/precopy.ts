@@ -1,0 +1,72 @@
+// Pre-copy decisions shared by both engines: what a page costs on the wire, when to
+// switch over, and how auto-converge throttles the guest. Pure functions of numbers;
+// the engines bring time, transport and memory.
+
+/** Per-page header on the migration stream: QEMU's be64 (offset | flags). */
+export const PAGE_HEADER_BYTES = 8;
+/** A zero page goes as its header plus one fill byte (QEMU RAM_SAVE_FLAG_ZERO), never as a page. */
+export const ZERO_PAGE_BYTES = PAGE_HEADER_BYTES + 1;
+
+export function pageWireBytes(pageSize: number): number {
+  return pageSize + PAGE_HEADER_BYTES;
+}
+
+/** Bytes on the wire for `pages` pages of which `zeroPages` are all-zero. */
+export function wireBytes(pages: number, zeroPages: number, pageSize: number): number {
+  return (pages - zeroPages) * pageWireBytes(pageSize) + zeroPages * ZERO_PAGE_BYTES;
+}
+
+/** Time to send `bytes` at `bps`, in ns (not rounded). */
+export function transferNs(bytes: number, bps: number): number {
+  return ((bytes * 8) / bps) * 1e9;
+}
+
+export interface SwitchoverInput {
+  /** bytes still dirty after the round, as they would go on the wire */
+  pendingBytes: number;
+  deviceStateBytes: number;
+  /** the rate the last round ran at */
+  rateBps: number;
+  downtimeLimitNs: number;
+}
+
+/**
+ * QEMU's stop rule: switch over when what is left, plus device state, would cross at
+ * the rate the rounds ran at within the downtime limit.
+ */
+export function canSwitchOver(x: SwitchoverInput): boolean {
+  return transferNs(x.pendingBytes + x.deviceStateBytes, x.rateBps) <= x.downtimeLimitNs;
+}
+
+/** The expected paused time for what is left (the quantity the stop rule bounds), ns. */
+export function expectedDowntimeNs(x: Omit<SwitchoverInput, 'downtimeLimitNs'>): number {
+  return transferNs(x.pendingBytes + x.deviceStateBytes, x.rateBps);
+}
+
+/**
+ * QEMU-like auto-converge: when a round dirties more than half of what it sent, the
+ * guest is throttled — 20 % the first time, 10 % more each time after, at most 99 %.
+ * (QEMU: cpu-throttle-initial 20, cpu-throttle-increment 10, throttle-trigger-threshold 50.)
+ */
+export class AutoConverge {
+  static readonly INITIAL_PCT = 20;
+  static readonly INCREMENT_PCT = 10;
+  static readonly MAX_PCT = 99;
+  static readonly TRIGGER_SHARE = 0.5;
+
+  private pct = 0;
+
+  get throttlePct(): number {
+    return this.pct;
+  }
+
+  /** After a round: returns the throttle (percent) to apply from now on. */
+  afterRound(bytesDirtied: number, bytesSent: number): number {
+    if (bytesDirtied > bytesSent * AutoConverge.TRIGGER_SHARE) {
+      this.pct = this.pct === 0
+        ? AutoConverge.INITIAL_PCT
+        : Math.min(AutoConverge.MAX_PCT, this.pct + AutoConverge.INCREMENT_PCT);
+    }
+    return this.pct;
+  }
+}

@@ -1,0 +1,258 @@
+// The sim's migration processes: pre-copy rounds, stop-and-copy, post-copy. The
+// decisions (what a page costs, when to switch over, auto-converge) come from
+// hosts/precopy.ts; this file supplies time, the network and the guest's memory.
+
+import { AutoConverge, canSwitchOver, pageWireBytes, transferNs, wireBytes } from '../hosts/precopy.js';
+import type { GuestMemory, SendSet } from './guest-memory.js';
+import type { Kernel, Process } from './kernel.js';
+import type { MigrationNetwork } from './network.js';
+import type { MigrationResult, RoundResult } from './result.js';
+import type { MigrationSpec, Ns, VmSpec } from './scenario/types.js';
+
+export interface SimVm {
+  spec: VmSpec;
+  memory: GuestMemory;
+  host: string;
+  migrating: boolean;
+}
+
+type Phase = 'waiting' | 'live' | 'paused' | 'postcopy' | 'done';
+
+/** What a migration has done so far; becomes a MigrationResult when the run ends. */
+export class MigrationRecord {
+  phase: Phase = 'waiting';
+  from: string;
+  startNs: Ns;
+  switchoverNs: Ns | null = null;
+  resumeNs: Ns | null = null;
+  endNs: Ns | null = null;
+  rounds: RoundResult[] = [];
+  stopCopy: MigrationResult['stopCopy'] = null;
+  pagesSent = 0;
+  bytesSent = 0;
+  zeroPagesSent = 0;
+  throttlePct = 0;
+  postcopy: MigrationResult['postcopy'] = null;
+  memoryVerified: boolean | null = null;
+  outcome: MigrationResult['outcome'] | null = null;
+  error: string | null = null;
+
+  constructor(readonly spec: MigrationSpec) {
+    this.from = spec.from;
+    this.startNs = spec.atNs;
+  }
+
+  count(set: SendSet): void {
+    this.pagesSent += set.pages;
+    this.zeroPagesSent += set.zeroPages;
+    this.bytesSent += set.bytes;
+  }
+}
+
+export interface MigrationContext {
+  kernel: Kernel;
+  net: MigrationNetwork;
+}
+
+const ms = (ns: Ns): number => Math.round(ns) / 1e6;
+
+/** Pages per post-copy push chunk: about a millisecond of the link, so faults see the push advance. */
+function pushChunkPages(linkBps: number, pageSize: number): number {
+  return Math.max(1, Math.floor((linkBps / 8 / 1000) / pageWireBytes(pageSize)));
+}
+
+export function* migrate(ctx: MigrationContext, vm: SimVm, rec: MigrationRecord): Process<void> {
+  const { kernel } = ctx;
+  const m = rec.spec;
+  rec.startNs = kernel.now;
+  rec.from = vm.host;
+  if (vm.migrating) return fail(rec, `${m.vm} is still migrating when this migration should start`);
+  if (vm.host === m.to) return fail(rec, `${m.vm} is already on ${m.to} (an earlier migration did not complete)`);
+  vm.migrating = true;
+  vm.memory.advanceTo(kernel.now);
+  if (m.mode === 'precopy') yield* precopy(ctx, vm, rec);
+  else if (m.mode === 'stopcopy') yield* stopAndCopy(ctx, vm, rec, vm.memory.beginPrecopy());
+  else yield* postcopy(ctx, vm, rec);
+  vm.migrating = false;
+}
+
+function fail(rec: MigrationRecord, why: string): void {
+  rec.phase = 'done';
+  rec.outcome = 'failed';
+  rec.error = why;
+}
+
+function* precopy(ctx: MigrationContext, vm: SimVm, rec: MigrationRecord): Process<void> {
+  const { kernel, net } = ctx;
+  const m = rec.spec;
+  const mem = vm.memory;
+  const autoConverge = m.autoConverge ? new AutoConverge() : null;
+  rec.phase = 'live';
+  let set = mem.beginPrecopy();
+  for (let index = 0; ; index++) {
+    const t0 = kernel.now;
+    yield net.transfer(vm.host, m.to, set.bytes, m.bandwidthBps);
+    mem.advanceTo(kernel.now);
+    const durationNs = kernel.now - t0;
+    const dirty = mem.pendingPages();
+    rec.count(set);
+    rec.rounds.push({
+      index,
+      pagesSent: Math.round(set.pages),
+      bytesSent: Math.round(set.bytes),
+      durationMs: ms(durationNs),
+      dirtyPagesAtEnd: Math.round(dirty),
+    });
+    const pendingBytes = wireBytes(dirty, 0, mem.pageSize);
+    const rateBps = (set.bytes * 8) / (durationNs / 1e9);
+    const fits = canSwitchOver({
+      pendingBytes,
+      deviceStateBytes: m.deviceStateBytes,
+      rateBps,
+      downtimeLimitNs: m.downtimeLimitNs,
+    });
+    if (fits || index + 1 >= m.maxRounds) break;
+    if (autoConverge) {
+      mem.setThrottlePct(autoConverge.afterRound(pendingBytes, set.bytes));
+      rec.throttlePct = autoConverge.throttlePct;
+    }
+    set = mem.takeDirty();
+  }
+  yield* stopAndCopy(ctx, vm, rec, null);
+}
+
+/** Pause, send what is left (`first`, or the dirty set) plus device state at full link rate, resume on the destination. */
+function* stopAndCopy(ctx: MigrationContext, vm: SimVm, rec: MigrationRecord, first: SendSet | null): Process<void> {
+  const { kernel, net } = ctx;
+  const m = rec.spec;
+  const mem = vm.memory;
+  rec.phase = 'paused';
+  rec.switchoverNs = kernel.now;
+  mem.pause(kernel.now);
+  const set = first ?? mem.takeDirty();
+  const bytes = set.bytes + m.deviceStateBytes;
+  yield net.transfer(vm.host, m.to, bytes, null);
+  const sendNs = kernel.now - rec.switchoverNs;
+  yield kernel.timeout(net.latencyNs);
+  rec.count(set);
+  rec.bytesSent += m.deviceStateBytes;
+  rec.stopCopy = { pagesSent: Math.round(set.pages), bytesSent: Math.round(bytes), durationMs: ms(sendNs) };
+  finish(kernel.now, vm, rec);
+  rec.resumeNs = kernel.now;
+  vm.memory.resume(kernel.now);
+}
+
+function* postcopy(ctx: MigrationContext, vm: SimVm, rec: MigrationRecord): Process<void> {
+  const { kernel, net } = ctx;
+  const m = rec.spec;
+  const mem = vm.memory;
+  const source = vm.host;
+  rec.phase = 'paused';
+  rec.switchoverNs = kernel.now;
+  mem.pause(kernel.now);
+  yield net.transfer(source, m.to, m.deviceStateBytes, null);
+  yield kernel.timeout(net.latencyNs);
+  rec.bytesSent += m.deviceStateBytes;
+  rec.resumeNs = kernel.now;
+  rec.phase = 'postcopy';
+  const linkBps = net.link.bandwidthBps;
+  // a fault costs the vCPU a request across and the page back
+  const faultCostNs = 2 * net.latencyNs + transferNs(pageWireBytes(mem.pageSize), linkBps);
+  mem.beginPostcopy(faultCostNs);
+  mem.resume(kernel.now);
+  vm.host = m.to;
+  const chunkPages = pushChunkPages(linkBps, mem.pageSize);
+  // pages pulled by faults cross the same link as the push: charge them to the stream
+  let faultsCharged = 0;
+  const unchargedFaultBytes = (): number => {
+    const faults = mem.postcopyStats().faults;
+    const bytes = (faults - faultsCharged) * pageWireBytes(mem.pageSize);
+    rec.pagesSent += faults - faultsCharged;
+    rec.bytesSent += bytes;
+    faultsCharged = faults;
+    return bytes;
+  };
+  for (;;) {
+    const chunk = mem.nextPushChunk(chunkPages);
+    const faultBytes = unchargedFaultBytes();
+    if (chunk.pages === 0 && faultBytes === 0) break;
+    yield net.transfer(source, m.to, chunk.bytes + faultBytes, m.bandwidthBps);
+    mem.advanceTo(kernel.now);
+    mem.landPushChunk();
+    rec.count(chunk);
+  }
+  yield kernel.timeout(net.latencyNs);
+  const stats = mem.postcopyStats();
+  rec.postcopy = {
+    faults: Math.round(stats.faults),
+    faultLatencyMs: ms(stats.faultWaitNs),
+    pagesPushed: Math.round(stats.pagesPushed),
+  };
+  finish(kernel.now, vm, rec);
+}
+
+/** The destination holds the VM now: verify its memory and hand the VM over. */
+function finish(now: Ns, vm: SimVm, rec: MigrationRecord): void {
+  const check = vm.memory.complete();
+  vm.host = rec.spec.to;
+  rec.endNs = now;
+  rec.phase = 'done';
+  rec.memoryVerified = check === null ? null : check.ok;
+  if (check && !check.ok) {
+    rec.outcome = 'failed';
+    rec.error = `memory verification failed: ${check.mismatched} page(s) on ${rec.spec.to} differ from the source's last write (first: page ${check.firstPage})`;
+  } else {
+    rec.outcome = 'completed';
+  }
+}
+
+/** The run ended (scenario `duration`) while this migration was still going. */
+export function cutShort(rec: MigrationRecord, vm: SimVm, endNs: Ns): void {
+  if (rec.phase === 'done' || rec.phase === 'waiting') return;
+  const at = `${ms(endNs) / 1000}s`;
+  if (rec.phase === 'postcopy') {
+    rec.outcome = 'failed';
+    rec.error = `post-copy had not finished when the run ended at ${at}: the guest's memory is split between ${rec.from} and ${rec.spec.to}`;
+  } else {
+    // a live or paused pre-copy is cancelled and the guest goes on running on the source
+    vm.memory.abort();
+    vm.memory.resume(endNs);
+    rec.outcome = 'reverted';
+    rec.error = `cancelled: the run ended at ${at} before the migration finished`;
+  }
+  rec.phase = 'done';
+  vm.migrating = false;
+}
+
+export function toResult(rec: MigrationRecord, mode: MigrationSpec['mode'], vmName: string): MigrationResult {
+  const downtime = rec.switchoverNs !== null && rec.resumeNs !== null ? rec.resumeNs - rec.switchoverNs : null;
+  const total = rec.endNs !== null ? rec.endNs - rec.startNs : null;
+  return {
+    vm: vmName,
+    from: rec.from,
+    to: rec.spec.to,
+    mode,
+    outcome: rec.outcome ?? 'failed',
+    startMs: ms(rec.startNs),
+    switchoverMs: rec.switchoverNs === null ? null : ms(rec.switchoverNs),
+    resumeMs: rec.resumeNs === null ? null : ms(rec.resumeNs),
+    endMs: rec.endNs === null ? null : ms(rec.endNs),
+    totalTimeMs: total === null ? null : ms(total),
+    downtimeMs: rec.outcome === 'reverted' || downtime === null ? null : ms(downtime),
+    rounds: rec.rounds,
+    stopCopy: rec.stopCopy,
+    pagesSent: Math.round(rec.pagesSent),
+    bytesSent: Math.round(rec.bytesSent),
+    memoryVerified: rec.memoryVerified,
+    dhcpRebindMs: null,
+    igmpRebindMs: null,
+    sourceGuardDrops: null,
+    multicastGapMs: null,
+    multicastLost: null,
+    serviceInterruptionMs: null,
+    zeroPagesSent: Math.round(rec.zeroPagesSent),
+    throttlePct: rec.throttlePct,
+    postcopy: rec.postcopy,
+    error: rec.error,
+  };
+}

@@ -1,0 +1,64 @@
+// Seeded PRNG for the sim: sfc32 (small fast counter), seeded by splitmix32.
+// Every random choice in the sim comes from one of these; never Math.random.
+
+function splitmix32(state: number): () => number {
+  let s = state >>> 0;
+  return () => {
+    s = (s + 0x9e3779b9) >>> 0;
+    let z = s;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+    return (z ^ (z >>> 16)) >>> 0;
+  };
+}
+
+/** 32-bit FNV-1a, to derive independent streams from labels. */
+export function hash32(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h >>> 0;
+}
+
+export class Random {
+  private a: number;
+  private b: number;
+  private c: number;
+  private d: number;
+
+  constructor(seed: number) {
+    const mix = splitmix32(seed >>> 0 ^ Math.floor(seed / 0x100000000));
+    this.a = mix();
+    this.b = mix();
+    this.c = mix();
+    this.d = mix();
+    for (let i = 0; i < 12; i++) this.u32();
+  }
+
+  /** An independent stream for a named part of the model, so adding a VM does not perturb another's. */
+  fork(label: string): Random {
+    return new Random((this.u32() ^ hash32(label)) >>> 0);
+  }
+
+  u32(): number {
+    const t = (((this.a + this.b) >>> 0) + this.d) >>> 0;
+    this.d = (this.d + 1) >>> 0;
+    this.a = this.b ^ (this.b >>> 9);
+    this.b = (this.c + (this.c << 3)) >>> 0;
+    this.c = ((this.c << 21) | (this.c >>> 11)) >>> 0;
+    this.c = (this.c + t) >>> 0;
+    return t;
+  }
+
+  /** Uniform in [0, 1) with 32 bits of resolution. */
+  next(): number {
+    return this.u32() / 4294967296;
+  }
+
+  /** Uniform integer in [0, n), n ≤ 2^32. */
+  below(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+}

@@ -1,0 +1,115 @@
+// The result file (DESIGN.md "Result file", version 1) and the fields `expect:` may bound.
+
+export type Outcome = 'completed' | 'reverted' | 'failed';
+
+export interface RoundResult {
+  index: number;
+  pagesSent: number;
+  bytesSent: number;
+  durationMs: number;
+  /** distinct pages written during the round */
+  dirtyPagesAtEnd: number;
+}
+
+export interface StopCopyResult {
+  pagesSent: number;
+  bytesSent: number;
+  durationMs: number;
+}
+
+/** Extension (not in DESIGN.md v1): post-copy demand paging. */
+export interface PostcopyResult {
+  /** pages the guest touched before they arrived: one round trip each */
+  faults: number;
+  /** guest time lost waiting on faults, summed */
+  faultLatencyMs: number;
+  /** pages sent by the background push (the rest came by fault) */
+  pagesPushed: number;
+}
+
+export interface MigrationResult {
+  vm: string;
+  from: string;
+  to: string;
+  mode: 'precopy' | 'stopcopy' | 'postcopy';
+  outcome: Outcome;
+  startMs: number;
+  switchoverMs: number | null;
+  resumeMs: number | null;
+  endMs: number | null;
+  totalTimeMs: number | null;
+  downtimeMs: number | null;
+  rounds: RoundResult[];
+  stopCopy: StopCopyResult | null;
+  pagesSent: number;
+  bytesSent: number;
+  /** null at fluid fidelity: no per-page state is kept, so nothing can be verified */
+  memoryVerified: boolean | null;
+  dhcpRebindMs: number | null;
+  igmpRebindMs: number | null;
+  sourceGuardDrops: number | null;
+  multicastGapMs: number | null;
+  multicastLost: number | null;
+  serviceInterruptionMs: number | null;
+  // extensions to DESIGN.md v1
+  /** zero pages sent as markers (counted in pagesSent too) */
+  zeroPagesSent: number;
+  /** highest auto-converge throttle applied, percent; 0 without autoConverge */
+  throttlePct: number;
+  postcopy: PostcopyResult | null;
+  /** why the outcome is not `completed` */
+  error: string | null;
+}
+
+export interface ExpectationResult {
+  key: string;
+  ok: boolean;
+  measured: number | string | boolean | null;
+  bound: string;
+}
+
+export interface RunResult {
+  version: 1;
+  scenario: string;
+  description: string;
+  file: string;
+  engine: 'sim' | 'testbed';
+  fidelity: 'pages' | 'fluid';
+  seed: number;
+  migsim: string;
+  /** the run's virtual (sim) or measured (testbed) span */
+  durationMs: number;
+  migrations: MigrationResult[];
+  /** present when the scenario has `expect:` bounds */
+  expectations: ExpectationResult[];
+  /** the only fields that differ between two runs with the same seed */
+  wallClock: { startedAt: string; elapsedMs: number };
+}
+
+/** Fields an `expect:` key may name, with the kind of value they hold. */
+export const EXPECTABLE_FIELDS = {
+  startMs: 'number',
+  switchoverMs: 'number',
+  resumeMs: 'number',
+  endMs: 'number',
+  totalTimeMs: 'number',
+  downtimeMs: 'number',
+  pagesSent: 'number',
+  bytesSent: 'number',
+  /** the number of live rounds */
+  rounds: 'number',
+  zeroPagesSent: 'number',
+  throttlePct: 'number',
+  postcopyFaults: 'number',
+  faultLatencyMs: 'number',
+  dhcpRebindMs: 'number',
+  igmpRebindMs: 'number',
+  sourceGuardDrops: 'number',
+  multicastGapMs: 'number',
+  multicastLost: 'number',
+  serviceInterruptionMs: 'number',
+  memoryVerified: 'boolean',
+  outcome: 'string',
+} as const;
+
+export type ExpectableField = keyof typeof EXPECTABLE_FIELDS;

@@ -1,0 +1,127 @@
+// The validated, normalized scenario: what the loader hands to an engine.
+// Every quantity is in one base unit so engines never parse units:
+//   time: integer nanoseconds (Ns) · sizes: bytes · bandwidth: bits per second · rates: events per second.
+
+export type Ns = number;
+
+export type EngineName = 'sim' | 'testbed';
+export type Fidelity = 'pages' | 'fluid';
+export type MigrationMode = 'precopy' | 'stopcopy' | 'postcopy';
+export type AnnounceOnResume = 'none' | 'garp' | 'garp+igmp';
+
+export interface LinkSpec {
+  bandwidthBps: number;
+  latencyNs: Ns;
+}
+
+export interface HostSpec {
+  name: string;
+  /** null: no limit given, so no capacity check */
+  memoryBytes: number | null;
+}
+
+export type WorkloadSpec =
+  | { kind: 'idle' }
+  | { kind: 'uniform'; writeRate: number }
+  | { kind: 'hotset'; writeRate: number; hotsetBytes: number }
+  | { kind: 'zipf'; writeRate: number; skew: number }
+  | { kind: 'sequential'; writeRate: number }
+  | { kind: 'trace'; file: string; trace: PageTrace; loop: boolean };
+
+/** A parsed trace file: page writes with their times, times non-decreasing. */
+export interface PageTrace {
+  timesNs: Float64Array;
+  pages: Uint32Array;
+  /** the trace's span: the last time, used as the period when looping */
+  spanNs: Ns;
+}
+
+export interface VmSpec {
+  name: string;
+  host: string;
+  memoryBytes: number;
+  pageSize: number;
+  pageCount: number;
+  mac: string;
+  vlan: number;
+  vsiType: { id: number; version: number };
+  multicast: string[];
+  announceOnResume: AnnounceOnResume;
+  /** share of pages that are all-zero at start, 0..1 */
+  zeroPages: number;
+  workload: WorkloadSpec;
+}
+
+export interface MigrationSpec {
+  /** position in the scenario's migrations list */
+  index: number;
+  vm: string;
+  /** the host the VM is on when this migration starts (resolved from earlier migrations) */
+  from: string;
+  to: string;
+  atNs: Ns;
+  mode: MigrationMode;
+  downtimeLimitNs: Ns;
+  maxRounds: number;
+  /** cap on live rounds' rate; null: the migration link's bandwidth */
+  bandwidthBps: number | null;
+  deviceStateBytes: number;
+  autoConverge: boolean;
+}
+
+export interface SwitchSpec {
+  vdp: 'standard' | 'extended';
+  dhcpRebind: 'none' | 'leasequery' | 'assist';
+  igmpRebind: 'none' | 'query';
+  ipSourceGuard: boolean;
+  igmpQueryIntervalNs: Ns;
+}
+
+export interface DhcpSpec {
+  subnet: string;
+  leaseTimeNs: Ns;
+}
+
+export interface MulticastSourceSpec {
+  group: string;
+  rate: number;
+  sizeBytes: number;
+}
+
+export interface ProbeSpec {
+  rate: number;
+}
+
+/** A regression bound from `expect:`, e.g. `vm1.downtimeMs: { max: 400 }`. */
+export interface Expectation {
+  /** the key as written */
+  key: string;
+  vm: string;
+  /** which of the VM's migrations (0-based, in scenario order); null = every migration of the VM */
+  migration: number | null;
+  field: string;
+  min?: number;
+  max?: number;
+  equals?: number | string | boolean;
+}
+
+export interface Scenario {
+  /** path of the file it came from, as given */
+  file: string;
+  name: string;
+  description: string;
+  seed: number;
+  engine: EngineName;
+  fidelity: Fidelity;
+  /** null: run until the last migration settles */
+  durationNs: Ns | null;
+  hosts: HostSpec[];
+  network: { migrationLink: LinkSpec; accessLink: LinkSpec };
+  dhcp: DhcpSpec | null;
+  multicastSources: MulticastSourceSpec[];
+  probe: ProbeSpec | null;
+  switch: SwitchSpec | null;
+  vms: VmSpec[];
+  migrations: MigrationSpec[];
+  expect: Expectation[];
+}
