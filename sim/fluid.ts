@@ -17,6 +17,11 @@ export interface FluidProfile {
   distinct(writes: number): number;
   /** expected pages of [from, to) touched by the next `writes` writes, `scanStart` = writes already made */
   touchedIn(from: number, to: number, writes: number, scanStart: number): number;
+  /**
+   * Post-copy: the chance that the next write hits a page of [from, N) not yet touched
+   * in the `writes` writes since resume (each such write is a fault).
+   */
+  faultsPerWrite(from: number, writes: number, scanStart: number): number;
 }
 
 /** Buckets of ranks in geometric steps: within one, Zipf probabilities differ by < ~7 %. */
@@ -66,6 +71,18 @@ class SegmentProfile implements FluidProfile {
     }
     return sum;
   }
+
+  faultsPerWrite(from: number, writes: number): number {
+    let sum = 0;
+    for (const s of this.segments) {
+      const overlap = s.first + s.count - Math.max(from, s.first);
+      if (overlap > 0 && s.share > 0) {
+        const perPage = s.share / s.count;
+        sum += overlap * perPage * Math.exp(-writes * perPage);
+      }
+    }
+    return sum;
+  }
 }
 
 /** A wrapping scan: W writes touch min(N, W) pages, starting where the scan is. */
@@ -82,6 +99,11 @@ class ScanProfile implements FluidProfile {
     const b = a + writes;
     const overlap = (x0: number, x1: number) => Math.max(0, Math.min(to, x1) - Math.max(from, x0));
     return overlap(a, Math.min(b, this.pages)) + (b > this.pages ? overlap(0, b - this.pages) : 0);
+  }
+
+  faultsPerWrite(from: number, writes: number, scanStart: number): number {
+    if (writes >= this.pages) return 0; // a whole pass since resume: every page is there
+    return (scanStart + writes) % this.pages >= from ? 1 : 0;
   }
 }
 

@@ -46,8 +46,8 @@ export interface GuestMemory {
   takeDirty(): SendSet;
   /** The guest now runs on the destination, pulling absent pages on fault at `faultCostNs` each. */
   beginPostcopy(faultCostNs: Ns): void;
-  /** Next pages of the background push, in page order, skipping those already there. */
-  nextPushChunk(maxPages: number): SendSet;
+  /** Next pages of the background push, in page order, skipping those already there; null when done. */
+  nextPushChunk(maxPages: number): SendSet | null;
   /** The chunk handed out last has arrived. */
   landPushChunk(): void;
   postcopyStats(): PostcopyStats;
@@ -199,8 +199,9 @@ export class PagesMemory implements GuestMemory {
     this.stats = { faults: 0, faultWaitNs: 0, pagesPushed: 0 };
   }
 
-  nextPushChunk(maxPages: number): SendSet {
+  nextPushChunk(maxPages: number): SendSet | null {
     const present = this.present!;
+    if (this.pushCursor >= this.pageCount) return null;
     this.inFlight = [];
     let zeros = 0;
     while (this.pushCursor < this.pageCount && this.inFlight.length < maxPages) {
@@ -265,8 +266,8 @@ export class PagesMemory implements GuestMemory {
 /**
  * Expected values only. Writes are counted as a fluid (rate × guest time); the dirty
  * set after W writes is the profile's distinct(W). Post-copy faults are the expected
- * pages touched before their push arrives; unlike PagesMemory, a fault does not stall
- * the guest here (a first-order model, for sweeps).
+ * pages touched before their push arrives, and each stalls the guest as in PagesMemory
+ * (the stall is linearized over one push chunk, about a millisecond).
  */
 export class FluidMemory implements GuestMemory {
   private writes = 0;
@@ -294,7 +295,16 @@ export class FluidMemory implements GuestMemory {
   advanceTo(t: Ns): void {
     const delta = t - this.lastReal;
     this.lastReal = t;
-    if (this.running && delta > 0) this.writes += (this.writeRate * (1 - this.throttle) * delta) / 1e9;
+    if (!this.running || delta <= 0) return;
+    const rate = this.writeRate * (1 - this.throttle);
+    if (rate === 0) return;
+    if (!this.postcopy) {
+      this.writes += (rate * delta) / 1e9;
+      return;
+    }
+    // a write takes 1/rate of guest time plus, with chance φ, a fault's wait
+    const phi = this.profile.faultsPerWrite(this.chunk[0], this.writes - this.writesAtResume, this.writesAtResume);
+    this.writes += delta / (1e9 / rate + phi * this.faultCostNs);
   }
 
   pause(t: Ns): void {
@@ -338,21 +348,29 @@ export class FluidMemory implements GuestMemory {
     this.faultCostNs = faultCostNs;
     this.writesAtResume = this.writes;
     this.pushCursor = 0;
+    this.chunk = [0, 0];
     this.zeroShareAtStart = this.zeroPagesNow() / this.pageCount;
     this.stats = { faults: 0, faultWaitNs: 0, pagesPushed: 0 };
   }
 
-  nextPushChunk(maxPages: number): SendSet {
+  private touched(from: number, to: number): number {
+    return this.profile.touchedIn(from, to, this.writes - this.writesAtResume, this.writesAtResume);
+  }
+
+  nextPushChunk(maxPages: number): SendSet | null {
     const from = this.pushCursor;
+    if (from >= this.pageCount) return null;
     const to = Math.min(this.pageCount, from + maxPages);
     this.pushCursor = to;
     this.chunk = [from, to];
-    return this.sendSet(to - from, (to - from) * this.zeroShareAtStart);
+    // pages a fault already brought are skipped, as PagesMemory does
+    const pages = to - from - this.touched(from, to);
+    return this.sendSet(pages, pages * this.zeroShareAtStart);
   }
 
   landPushChunk(): void {
     const [from, to] = this.chunk;
-    const faulted = this.profile.touchedIn(from, to, this.writes - this.writesAtResume, this.writesAtResume);
+    const faulted = this.touched(from, to);
     this.stats.faults += faulted;
     this.stats.faultWaitNs += faulted * this.faultCostNs;
     this.stats.pagesPushed += to - from - faulted;

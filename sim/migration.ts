@@ -175,11 +175,13 @@ function* postcopy(ctx: MigrationContext, vm: SimVm, rec: MigrationRecord): Proc
   for (;;) {
     const chunk = mem.nextPushChunk(chunkPages);
     const faultBytes = unchargedFaultBytes();
-    if (chunk.pages === 0 && faultBytes === 0) break;
-    yield net.transfer(source, m.to, chunk.bytes + faultBytes, m.bandwidthBps);
+    if (chunk === null && faultBytes === 0) break;
+    yield net.transfer(source, m.to, (chunk?.bytes ?? 0) + faultBytes, m.bandwidthBps);
     mem.advanceTo(kernel.now);
-    mem.landPushChunk();
-    rec.count(chunk);
+    if (chunk) {
+      mem.landPushChunk();
+      rec.count(chunk);
+    }
   }
   yield kernel.timeout(net.latencyNs);
   const stats = mem.postcopyStats();

@@ -90,7 +90,8 @@ export class MigrationNetwork {
       const still: Flow[] = [];
       for (const f of unfrozen) {
         const saturated = f.resources.some((r) => r.residual <= r.capacityBps * 1e-12);
-        if (saturated || f.capBps - level <= f.capBps * 1e-12) {
+        const capped = Number.isFinite(f.capBps) && f.capBps - level <= f.capBps * 1e-12;
+        if (saturated || capped) {
           f.rateBps = level;
           for (const r of f.resources) r.unfrozen--;
         } else {
