@@ -1,0 +1,190 @@
+// The `migsim` command line. Exit status: 0 ok, 1 a check or a memory verification
+// failed, 2 bad input (unreadable file, schema error, something this version cannot run).
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { runScenario, UnsupportedError } from './engine.js';
+import { expectationLines, notes, summaryTable } from './report.js';
+import type { RunResult } from './result.js';
+import { explainDefaults, explainScenario } from './scenario/explain.js';
+import { loadScenario, ScenarioError } from './scenario/load.js';
+import type { EngineName, Scenario } from './scenario/types.js';
+import { VERSION } from './version.js';
+
+const EXIT_OK = 0;
+const EXIT_FAILED = 1;
+const EXIT_BAD_INPUT = 2;
+
+/** Bad input already explained to the user: print it and leave with status 2. */
+class BadInput extends Error {}
+
+function loadAll(files: string[]): Scenario[] {
+  const scenarios: Scenario[] = [];
+  const problems: string[] = [];
+  for (const file of files) {
+    try {
+      scenarios.push(loadScenario(file));
+    } catch (e) {
+      if (e instanceof ScenarioError) problems.push(...e.errors.map((x) => x.message));
+      else throw e;
+    }
+  }
+  if (problems.length > 0) throw new BadInput(problems.join('\n'));
+  return scenarios;
+}
+
+function chooseEngine(s: Scenario, flag: string | undefined): EngineName {
+  const engine = (flag ?? s.engine) as EngineName;
+  if (engine === 'testbed') {
+    throw new BadInput(`${s.file}: engine testbed: the Docker testbed is not implemented yet (issue #4); run with --engine sim`);
+  }
+  return engine;
+}
+
+function execute(scenarios: Scenario[], engineFlag: string | undefined, seed: number | undefined): RunResult[] {
+  for (const s of scenarios) chooseEngine(s, engineFlag);
+  try {
+    return scenarios.map((s) => runScenario(s, seed === undefined ? {} : { seed }));
+  } catch (e) {
+    if (e instanceof UnsupportedError) throw new BadInput(e.message);
+    throw e;
+  }
+}
+
+function timestamp(): string {
+  return new Date().toISOString().replace(/[:.]/g, '-');
+}
+
+/** Where each result goes: `--out x.json` (one scenario), `--out DIR`, or results/<scenario>/. */
+function writeResults(results: RunResult[], out: string | undefined): string[] {
+  if (out?.endsWith('.json') && results.length > 1) {
+    throw new BadInput(`--out ${out}: one file cannot hold ${results.length} results; give a directory`);
+  }
+  return results.map((r) => {
+    const path = out?.endsWith('.json')
+      ? out
+      : out
+        ? join(out, `${r.scenario}.json`)
+        : join('results', r.scenario, `${r.engine}-${timestamp()}.json`);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, JSON.stringify(r, null, 2) + '\n');
+    return path;
+  });
+}
+
+function memoryFailures(results: RunResult[]): string[] {
+  return results.flatMap((r) =>
+    r.migrations.filter((m) => m.memoryVerified === false).map((m) => `${r.scenario}/${m.vm}: ${m.error}`),
+  );
+}
+
+interface RunArgs {
+  files: string[];
+  engine?: string;
+  out?: string;
+  json?: boolean;
+  seed?: number;
+}
+
+function cmdRun(a: RunArgs): number {
+  const results = execute(loadAll(a.files), a.engine, a.seed);
+  const paths = writeResults(results, a.out);
+  if (a.json) {
+    process.stdout.write(JSON.stringify(results.length === 1 ? results[0] : results, null, 2) + '\n');
+  } else {
+    process.stdout.write(summaryTable(results) + '\n');
+    for (const n of notes(results)) process.stdout.write(`note: ${n}\n`);
+    for (const p of paths) process.stdout.write(`result: ${p}\n`);
+  }
+  const broken = memoryFailures(results);
+  for (const b of broken) process.stderr.write(`migsim: MEMORY VERIFICATION FAILED: ${b}\n`);
+  return broken.length > 0 ? EXIT_FAILED : EXIT_OK;
+}
+
+function cmdCheck(a: RunArgs): number {
+  const scenarios = loadAll(a.files);
+  const results = execute(scenarios, a.engine, a.seed);
+  if (a.out) writeResults(results, a.out);
+  let failed = memoryFailures(results).length > 0;
+  for (const r of results) {
+    if (r.expectations.length === 0) process.stdout.write(`note: ${r.scenario} has no expect: bounds\n`);
+    for (const line of expectationLines(r.scenario, r.expectations)) process.stdout.write(line + '\n');
+    if (r.expectations.some((e) => !e.ok)) failed = true;
+  }
+  for (const b of memoryFailures(results)) process.stdout.write(`FAIL memory verification: ${b}\n`);
+  return failed ? EXIT_FAILED : EXIT_OK;
+}
+
+function cmdValidate(a: { files: string[]; explain?: boolean }): number {
+  if (a.files.length === 0) {
+    if (a.explain) {
+      process.stdout.write(explainDefaults() + '\n');
+      return EXIT_OK;
+    }
+    throw new BadInput('validate needs at least one scenario file (or --explain alone for the defaults)');
+  }
+  const scenarios = loadAll(a.files);
+  for (const s of scenarios) {
+    process.stdout.write(a.explain ? explainScenario(s) + '\n' : `ok ${s.file} (${s.name})\n`);
+  }
+  return EXIT_OK;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let status = EXIT_OK;
+  const engineOpt = { type: 'string', choices: ['sim', 'testbed'], describe: 'engine (default: the scenario\'s, else sim)' } as const;
+  const seedOpt = { type: 'number', describe: 'seed, overriding the scenario\'s' } as const;
+  const guard = (fn: () => number) => {
+    try {
+      status = fn();
+    } catch (e) {
+      if (e instanceof BadInput) {
+        process.stderr.write(`migsim: ${e.message}\n`);
+        status = EXIT_BAD_INPUT;
+      } else {
+        throw e;
+      }
+    }
+  };
+  await yargs(argv)
+    .scriptName('migsim')
+    .version(VERSION)
+    .strict()
+    .command('run <files..>', 'run scenarios and print a summary table', (y) =>
+      y.positional('files', { type: 'string', array: true, demandOption: true })
+        .option('engine', engineOpt)
+        .option('out', { type: 'string', describe: 'result file (.json, one scenario) or directory' })
+        .option('json', { type: 'boolean', describe: 'print the result JSON instead of the table' })
+        .option('seed', seedOpt),
+    (a) => guard(() => cmdRun(a as unknown as RunArgs)))
+    .command('check <files..>', 'run scenarios and evaluate their expect: bounds (exit 1 if one fails)', (y) =>
+      y.positional('files', { type: 'string', array: true, demandOption: true })
+        .option('engine', engineOpt)
+        .option('out', { type: 'string', describe: 'also write results here' })
+        .option('seed', seedOpt),
+    (a) => guard(() => cmdCheck(a as unknown as RunArgs)))
+    .command('validate [files..]', 'check scenario files against the schema; run nothing', (y) =>
+      y.positional('files', { type: 'string', array: true, default: [] as string[] })
+        .option('explain', { type: 'boolean', describe: 'show every resolved value (or, with no file, every default)' }),
+    (a) => guard(() => cmdValidate(a as unknown as { files: string[]; explain?: boolean })))
+    .demandCommand(1, 'name a command: run, check or validate')
+    .fail((msg, err, y) => {
+      if (err) throw err;
+      y.showHelp();
+      process.stderr.write(`\nmigsim: ${msg}\n`);
+      status = EXIT_BAD_INPUT;
+    })
+    .help()
+    .parseAsync();
+  return status;
+}
+
+main(hideBin(process.argv)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`migsim: internal error: ${e instanceof Error ? e.stack : String(e)}\n`);
+    process.exit(70);
+  },
+);
