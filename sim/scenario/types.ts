@@ -97,7 +97,7 @@ export interface Expectation {
   /** the key as written */
   key: string;
   vm: string;
-  /** which of the VM's migrations (0-based, in scenario order); null = every migration of the VM */
+  /** which of the VM's migrations (0-based, by start time, ties in file order); null = every migration of the VM */
   migration: number | null;
   field: string;
   min?: number;

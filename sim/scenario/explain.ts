@@ -1,0 +1,134 @@
+// Human-readable views for `migsim validate --explain`: the defaults table, and a
+// loaded scenario with every value resolved and shown with its unit.
+
+import { formatBandwidth, formatBytes, formatDuration, formatPercent, formatRate } from '../units.js';
+import { FIELDS, REQUIRED } from './defaults.js';
+import type { DefaultValue } from './defaults.js';
+import type { Expectation, LinkSpec, MigrationSpec, Scenario, VmSpec, WorkloadSpec } from './types.js';
+
+/** A default as it would be written in YAML (flow style for lists and mappings). */
+function yamlish(v: DefaultValue | typeof REQUIRED): string {
+  if (v === REQUIRED) return '(required)';
+  if (v === null) return 'none';
+  if (v === '') return "''";
+  if (Array.isArray(v)) return `[${v.map((x) => yamlish(x as DefaultValue)).join(', ')}]`;
+  if (typeof v === 'object') {
+    const entries = Object.entries(v).map(([k, x]) => `${k}: ${yamlish(x as DefaultValue)}`);
+    return entries.length > 0 ? `{ ${entries.join(', ')} }` : '{}';
+  }
+  return String(v);
+}
+
+/** Left-aligned columns, two spaces apart; the last column is not padded. */
+function table(rows: readonly (readonly string[])[]): string {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows
+    .map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  '))
+    .join('\n');
+}
+
+/** Every scenario field, its default and what it means. */
+export function explainDefaults(): string {
+  const rows: string[][] = [['field', 'default', 'meaning']];
+  for (const [field, { value, doc }] of Object.entries(FIELDS)) rows.push([field, yamlish(value), doc]);
+  return `${table(rows)}\n`;
+}
+
+function link(l: LinkSpec): string {
+  return `${formatBandwidth(l.bandwidthBps)}, latency ${formatDuration(l.latencyNs)}`;
+}
+
+function workload(w: WorkloadSpec): string {
+  switch (w.kind) {
+    case 'idle':
+      return 'idle (no writes)';
+    case 'uniform':
+      return `uniform: ${formatRate(w.writeRate)} over all pages`;
+    case 'hotset':
+      return `hotset: ${formatRate(w.writeRate)} over the first ${formatBytes(w.hotsetBytes)}`;
+    case 'zipf':
+      return `zipf: ${formatRate(w.writeRate)}, skew ${w.skew}`;
+    case 'sequential':
+      return `sequential: a wrapping scan at ${formatRate(w.writeRate)}`;
+    case 'trace':
+      return `trace ${w.file}: ${w.trace.pages.length} writes over ${formatDuration(w.trace.spanNs)}${w.loop ? ', looping' : ''}`;
+  }
+}
+
+function vm(v: VmSpec): string[] {
+  const groups = v.multicast.length > 0 ? v.multicast.join(', ') : 'none';
+  return [
+    `  ${v.name} on ${v.host}: ${formatBytes(v.memoryBytes)} = ${v.pageCount} pages of ${formatBytes(v.pageSize)}, ${formatPercent(v.zeroPages)} zero`,
+    `    mac ${v.mac}, vlan ${v.vlan}, vsiType ${v.vsiType.id} v${v.vsiType.version}, multicast ${groups}, announceOnResume ${v.announceOnResume}`,
+    `    workload ${workload(v.workload)}`,
+  ];
+}
+
+function migration(m: MigrationSpec, linkBps: number): string[] {
+  const cap = m.bandwidthBps === null ? `the link's ${formatBandwidth(linkBps)}` : formatBandwidth(m.bandwidthBps);
+  return [
+    `  [${m.index}] at ${formatDuration(m.atNs)}: ${m.vm} ${m.from} -> ${m.to}, ${m.mode}`,
+    `    downtimeLimit ${formatDuration(m.downtimeLimitNs)}, maxRounds ${m.maxRounds}, bandwidth ${cap}, deviceState ${formatBytes(m.deviceStateBytes)}, autoConverge ${m.autoConverge ? 'on' : 'off'}`,
+  ];
+}
+
+function expectation(e: Expectation): string {
+  const which = e.migration === null ? 'every migration' : `migration ${e.migration}`;
+  const parts: string[] = [];
+  if (e.min !== undefined) parts.push(`>= ${e.min}`);
+  if (e.max !== undefined) parts.push(`<= ${e.max}`);
+  if (e.equals !== undefined) parts.push(`= ${String(e.equals)}`);
+  return `  ${e.key}: ${e.field} ${parts.join(' and ')} (${e.vm}, ${which})`;
+}
+
+/** The scenario as the engine will see it: every default filled in, every quantity with its unit. */
+export function explainScenario(s: Scenario): string {
+  const out: string[] = [];
+  out.push(`scenario ${s.name} (${s.file})`);
+  if (s.description) out.push(`  ${s.description}`);
+  out.push(
+    `  seed ${s.seed}, engine ${s.engine}, fidelity ${s.fidelity}, duration ${s.durationNs === null ? 'until the last migration settles' : formatDuration(s.durationNs)}`,
+  );
+
+  out.push('hosts');
+  for (const h of s.hosts) {
+    out.push(`  ${h.name}: memory ${h.memoryBytes === null ? 'unlimited (no capacity check)' : formatBytes(h.memoryBytes)}`);
+  }
+
+  out.push('network');
+  out.push(`  migrationLink ${link(s.network.migrationLink)}`);
+  out.push(`  accessLink    ${link(s.network.accessLink)}`);
+
+  out.push(s.dhcp ? `dhcp ${s.dhcp.subnet}, leaseTime ${formatDuration(s.dhcp.leaseTimeNs)}` : 'dhcp none');
+  if (s.multicastSources.length === 0) out.push('multicastSources none');
+  else {
+    out.push('multicastSources');
+    for (const m of s.multicastSources) out.push(`  ${m.group}: ${formatRate(m.rate)} of ${formatBytes(m.sizeBytes)}`);
+  }
+  out.push(s.probe ? `probe ${formatRate(s.probe.rate)}` : 'probe none');
+  if (s.switch) {
+    const sw = s.switch;
+    out.push(
+      `switch vdp ${sw.vdp}, dhcpRebind ${sw.dhcpRebind}, igmpRebind ${sw.igmpRebind}, ipSourceGuard ${sw.ipSourceGuard ? 'on' : 'off'}, igmpQueryInterval ${formatDuration(sw.igmpQueryIntervalNs)}`,
+    );
+  } else {
+    out.push('switch not given');
+  }
+
+  out.push('vms');
+  for (const v of s.vms) out.push(...vm(v));
+
+  if (s.migrations.length === 0) out.push('migrations none');
+  else {
+    out.push('migrations (in start order)');
+    const ordered = [...s.migrations].sort((a, b) => a.atNs - b.atNs);
+    for (const m of ordered) out.push(...migration(m, s.network.migrationLink.bandwidthBps));
+  }
+
+  if (s.expect.length > 0) {
+    out.push('expect');
+    for (const e of s.expect) out.push(expectation(e));
+  }
+  return `${out.join('\n')}\n`;
+}
