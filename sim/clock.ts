@@ -1,0 +1,7 @@
+// The sim's kernel as the Clock the switch and the network actors plug into.
+import type { Clock } from '../switch/platform.js';
+import type { Kernel } from './kernel.js';
+
+export function kernelClock(kernel: Kernel): Clock {
+  return { now: () => kernel.now, schedule: (delay, fn) => kernel.schedule(delay, fn) };
+}

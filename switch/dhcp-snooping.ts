@@ -1,0 +1,118 @@
+// DHCP snooping (protocols.md 6): bindings of client MAC → leased IP, VLAN, port, lease end,
+// learned from ACKs a trusted port sends, removed on RELEASE/DECLINE/NAK and at lease end.
+// A binding moves to another port only on evidence — a snooped ACK or a DHCPLEASEACTIVE —
+// never on a VDP message alone. IP source guard asks `permits`.
+
+import { DHCP, type DhcpRepr } from './wire/dhcp.js';
+import type { EventLog } from './event-log.js';
+import type { Clock, Ns, Timer } from './platform.js';
+
+export interface Binding {
+  mac: string;
+  ip: string;
+  vlan: number;
+  port: number;
+  leaseSeconds: number;
+  expiresAt: Ns;
+  timer: Timer;
+}
+
+export interface DhcpServerSeen {
+  ip: string;
+  mac: string;
+  port: number;
+}
+
+export type Verdict = { forward: true } | { forward: false; reason: string };
+
+const FORWARD: Verdict = { forward: true };
+const drop = (reason: string): Verdict => ({ forward: false, reason });
+
+export class DhcpSnooping {
+  private readonly bindings = new Map<string, Binding>();
+  /** where each client's last request came from, for placing the binding its ACK makes */
+  private readonly clientPort = new Map<string, number>();
+  /** the server, as seen answering from a trusted port (the switch's leasequeries go there) */
+  server: DhcpServerSeen | null = null;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly log: EventLog,
+    private readonly portName: (port: number) => string,
+  ) {}
+
+  binding(mac: string): Binding | null {
+    return this.bindings.get(mac) ?? null;
+  }
+
+  all(): Binding[] {
+    return [...this.bindings.values()];
+  }
+
+  /** A client message (BOOTREQUEST) from an untrusted port. */
+  fromClient(port: number, vlan: number, srcMac: string, m: DhcpRepr): Verdict {
+    if (m.op !== 1) return drop('a server message from an untrusted port');
+    if (m.chaddr !== srcMac) return drop('chaddr does not match the source MAC');
+    const type = m.options.messageType;
+    if (type === DHCP.RELEASE || type === DHCP.DECLINE) {
+      const b = this.bindings.get(srcMac);
+      if (b && (b.port !== port || b.vlan !== vlan)) return drop('RELEASE/DECLINE from a port other than the binding’s');
+      if (b) this.remove(b, type === DHCP.RELEASE ? 'release' : 'decline');
+      return FORWARD;
+    }
+    if (type === DHCP.LEASEQUERY) return drop('a leasequery from a client port');
+    this.clientPort.set(srcMac, port);
+    return FORWARD;
+  }
+
+  /** A server message (BOOTREPLY) from a trusted port. */
+  fromServer(port: number, vlan: number, srcMac: string, srcIp: string, m: DhcpRepr): Verdict {
+    if (m.op !== 2) return FORWARD; // a request relayed towards the server side
+    const type = m.options.messageType;
+    if (type === DHCP.OFFER || type === DHCP.ACK) this.server = { ip: m.options.serverId ?? srcIp, mac: srcMac, port };
+    if (!m.chaddr) return FORWARD;
+    if (type === DHCP.NAK) {
+      const b = this.bindings.get(m.chaddr);
+      if (b) this.remove(b, 'nak');
+      return FORWARD;
+    }
+    if (type === DHCP.ACK && m.yiaddr !== '0.0.0.0' && m.options.leaseTime !== null) {
+      const clientPort = this.clientPort.get(m.chaddr);
+      if (clientPort === undefined) return FORWARD; // an ACK for a request we never saw: nothing to bind to
+      this.bind(m.chaddr, m.yiaddr, vlan, clientPort, m.options.leaseTime, 'ack');
+    }
+    return FORWARD;
+  }
+
+  /** Evidence that `mac` holds `ip` on `port` for `leaseSeconds` more: add, refresh or move the binding. */
+  bind(mac: string, ip: string, vlan: number, port: number, leaseSeconds: number, evidence: 'ack' | 'leaseactive'): void {
+    const now = this.clock.now();
+    const old = this.bindings.get(mac);
+    old?.timer.cancel();
+    const expiresAt = now + leaseSeconds * 1e9;
+    const b: Binding = {
+      mac, ip, vlan, port, leaseSeconds, expiresAt,
+      timer: this.clock.schedule(leaseSeconds * 1e9, () => {
+        if (this.bindings.get(mac) === b) this.remove(b, 'expired');
+      }),
+    };
+    this.bindings.set(mac, b);
+    if (old && old.port !== port) {
+      this.log.add({ t: now, kind: 'binding-moved', mac, ip, from: this.portName(old.port), to: this.portName(port), evidence });
+    } else if (!old || old.ip !== ip) {
+      this.log.add({ t: now, kind: 'binding-added', mac, ip, vlan, port: this.portName(port), leaseSeconds });
+    }
+  }
+
+  /** IP source guard: may `mac` send from `ip` on `port` in `vlan`? */
+  permits(vlan: number, mac: string, ip: string, port: number): boolean {
+    const b = this.bindings.get(mac);
+    return b !== undefined && b.ip === ip && b.port === port && b.vlan === vlan;
+  }
+
+  private remove(b: Binding, cause: 'release' | 'decline' | 'nak' | 'expired'): void {
+    b.timer.cancel();
+    this.bindings.delete(b.mac);
+    this.log.add({ t: this.clock.now(), kind: 'binding-removed', mac: b.mac, ip: b.ip, port: this.portName(b.port), cause });
+  }
+}

@@ -1,0 +1,400 @@
+// The edge switch, one class for both engines. Ports are plug-ins (a FrameSink out, and
+// `receive` in); time is a Clock. Per frame, in order:
+//  1. link-local control: LLDP (EVB negotiation) and ECP/VDP are consumed, never forwarded;
+//  2. VLAN: a tag, else on a host port the VLAN of the VSI the source MAC is associated as
+//     (frames of unassociated VSIs are dropped, as an EVB bridge does), else the port's PVID;
+//  3. frames for the switch itself (ARP for its address, leasequery replies);
+//  4. DHCP and IGMP are inspected by snooping first (as switches punt them to the CPU),
+//     then forwarded if valid; IP source guard filters the rest of a host port's IPv4;
+//  5. forwarding: learned/pinned unicast, flooding within the VLAN, IP multicast to member
+//     and router ports only.
+
+import { DhcpSnooping } from './dhcp-snooping.js';
+import { EcpEndpoint, ECP_DEFAULTS } from './ecp-endpoint.js';
+import { EventLog } from './event-log.js';
+import { ForwardingTable } from './fdb.js';
+import { IgmpSnooping } from './igmp-snooping.js';
+import { LeasequeryClient, type LeasequeryConfig } from './leasequery-client.js';
+import { BRIDGE_EVB, LldpAgent, type EvbParams } from './lldp-agent.js';
+import { MigrationHandler, type RebindPolicy } from './migration-handler.js';
+import type { Clock, FrameSink, Ns, RandomSource, Timer } from './platform.js';
+import { VdpBridge, type Vsi } from './vdp-bridge.js';
+import type { VsiTypeDb } from './vsi-db.js';
+import { ARP_OP, parseArp } from './wire/arp.js';
+import { arpFrame, igmpFrame, multicastMac } from './wire/compose.js';
+import { DHCP_CLIENT_PORT, DHCP_SERVER_PORT, parseDhcp } from './wire/dhcp.js';
+import { ECP_SUBTYPE, parseEcp } from './wire/ecp.js';
+import { ETHERTYPE, parseEthernet, type EthernetRepr } from './wire/ethernet.js';
+import { BROADCAST_MAC, isMulticastMac } from './wire/fields.js';
+import { IGMP_RECORD, parseIgmp, type IgmpRepr } from './wire/igmp.js';
+import { IP_PROTO, parseIpv4, type Ipv4Repr } from './wire/ipv4.js';
+import { parseLldp } from './wire/lldp.js';
+import { parseUdp } from './wire/udp.js';
+import { emitVdp, parseVdp, type VdpRepr } from './wire/vdp.js';
+
+/** host: a hypervisor's uplink (VDP, untrusted, source guard); dhcp-server: trusted; mrouter: multicast router side; access: anything else. */
+export type PortRole = 'host' | 'dhcp-server' | 'mrouter' | 'access';
+
+export interface SwitchConfig extends RebindPolicy {
+  mac: string;
+  /** the switch's own address on the server's subnet: leasequery goes from here (giaddr) */
+  ip: string | null;
+  ipSourceGuard: boolean;
+  igmpQueryIntervalNs: Ns;
+  /** Max Resp Time of the rebind query, in tenths of a second */
+  rebindQueryMaxRespDs: number;
+  leasequery?: LeasequeryConfig;
+  evb?: EvbParams;
+}
+
+/** Why 100 ms: the rebind query goes to one VM's MAC, so there is no report implosion to spread out; 1 is the smallest nonzero code. */
+export const REBIND_QUERY_MAX_RESP_DS = 1;
+/** The periodic general query's Max Resp Code: 10 s (RFC 3376 default Query Response Interval). */
+const GENERAL_QUERY_MAX_RESP_DS = 100;
+
+export interface SwitchPort {
+  id: number;
+  name: string;
+  role: PortRole;
+  pvid: number;
+  sink: FrameSink;
+  ecp: EcpEndpoint | null;
+  rx: number;
+  tx: number;
+}
+
+export interface SwitchCounters {
+  forwarded: number;
+  flooded: number;
+  sourceGuardDrops: number;
+  snoopingDrops: number;
+  unassociatedDrops: number;
+  malformed: number;
+}
+
+const ALL_HOSTS = '224.0.0.1';
+
+function isIpMulticast(ip: string): boolean {
+  const first = Number(ip.slice(0, ip.indexOf('.')));
+  return first >= 224 && first <= 239;
+}
+
+function isLinkLocalMulticast(ip: string): boolean {
+  return ip.startsWith('224.0.0.');
+}
+
+export class EdgeSwitch {
+  readonly log = new EventLog();
+  readonly fdb = new ForwardingTable();
+  readonly snooping: DhcpSnooping;
+  readonly igmp: IgmpSnooping;
+  readonly vdp: VdpBridge;
+  readonly counters: SwitchCounters = { forwarded: 0, flooded: 0, sourceGuardDrops: 0, snoopingDrops: 0, unassociatedDrops: 0, malformed: 0 };
+  private readonly ports: SwitchPort[] = [];
+  private readonly lldp: LldpAgent;
+  private readonly leasequery: LeasequeryClient | null;
+  private readonly handler: MigrationHandler;
+  /** MAC of an associated VSI → where and in which VLAN */
+  private readonly vsiByMac = new Map<string, { port: number; vlan: number }>();
+  /** host port → VLAN → number of VSIs in it (its VLAN membership) */
+  private readonly hostVlans = new Map<number, Map<number, number>>();
+  private querier: Timer | null = null;
+
+  constructor(
+    readonly config: SwitchConfig,
+    private readonly clock: Clock,
+    rng: RandomSource,
+    types: VsiTypeDb,
+  ) {
+    if (config.dhcpRebind === 'leasequery' && config.ip === null) {
+      throw new Error('leasequery rebind needs the switch to have an IP address on the DHCP server’s subnet');
+    }
+    const name = (p: number) => this.ports[p]?.name ?? `port${p}`;
+    this.snooping = new DhcpSnooping(clock, this.log, name);
+    this.igmp = new IgmpSnooping(clock, this.log, name);
+    this.vdp = new VdpBridge(clock, types, this.log, name, (p, v) => this.sendVdp(p, v), {
+      associated: (v) => this.associated(v),
+      deassociated: (v) => this.deassociated(v),
+    });
+    this.lldp = new LldpAgent(clock, config.mac, name, (p, f) => this.transmit(p, f), (p, params) => {
+      const port = this.ports[p];
+      if (port?.ecp) port.ecp.timers = { maxRetries: params.retries, rte: params.rte };
+      this.vdp.setTimers(p, { retries: params.retries, rte: params.rte, rka: params.rka });
+    }, config.evb ?? BRIDGE_EVB);
+    this.leasequery = config.ip === null ? null : new LeasequeryClient(
+      clock, rng, this.log, { ip: config.ip, mac: config.mac },
+      () => this.snooping.server, (p, f) => this.transmit(p, f), config.leasequery,
+    );
+    this.handler = new MigrationHandler(config, {
+      clock, log: this.log, snooping: this.snooping, igmp: this.igmp, leasequery: this.leasequery, portName: name,
+      currentPort: (mac) => this.vsiByMac.get(mac)?.port ?? null,
+      sendVdp: (p, v) => this.sendVdp(p, v),
+      sendQuery: (p, mac, group) => this.sendQuery(p, mac, group, config.rebindQueryMaxRespDs),
+    });
+  }
+
+  addPort(name: string, role: PortRole, sink: FrameSink, pvid = 1): number {
+    const id = this.ports.length;
+    const ecp = role === 'host'
+      ? new EcpEndpoint(this.clock, this.config.mac, (f) => this.transmit(id, f), (payload, subtype) => this.fromEcp(id, payload, subtype), ECP_DEFAULTS)
+      : null;
+    this.ports.push({ id, name, role, pvid, sink, ecp, rx: 0, tx: 0 });
+    if (role === 'mrouter') this.igmp.routerPorts.add(id);
+    return id;
+  }
+
+  port(id: number): SwitchPort | undefined {
+    return this.ports[id];
+  }
+
+  portByName(name: string): SwitchPort | undefined {
+    return this.ports.find((p) => p.name === name);
+  }
+
+  /** Start the periodic IGMP general query (the switch is the querier). */
+  start(): void {
+    const tick = () => {
+      this.igmp.sweep();
+      for (const p of this.ports) if (p.role !== 'mrouter') this.sendQuery(p.id, null, null, GENERAL_QUERY_MAX_RESP_DS);
+      this.querier = this.clock.schedule(this.config.igmpQueryIntervalNs, tick);
+    };
+    this.querier = this.clock.schedule(this.config.igmpQueryIntervalNs, tick);
+  }
+
+  stop(): void {
+    this.querier?.cancel();
+    this.querier = null;
+  }
+
+  receive(portId: number, frame: Uint8Array): void {
+    const port = this.ports[portId];
+    if (!port) return;
+    port.rx++;
+    const parsed = parseEthernet(frame);
+    if (!parsed.ok) return this.malformed(port, parsed.layer, parsed.reason);
+    const eth = parsed.value;
+
+    if (eth.ethertype === ETHERTYPE.LLDP) {
+      const l = parseLldp(eth.payload);
+      if (!l.ok) return this.malformed(port, l.layer, l.reason);
+      this.lldp.receive(port.id, l.value, eth.dst);
+      return;
+    }
+    if (eth.ethertype === ETHERTYPE.ECP) {
+      if (!port.ecp) return;
+      const e = parseEcp(eth.payload);
+      if (!e.ok) return this.malformed(port, e.layer, e.reason);
+      port.ecp.receive(e.value);
+      return;
+    }
+    if (eth.dst.startsWith('01:80:c2:00:00:0')) return; // reserved link-local group: never forwarded (802.1Q 8.6.3)
+
+    const vlan = this.classify(port, eth);
+    if (vlan === null) {
+      this.counters.unassociatedDrops++;
+      return;
+    }
+
+    if (eth.ethertype === ETHERTYPE.ARP) this.answerArp(port, eth);
+    if (eth.dst === this.config.mac) return this.toSelf(port, eth);
+
+    const learned = this.fdb.learn(vlan, eth.src, port.id, this.clock.now());
+    if (learned.moved) {
+      this.log.add({ t: this.clock.now(), kind: 'fdb-move', mac: eth.src, vlan, from: this.portName(learned.from), to: port.name, cause: 'learned' });
+    }
+
+    if (eth.ethertype === ETHERTYPE.IPV4) {
+      const ip = parseIpv4(eth.payload);
+      if (!ip.ok) return this.malformed(port, ip.layer, ip.reason);
+      this.ipv4(port, vlan, eth, ip.value, frame);
+      return;
+    }
+    this.forward(port, vlan, eth.dst, frame);
+  }
+
+  private ipv4(port: SwitchPort, vlan: number, eth: EthernetRepr, ip: Ipv4Repr, frame: Uint8Array): void {
+    if (ip.protocol === IP_PROTO.UDP && ip.fragmentOffset === 0) {
+      const udp = parseUdp(ip.payload, ip.src, ip.dst);
+      if (!udp.ok) return this.malformed(port, udp.layer, udp.reason);
+      const { srcPort, dstPort } = udp.value;
+      const dhcpPorts = (srcPort === DHCP_CLIENT_PORT || srcPort === DHCP_SERVER_PORT) && (dstPort === DHCP_SERVER_PORT || dstPort === DHCP_CLIENT_PORT);
+      if (dhcpPorts) {
+        const m = parseDhcp(udp.value.payload);
+        if (!m.ok) return this.malformed(port, m.layer, m.reason);
+        const verdict = port.role === 'dhcp-server'
+          ? this.snooping.fromServer(port.id, vlan, eth.src, ip.src, m.value)
+          : m.value.op === 2
+            ? { forward: false as const, reason: 'a server message from an untrusted port' }
+            : this.snooping.fromClient(port.id, vlan, eth.src, m.value);
+        if (!verdict.forward) {
+          this.counters.snoopingDrops++;
+          return;
+        }
+        this.forward(port, vlan, eth.dst, frame);
+        return;
+      }
+    }
+    if (ip.protocol === IP_PROTO.IGMP) {
+      const g = parseIgmp(ip.payload);
+      if (!g.ok) return this.malformed(port, g.layer, g.reason);
+      this.snoopIgmp(port, vlan, eth, ip, g.value, frame);
+      return;
+    }
+    if (this.config.ipSourceGuard && port.role === 'host' && !this.snooping.permits(vlan, eth.src, ip.src, port.id)) {
+      this.counters.sourceGuardDrops++;
+      this.log.sourceGuardDrop(eth.src, this.clock.now());
+      return;
+    }
+    if (isIpMulticast(ip.dst) && !isLinkLocalMulticast(ip.dst)) {
+      for (const p of this.igmp.outPorts(vlan, ip.dst, port.id)) if (this.isMember(p, vlan)) this.transmit(p, frame);
+      this.counters.forwarded++;
+      return;
+    }
+    this.forward(port, vlan, eth.dst, frame);
+  }
+
+  private snoopIgmp(port: SwitchPort, vlan: number, eth: EthernetRepr, ip: Ipv4Repr, g: IgmpRepr, frame: Uint8Array): void {
+    switch (g.kind) {
+      case 'query':
+        if (port.role !== 'host') this.igmp.routerPorts.add(port.id);
+        this.flood(port, vlan, frame);
+        return;
+      case 'report':
+        this.igmp.report(port.id, vlan, g.group, eth.src, ip.src);
+        break;
+      case 'leave':
+        this.igmp.leave(port.id, vlan, g.group, eth.src);
+        break;
+      case 'v3report':
+        for (const r of g.records) {
+          const leaving = (r.type === IGMP_RECORD.IS_IN || r.type === IGMP_RECORD.TO_IN) && r.sources.length === 0;
+          if (leaving) this.igmp.leave(port.id, vlan, r.group, eth.src);
+          else if (r.type !== IGMP_RECORD.BLOCK) this.igmp.report(port.id, vlan, r.group, eth.src, ip.src);
+        }
+        break;
+    }
+    // reports and leaves go to the routers only, so other hosts do not suppress theirs
+    for (const p of this.igmp.routerPorts) if (p !== port.id && this.isMember(p, vlan)) this.transmit(p, frame);
+  }
+
+  private classify(port: SwitchPort, eth: EthernetRepr): number | null {
+    if (eth.vlan) return eth.vlan.vid;
+    if (port.role !== 'host') return port.pvid;
+    const vsi = this.vsiByMac.get(eth.src);
+    return vsi && vsi.port === port.id ? vsi.vlan : null;
+  }
+
+  private isMember(portId: number, vlan: number): boolean {
+    const p = this.ports[portId];
+    if (!p) return false;
+    if (p.role === 'host') return (this.hostVlans.get(portId)?.get(vlan) ?? 0) > 0;
+    return p.pvid === vlan;
+  }
+
+  private forward(from: SwitchPort, vlan: number, dst: string, frame: Uint8Array): void {
+    if (dst === BROADCAST_MAC || isMulticastMac(dst)) return this.flood(from, vlan, frame);
+    const out = this.fdb.lookup(vlan, dst, this.clock.now());
+    if (out === null) return this.flood(from, vlan, frame);
+    if (out !== from.id && this.isMember(out, vlan)) {
+      this.counters.forwarded++;
+      this.transmit(out, frame);
+    }
+  }
+
+  private flood(from: SwitchPort, vlan: number, frame: Uint8Array): void {
+    this.counters.flooded++;
+    for (const p of this.ports) if (p.id !== from.id && this.isMember(p.id, vlan)) this.transmit(p.id, frame);
+  }
+
+  private answerArp(port: SwitchPort, eth: EthernetRepr): void {
+    if (this.config.ip === null) return;
+    const a = parseArp(eth.payload);
+    if (!a.ok || a.value.op !== ARP_OP.REQUEST || a.value.targetIp !== this.config.ip) return;
+    this.transmit(port.id, arpFrame(a.value.senderMac, {
+      op: ARP_OP.REPLY, senderMac: this.config.mac, senderIp: this.config.ip, targetMac: a.value.senderMac, targetIp: a.value.senderIp,
+    }));
+  }
+
+  /** Frames addressed to the switch: leasequery replies come to giaddr:67. */
+  private toSelf(port: SwitchPort, eth: EthernetRepr): void {
+    if (eth.ethertype !== ETHERTYPE.IPV4 || !this.leasequery) return;
+    const ip = parseIpv4(eth.payload);
+    if (!ip.ok || ip.value.protocol !== IP_PROTO.UDP || ip.value.dst !== this.config.ip) return;
+    const udp = parseUdp(ip.value.payload, ip.value.src, ip.value.dst);
+    if (!udp.ok || udp.value.dstPort !== DHCP_SERVER_PORT) return;
+    const m = parseDhcp(udp.value.payload);
+    if (!m.ok) return this.malformed(port, m.layer, m.reason);
+    this.leasequery.reply(m.value);
+  }
+
+  private fromEcp(port: number, payload: Uint8Array, subtype: number): void {
+    if (subtype !== ECP_SUBTYPE.VDP) return;
+    const v = parseVdp(payload);
+    const p = this.ports[port]!;
+    if (!v.ok) return this.malformed(p, v.layer, v.reason);
+    this.vdp.handle(port, v.value);
+  }
+
+  private sendVdp(port: number, vdp: VdpRepr): void {
+    this.ports[port]?.ecp?.send(ECP_SUBTYPE.VDP, emitVdp(vdp));
+  }
+
+  private associated(vsi: Vsi): void {
+    const now = this.clock.now();
+    for (const mac of vsi.macs) {
+      const prev = this.vsiByMac.get(mac);
+      if (prev && prev.port !== vsi.port) this.countVlan(prev.port, prev.vlan, -1);
+      if (!prev || prev.port !== vsi.port) this.countVlan(vsi.port, vsi.vlan, +1);
+      this.vsiByMac.set(mac, { port: vsi.port, vlan: vsi.vlan });
+      const from = this.fdb.pin(vsi.vlan, mac, vsi.port, now);
+      this.log.add({ t: now, kind: 'fdb-move', mac, vlan: vsi.vlan, from: this.portName(from), to: this.ports[vsi.port]!.name, cause: 'vdp' });
+    }
+    this.handler.onAssociate(vsi);
+  }
+
+  private deassociated(vsi: Vsi): void {
+    for (const mac of vsi.macs) {
+      const cur = this.vsiByMac.get(mac);
+      if (cur && cur.port === vsi.port) {
+        this.vsiByMac.delete(mac);
+        this.countVlan(vsi.port, vsi.vlan, -1);
+      }
+      this.fdb.unpin(vsi.vlan, mac, vsi.port);
+    }
+  }
+
+  private countVlan(port: number, vlan: number, delta: number): void {
+    let m = this.hostVlans.get(port);
+    if (!m) this.hostVlans.set(port, (m = new Map()));
+    m.set(vlan, (m.get(vlan) ?? 0) + delta);
+  }
+
+  /** An IGMPv3 query: general (group null) to all hosts, or for a VM (mac) to its own MAC. */
+  private sendQuery(port: number, mac: string | null, group: string | null, maxRespDs: number): void {
+    const dstIp = group ?? ALL_HOSTS;
+    const dstMac = mac ?? multicastMac(ALL_HOSTS);
+    this.transmit(port, igmpFrame({
+      srcMac: this.config.mac, dstMac, srcIp: this.config.ip ?? '0.0.0.0', dstIp,
+      igmp: { kind: 'query', version: 3, group: group ?? '0.0.0.0', maxRespDs, suppress: false, qrv: 2, qqicSeconds: Math.round(this.config.igmpQueryIntervalNs / 1e9), sources: [] },
+    }));
+    if (mac !== null) {
+      this.log.add({ t: this.clock.now(), kind: 'igmp-query-sent', port: this.ports[port]!.name, group: group ?? ALL_HOSTS, to: mac, maxRespMs: maxRespDs * 100 });
+    }
+  }
+
+  private transmit(port: number, frame: Uint8Array): void {
+    const p = this.ports[port];
+    if (!p) return;
+    p.tx++;
+    p.sink(frame);
+  }
+
+  private portName(id: number | null): string | null {
+    return id === null ? null : (this.ports[id]?.name ?? null);
+  }
+
+  private malformed(port: SwitchPort, layer: string, reason: string): void {
+    this.counters.malformed++;
+    this.log.add({ t: this.clock.now(), kind: 'malformed', port: port.name, layer, reason });
+  }
+}

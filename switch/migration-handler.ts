@@ -1,0 +1,73 @@
+// EP2562973A1's rebind at switchover. When an associate carries the M-bit ("migrated to
+// this station") and the switch runs extended VDP, the VM's network state is moved to
+// its new port on evidence the switch goes and gets:
+//  - dhcpRebind leasequery: ask the DHCP server (RFC 4388) and bind from DHCPLEASEACTIVE;
+//  - dhcpRebind assist: ask the station to make the VM re-send a DHCPREQUEST, and snoop the ACK;
+//  - igmpRebind query: query the VM on its new port so it reports its groups now.
+// With `vdp: standard` (the prior art) none of this happens: the binding stays on the old
+// port until the VM renews at T1, the membership until the next general query.
+
+import type { DhcpSnooping } from './dhcp-snooping.js';
+import type { EventLog } from './event-log.js';
+import type { IgmpSnooping } from './igmp-snooping.js';
+import type { LeasequeryClient } from './leasequery-client.js';
+import type { Clock } from './platform.js';
+import type { Vsi } from './vdp-bridge.js';
+import type { VdpRepr } from './wire/vdp.js';
+
+export interface RebindPolicy {
+  vdp: 'standard' | 'extended';
+  dhcpRebind: 'none' | 'leasequery' | 'assist';
+  igmpRebind: 'none' | 'query';
+}
+
+export interface MigrationHandlerDeps {
+  clock: Clock;
+  log: EventLog;
+  snooping: DhcpSnooping;
+  igmp: IgmpSnooping;
+  leasequery: LeasequeryClient | null;
+  portName: (port: number) => string;
+  /** where the VSI carrying `mac` is associated now */
+  currentPort: (mac: string) => number | null;
+  sendVdp: (port: number, vdp: VdpRepr) => void;
+  /** query `mac` on `port` for `group` (null: a general query) */
+  sendQuery: (port: number, mac: string, group: string | null) => void;
+}
+
+export class MigrationHandler {
+  constructor(private readonly policy: RebindPolicy, private readonly d: MigrationHandlerDeps) {}
+
+  onAssociate(vsi: Vsi): void {
+    if (this.policy.vdp !== 'extended' || !vsi.migratedTo) return;
+    for (const mac of vsi.macs) this.rebind(vsi, mac);
+  }
+
+  private rebind(vsi: Vsi, mac: string): void {
+    const { clock, log, snooping, igmp } = this.d;
+    const binding = snooping.binding(mac);
+    log.add({ t: clock.now(), kind: 'migration-detected', port: this.d.portName(vsi.port), mac, from: binding ? this.d.portName(binding.port) : null });
+
+    if (binding && binding.port !== vsi.port) {
+      if (this.policy.dhcpRebind === 'leasequery' && this.d.leasequery) {
+        const vlan = binding.vlan;
+        this.d.leasequery.query(mac, binding.ip, (active) => {
+          const port = this.d.currentPort(mac);
+          if (active && port !== null) snooping.bind(mac, active.ip, vlan, port, active.leaseSeconds, 'leaseactive');
+        });
+      } else if (this.policy.dhcpRebind === 'assist') {
+        this.d.sendVdp(vsi.port, {
+          managerId: vsi.managerId, vsis: [], orgTlvs: [], unknown: [],
+          assists: [{ idFormat: vsi.tlv.idFormat, id: vsi.tlv.id, mac, ip: binding.ip, dhcp: true, igmp: false }],
+        });
+        log.add({ t: clock.now(), kind: 'assist-sent', port: this.d.portName(vsi.port), mac });
+      }
+    }
+
+    if (this.policy.igmpRebind === 'query') {
+      const groups = igmp.groupsOf(mac);
+      if (groups.length === 0) this.d.sendQuery(vsi.port, mac, null);
+      for (const g of groups) this.d.sendQuery(vsi.port, mac, g.group);
+    }
+  }
+}
