@@ -9,10 +9,15 @@ import { cutShort, migrate, MigrationRecord, toResult, type SimVm } from './migr
 import { MigrationNetwork } from './network.js';
 import { Random } from './random.js';
 import { evaluateExpectations } from './expect.js';
-import type { RunResult } from './result.js';
+import type { MigrationResult, RunResult } from './result.js';
 import type { Scenario, VmSpec } from './scenario/types.js';
 import { createWorkload } from './workload.js';
 import { VERSION } from './version.js';
+import { addressing, SimLan } from './lan.js';
+import { rebindFields } from './rebind-metrics.js';
+import { ipToU32 } from '../switch/wire/fields.js';
+import { REBIND_QUERY_MAX_RESP_DS } from '../switch/edge-switch.js';
+import type { NetworkResult } from './result.js';
 
 /** The scenario asks for something this engine cannot do (yet): bad input for this version, exit 2. */
 export class UnsupportedError extends Error {
@@ -29,20 +34,35 @@ export interface RunOptions {
   forgetPage?: { vm: string; page: number };
 }
 
-/** Refuse, by name, every field this engine does not model yet — never ignore one silently. */
+/** Whether the scenario has a data network to simulate besides the memory migration. */
+export function hasNetwork(s: Scenario): boolean {
+  return s.switch !== null || s.dhcp !== null || s.probe !== null || s.multicastSources.length > 0 || s.vms.some((v) => v.multicast.length > 0);
+}
+
+/** What this engine cannot run, refused by field — never ignored silently. */
 export function checkSupported(s: Scenario): void {
-  const later = 'the edge switch and its DHCP/IGMP/probe models are not implemented in the sim engine yet (issue #3); remove this field to run the memory migration alone';
-  if (s.switch) throw new UnsupportedError(s.file, 'switch', later);
-  if (s.dhcp) throw new UnsupportedError(s.file, 'dhcp', later);
-  if (s.multicastSources.length > 0) throw new UnsupportedError(s.file, 'multicastSources', later);
-  if (s.probe) throw new UnsupportedError(s.file, 'probe', later);
   s.vms.forEach((vm, i) => {
-    if (vm.multicast.length > 0) throw new UnsupportedError(s.file, `vms[${i}].multicast`, later);
-    if (vm.announceOnResume !== 'none') throw new UnsupportedError(s.file, `vms[${i}].announceOnResume`, later);
     if (s.fidelity === 'fluid' && vm.workload.kind === 'trace') {
       throw new UnsupportedError(s.file, `vms[${i}].workload`, 'a trace workload has no closed form, so it needs `fidelity: pages`');
     }
   });
+  if (!hasNetwork(s)) return;
+  if (s.durationNs === null) {
+    throw new UnsupportedError(s.file, 'duration', 'a scenario with a network (switch, dhcp, probe, multicast) needs a duration: its traffic never ends by itself');
+  }
+  if (!s.dhcp) {
+    if (s.probe) throw new UnsupportedError(s.file, 'probe', 'the probe needs `dhcp`: the VMs get their addresses from it');
+    if (s.switch?.dhcpRebind && s.switch.dhcpRebind !== 'none') throw new UnsupportedError(s.file, 'switch.dhcpRebind', 'DHCP rebind needs `dhcp`');
+    if (s.vms.some((v) => v.multicast.length > 0)) throw new UnsupportedError(s.file, 'vms', 'joining multicast groups needs `dhcp`: a guest reports groups once it has an address');
+    return;
+  }
+  const vlans = new Set(s.vms.map((v) => v.vlan));
+  if (vlans.size > 1) throw new UnsupportedError(s.file, 'vms', `one DHCP subnet serves one VLAN, but the VMs are on VLANs ${[...vlans].join(', ')}`);
+  const a = addressing(s.dhcp.subnet, s.multicastSources.length);
+  const poolSize = ipToU32(a.poolLast) - ipToU32(a.poolFirst) + 1;
+  if (!(poolSize >= s.vms.length)) {
+    throw new UnsupportedError(s.file, 'dhcp.subnet', `${s.dhcp.subnet} leaves ${Math.max(0, poolSize)} addresses for ${s.vms.length} VMs (the sim keeps .1–.${3 + s.multicastSources.length} and the last two)`);
+  }
 }
 
 function buildMemory(s: Scenario, vm: VmSpec, rng: Random): GuestMemory {
@@ -69,18 +89,23 @@ export function runScenario(s: Scenario, options: RunOptions = {}): RunResult {
     vms.set(spec.name, { spec, memory, host: spec.host, migrating: false });
   }
 
+  const lan = hasNetwork(s) ? new SimLan(kernel, s, rng.fork('lan')) : null;
+  lan?.start();
+
   const records = s.migrations.map((m) => new MigrationRecord(m));
   // start in time order; at equal times, in file order (the kernel's queue is FIFO per instant)
   const order = records.slice().sort((a, b) => a.spec.atNs - b.spec.atNs || a.spec.index - b.spec.index);
   for (const rec of order) {
     const vm = vms.get(rec.spec.vm)!;
-    kernel.schedule(rec.spec.atNs, () => kernel.process(migrate({ kernel, net }, vm, rec)));
+    kernel.schedule(rec.spec.atNs, () => kernel.process(migrate({ kernel, net, lan }, vm, rec)));
   }
 
   const endNs = kernel.run(s.durationNs);
-  for (const rec of records) cutShort(rec, vms.get(rec.spec.vm)!, endNs);
+  for (const rec of records) cutShort(rec, vms.get(rec.spec.vm)!, endNs, lan);
+  lan?.stop();
 
   const migrations = records.map((r) => toResult(r, r.spec.mode, r.spec.vm));
+  if (lan) addRebindFields(s, lan, records, migrations, endNs);
   return {
     version: 1,
     scenario: s.name,
@@ -93,6 +118,40 @@ export function runScenario(s: Scenario, options: RunOptions = {}): RunResult {
     durationMs: Math.round(endNs) / 1e6,
     migrations,
     expectations: evaluateExpectations(s.expect, s.migrations, migrations),
+    network: lan ? networkResult(s, lan) : null,
     wallClock: { startedAt: new Date(wallStart).toISOString(), elapsedMs: Date.now() - wallStart },
+  };
+}
+
+/** Each completed move's network figures, over the window until the VM's next migration or the run's end. */
+function addRebindFields(s: Scenario, lan: SimLan, records: MigrationRecord[], results: MigrationResult[], endNs: number): void {
+  const probeInterval = s.probe ? 1e9 / s.probe.rate : 0;
+  records.forEach((rec, i) => {
+    if (rec.switchoverNs === null || rec.resumeNs === null || rec.outcome === 'reverted') return;
+    const next = records
+      .filter((r) => r.spec.vm === rec.spec.vm && r.spec.atNs > rec.spec.atNs)
+      .reduce((t, r) => Math.min(t, r.spec.atNs), endNs);
+    const fields = rebindFields(lan.sw.log, lan.probe, {
+      vm: lan.vms.get(rec.spec.vm)!, to: rec.spec.to, switchoverNs: rec.switchoverNs, resumeNs: rec.resumeNs, untilNs: next,
+    }, probeInterval);
+    Object.assign(results[i]!, fields);
+  });
+}
+
+function networkResult(s: Scenario, lan: SimLan): NetworkResult {
+  const sw = lan.sw.config;
+  const ports = ['sent', 'retransmits', 'givenUp', 'duplicates'] as const;
+  const ecp = Object.fromEntries(ports.map((k) => [`ecp.${k}`, 0]));
+  for (const h of s.hosts) {
+    const st = lan.sw.portByName(h.name)?.ecp?.stats;
+    if (st) for (const k of ports) ecp[`ecp.${k}`]! += st[k];
+  }
+  return {
+    switch: {
+      vdp: sw.vdp, dhcpRebind: sw.dhcpRebind, igmpRebind: sw.igmpRebind, ipSourceGuard: sw.ipSourceGuard,
+      igmpQueryIntervalMs: sw.igmpQueryIntervalNs / 1e6, rebindQueryMaxRespMs: REBIND_QUERY_MAX_RESP_DS * 100,
+    },
+    counters: { ...lan.sw.counters, malformedLogged: Math.min(lan.sw.log.malformedCount, 100), ...ecp },
+    events: lan.sw.log.events.map((e) => ({ ...e, t: Math.round(e.t) / 1e6 })),
   };
 }

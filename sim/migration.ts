@@ -5,6 +5,7 @@
 import { AutoConverge, canSwitchOver, pageWireBytes, transferNs, wireBytes } from '../hosts/precopy.js';
 import type { GuestMemory, SendSet } from './guest-memory.js';
 import type { Kernel, Process } from './kernel.js';
+import type { SimLan } from './lan.js';
 import type { MigrationNetwork } from './network.js';
 import type { MigrationResult, RoundResult } from './result.js';
 import type { MigrationSpec, Ns, VmSpec } from './scenario/types.js';
@@ -52,6 +53,8 @@ export class MigrationRecord {
 export interface MigrationContext {
   kernel: Kernel;
   net: MigrationNetwork;
+  /** the data network, when the scenario has one: told when the VM starts moving, pauses, resumes */
+  lan: SimLan | null;
 }
 
 const ms = (ns: Ns): number => Math.round(ns) / 1e6;
@@ -69,6 +72,7 @@ export function* migrate(ctx: MigrationContext, vm: SimVm, rec: MigrationRecord)
   if (vm.migrating) return fail(rec, `${m.vm} is still migrating when this migration should start`);
   if (vm.host === m.to) return fail(rec, `${m.vm} is already on ${m.to} (an earlier migration did not complete)`);
   vm.migrating = true;
+  ctx.lan?.migrationStarted(m.vm, m.to);
   vm.memory.advanceTo(kernel.now);
   if (m.mode === 'precopy') yield* precopy(ctx, vm, rec);
   else if (m.mode === 'stopcopy') yield* stopAndCopy(ctx, vm, rec, vm.memory.beginPrecopy());
@@ -129,6 +133,7 @@ function* stopAndCopy(ctx: MigrationContext, vm: SimVm, rec: MigrationRecord, fi
   rec.phase = 'paused';
   rec.switchoverNs = kernel.now;
   mem.pause(kernel.now);
+  ctx.lan?.paused(m.vm);
   const set = first ?? mem.takeDirty();
   const bytes = set.bytes + m.deviceStateBytes;
   yield net.transfer(vm.host, m.to, bytes, null);
@@ -140,6 +145,7 @@ function* stopAndCopy(ctx: MigrationContext, vm: SimVm, rec: MigrationRecord, fi
   finish(kernel.now, vm, rec);
   rec.resumeNs = kernel.now;
   vm.memory.resume(kernel.now);
+  ctx.lan?.resumed(m.vm, m.to);
 }
 
 function* postcopy(ctx: MigrationContext, vm: SimVm, rec: MigrationRecord): Process<void> {
@@ -150,6 +156,7 @@ function* postcopy(ctx: MigrationContext, vm: SimVm, rec: MigrationRecord): Proc
   rec.phase = 'paused';
   rec.switchoverNs = kernel.now;
   mem.pause(kernel.now);
+  ctx.lan?.paused(m.vm);
   yield net.transfer(source, m.to, m.deviceStateBytes, null);
   yield kernel.timeout(net.latencyNs);
   rec.bytesSent += m.deviceStateBytes;
@@ -161,6 +168,7 @@ function* postcopy(ctx: MigrationContext, vm: SimVm, rec: MigrationRecord): Proc
   mem.beginPostcopy(faultCostNs);
   mem.resume(kernel.now);
   vm.host = m.to;
+  ctx.lan?.resumed(m.vm, m.to);
   const chunkPages = pushChunkPages(linkBps, mem.pageSize);
   // pages pulled by faults cross the same link as the push: charge them to the stream
   let faultsCharged = 0;
@@ -209,7 +217,7 @@ function finish(now: Ns, vm: SimVm, rec: MigrationRecord): void {
 }
 
 /** The run ended (scenario `duration`) while this migration was still going. */
-export function cutShort(rec: MigrationRecord, vm: SimVm, endNs: Ns): void {
+export function cutShort(rec: MigrationRecord, vm: SimVm, endNs: Ns, lan: SimLan | null): void {
   if (rec.phase === 'done' || rec.phase === 'waiting') return;
   const at = `${ms(endNs) / 1000}s`;
   if (rec.phase === 'postcopy') {
@@ -219,6 +227,7 @@ export function cutShort(rec: MigrationRecord, vm: SimVm, endNs: Ns): void {
     // a live or paused pre-copy is cancelled and the guest goes on running on the source
     vm.memory.abort();
     vm.memory.resume(endNs);
+    lan?.reverted(rec.spec.vm, rec.spec.to, rec.phase === 'paused');
     rec.outcome = 'reverted';
     rec.error = `cancelled: the run ended at ${at} before the migration finished`;
   }

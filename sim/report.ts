@@ -4,6 +4,7 @@ import type { ExpectationResult, RunResult } from './result.js';
 
 function fmtMs(v: number | null): string {
   if (v === null) return '—';
+  if (v === 0) return '0';
   if (v >= 10_000) return `${(v / 1000).toFixed(1)} s`;
   if (v >= 1000) return `${(v / 1000).toFixed(2)} s`;
   if (v >= 10) return `${v.toFixed(1)} ms`;
@@ -53,7 +54,29 @@ export function summaryTable(results: RunResult[]): string {
       ]);
     }
   }
-  return renderTable(header, rows, new Set([5, 6, 7, 8]));
+  const table = renderTable(header, rows, new Set([5, 6, 7, 8]));
+  const withNetwork = results.filter((r) => r.network !== null);
+  return withNetwork.length > 0 ? `${table}\n\n${rebindTable(withNetwork)}` : table;
+}
+
+/** The network side, one row per migration: how long the VM's traffic suffered after the move. */
+export function rebindTable(results: RunResult[]): string {
+  const header = ['scenario', 'vm', 'vdp', 'dhcpRebind', 'igmpRebind', 'downtime', 'dhcp rebind', 'igmp rebind', 'sg drops', 'mcast gap', 'mcast lost', 'service gap'];
+  const rows: string[][] = [];
+  for (const r of results) {
+    const sw = r.network!.switch;
+    for (const m of r.migrations) {
+      rows.push([
+        r.scenario, m.vm, sw.vdp, sw.dhcpRebind, sw.igmpRebind,
+        fmtMs(m.downtimeMs), fmtMs(m.dhcpRebindMs), fmtMs(m.igmpRebindMs),
+        m.sourceGuardDrops === null ? '—' : String(m.sourceGuardDrops),
+        fmtMs(m.multicastGapMs),
+        m.multicastLost === null ? '—' : String(m.multicastLost),
+        fmtMs(m.serviceInterruptionMs),
+      ]);
+    }
+  }
+  return renderTable(header, rows, new Set([5, 6, 7, 8, 9, 10, 11]));
 }
 
 /** Notes under the table: errors, post-copy faults — what a row cannot hold. */

@@ -68,6 +68,22 @@ export interface ExpectationResult {
   bound: string;
 }
 
+/** Extension: the data network of a scenario with a switch (its policy, counters and event log). */
+export interface NetworkResult {
+  switch: {
+    vdp: 'standard' | 'extended';
+    dhcpRebind: 'none' | 'leasequery' | 'assist';
+    igmpRebind: 'none' | 'query';
+    ipSourceGuard: boolean;
+    igmpQueryIntervalMs: number;
+    /** the Max Resp Time of the rebind query */
+    rebindQueryMaxRespMs: number;
+  };
+  counters: Record<string, number>;
+  /** the switch's log: binding moves, VDP exchanges, leasequeries, queries; `t` in ms */
+  events: ({ t: number; kind: string } & Record<string, unknown>)[];
+}
+
 export interface RunResult {
   version: 1;
   scenario: string;
@@ -82,6 +98,8 @@ export interface RunResult {
   migrations: MigrationResult[];
   /** present when the scenario has `expect:` bounds */
   expectations: ExpectationResult[];
+  /** null when the scenario has no data network (no switch, DHCP, probe or multicast) */
+  network: NetworkResult | null;
   /** the only fields that differ between two runs with the same seed */
   wallClock: { startedAt: string; elapsedMs: number };
 }

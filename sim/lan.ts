@@ -1,0 +1,255 @@
+// The scenario's data network in the sim: the edge switch, one access link per port, the
+// hypervisor hosts (VDP station + the vNICs of the VMs they run), the DHCP server, the
+// multicast sources and the probe. The migration process tells it when a VM starts
+// moving, pauses and resumes; it does what libvirt and the hypervisor do then.
+
+import { VdpStation, type VsiSpec } from '../hosts/vdp-station.js';
+import { EdgeSwitch, REBIND_QUERY_MAX_RESP_DS } from '../switch/edge-switch.js';
+import { VsiTypeDb } from '../switch/vsi-db.js';
+import { ETHERTYPE } from '../switch/wire/ethernet.js';
+import { isMulticastMac, u32ToIp, ipToU32, macAt } from '../switch/wire/fields.js';
+import { managerIdFromText } from '../switch/wire/vdp.js';
+import { LinkDirection } from './access-link.js';
+import { kernelClock } from './clock.js';
+import type { Kernel } from './kernel.js';
+import { DhcpServerModel } from './net/dhcp-server.js';
+import { GuestStack } from './net/guest.js';
+import { MulticastSource } from './net/multicast-source.js';
+import { Probe } from './net/probe.js';
+import type { Random } from './random.js';
+import type { Ns, Scenario, VmSpec } from './scenario/types.js';
+
+/** Addresses the sim gives its infrastructure: locally administered MACs, the subnet's edges for IPs. */
+function mac(prefix: number, index: number): string {
+  const hex = (n: number) => n.toString(16).padStart(2, '0');
+  return `02:${hex(prefix)}:00:00:${hex((index >> 8) & 0xff)}:${hex(index & 0xff)}`;
+}
+
+export interface Addressing {
+  switchIp: string;
+  serverIp: string;
+  probeIp: string;
+  sourceIp: (i: number) => string;
+  poolFirst: string;
+  poolLast: string;
+}
+
+/** .1 the DHCP server, .2 the probe, .3… the multicast sources, the last host address the switch; the pool between. */
+export function addressing(subnet: string, sources: number): Addressing {
+  const [base, len] = subnet.split('/') as [string, string];
+  const network = ipToU32(base);
+  const size = 2 ** (32 - Number(len));
+  const at = (i: number) => u32ToIp((network + i) >>> 0);
+  return {
+    serverIp: at(1),
+    probeIp: at(2),
+    sourceIp: (i) => at(3 + i),
+    poolFirst: at(3 + sources + 1),
+    poolLast: at(size - 3),
+    switchIp: at(size - 2),
+  };
+}
+
+class SimHost {
+  readonly station: VdpStation;
+  private readonly guests = new Map<string, GuestStack>();
+  private readonly running = new Set<string>();
+  readonly uplink: LinkDirection;
+
+  constructor(readonly name: string, readonly mac: string, toSwitch: LinkDirection, station: (sink: (f: Uint8Array) => void) => VdpStation) {
+    this.uplink = toSwitch;
+    this.station = station((f) => this.uplink.send(f));
+  }
+
+  /** A frame from the switch: control frames to the station, the rest to the VMs' vNICs. */
+  receive(frame: Uint8Array): void {
+    const type = frame.length >= 14 ? (frame[12]! << 8) | frame[13]! : 0;
+    if (type === ETHERTYPE.ECP || type === ETHERTYPE.LLDP) return this.station.receive(frame);
+    const dst = macAt(frame, 0);
+    if (isMulticastMac(dst)) {
+      for (const [m, g] of this.guests) if (this.running.has(m)) g.receive(frame);
+      return;
+    }
+    const g = this.guests.get(dst);
+    // a paused VM's vNIC is not being read: what arrives is lost with the old tap
+    if (g && this.running.has(dst)) g.receive(frame);
+  }
+
+  attach(guest: GuestStack, guestMac: string, running: boolean): void {
+    this.guests.set(guestMac, guest);
+    if (running) this.running.add(guestMac);
+    guest.attach((f) => this.uplink.send(f));
+  }
+
+  detach(guestMac: string): void {
+    this.guests.delete(guestMac);
+    this.running.delete(guestMac);
+  }
+
+  setRunning(guestMac: string, running: boolean): void {
+    if (running) this.running.add(guestMac);
+    else this.running.delete(guestMac);
+  }
+}
+
+export interface LanVm {
+  spec: VmSpec;
+  guest: GuestStack;
+  host: string;
+  vsi: VsiSpec;
+  /** multicast datagrams received: group, seq, time */
+  multicast: { group: string; seq: number; t: Ns }[];
+  leasedAt: Ns | null;
+}
+
+export class SimLan {
+  readonly sw: EdgeSwitch;
+  readonly hosts = new Map<string, SimHost>();
+  readonly vms = new Map<string, LanVm>();
+  readonly probe: Probe | null;
+  readonly sources: MulticastSource[] = [];
+  readonly server: DhcpServerModel | null;
+  readonly addr: Addressing | null;
+
+  constructor(private readonly kernel: Kernel, s: Scenario, rng: Random) {
+    const clock = kernelClock(kernel);
+    const sw = s.switch ?? { vdp: 'standard', dhcpRebind: 'none', igmpRebind: 'none', ipSourceGuard: true, igmpQueryIntervalNs: 125e9 };
+    const vlan = s.vms[0]!.vlan;
+    const types = new VsiTypeDb();
+    for (const vm of s.vms) types.define(vm.vsiType.id, vm.vsiType.version, { vlan: vm.vlan });
+    this.addr = s.dhcp ? addressing(s.dhcp.subnet, s.multicastSources.length) : null;
+    this.sw = new EdgeSwitch({
+      mac: mac(0x5e, 1), ip: this.addr?.switchIp ?? null,
+      vdp: sw.vdp, dhcpRebind: sw.dhcpRebind, igmpRebind: sw.igmpRebind,
+      ipSourceGuard: sw.ipSourceGuard, igmpQueryIntervalNs: sw.igmpQueryIntervalNs,
+      rebindQueryMaxRespDs: REBIND_QUERY_MAX_RESP_DS,
+    }, clock, rng.fork('switch'), types);
+
+    // one access link per port: node → switch and switch → node
+    const connect = (name: string, role: Parameters<EdgeSwitch['addPort']>[1], toNode: (f: Uint8Array) => void): LinkDirection => {
+      let port = -1;
+      const down = new LinkDirection(kernel, s.network.accessLink, toNode);
+      port = this.sw.addPort(name, role, (f) => down.send(f), vlan);
+      return new LinkDirection(kernel, s.network.accessLink, (f) => this.sw.receive(port, f));
+    };
+
+    s.hosts.forEach((h, i) => {
+      let host!: SimHost;
+      const up = connect(h.name, 'host', (f) => host.receive(f));
+      host = new SimHost(h.name, mac(0x48, i + 1), up, (sink) => new VdpStation(clock, {
+        mac: mac(0x48, i + 1), managerId: managerIdFromText('migsim'), hints: sw.vdp === 'extended', rka: 20, ecp: { maxRetries: 3, rte: 8 },
+      }, sink, {
+        assist: (a) => {
+          const vm = [...this.vms.values()].find((v) => v.spec.mac === a.mac && v.host === h.name);
+          vm?.guest.renewNow();
+        },
+      }));
+      this.hosts.set(h.name, host);
+    });
+
+    if (s.dhcp && this.addr) {
+      let server!: DhcpServerModel;
+      const up = connect('dhcp', 'dhcp-server', (f) => server.receive(f));
+      server = new DhcpServerModel(clock, (f) => up.send(f), {
+        mac: mac(0xd0, 1), ip: this.addr.serverIp, subnet: s.dhcp.subnet, leaseSeconds: s.dhcp.leaseTimeNs / 1e9,
+        poolFirst: this.addr.poolFirst, poolLast: this.addr.poolLast, processingNs: 50_000,
+      });
+      this.server = server;
+    } else {
+      this.server = null;
+    }
+
+    s.multicastSources.forEach((m, i) => {
+      const up = connect(`msource${i}`, 'mrouter', () => undefined);
+      this.sources.push(new MulticastSource(clock, (f) => up.send(f), {
+        mac: mac(0x4d, i + 1), ip: this.addr?.sourceIp(i) ?? '0.0.0.0', group: m.group, ratePerSecond: m.rate, sizeBytes: m.sizeBytes,
+      }));
+    });
+
+    if (s.probe && this.addr) {
+      let probe!: Probe;
+      const up = connect('probe', 'access', (f) => probe.receive(f));
+      probe = new Probe(clock, (f) => up.send(f), { mac: mac(0x50, 1), ip: this.addr.probeIp, ratePerSecond: s.probe.rate });
+      this.probe = probe;
+    } else {
+      this.probe = null;
+    }
+
+    for (const spec of s.vms) {
+      const record: LanVm = {
+        spec, host: spec.host, multicast: [], leasedAt: null,
+        vsi: { mac: spec.mac, vid: 0, typeId: spec.vsiType.id, typeVersion: spec.vsiType.version },
+        guest: undefined as unknown as GuestStack,
+      };
+      record.guest = new GuestStack(clock, rng.fork(`guest:${spec.name}`), {
+        name: spec.name, mac: spec.mac, groups: spec.multicast, announceOnResume: spec.announceOnResume,
+      }, {
+        multicast: (group, seq, t) => record.multicast.push({ group, seq, t }),
+        leased: (ip) => {
+          if (record.leasedAt === null) {
+            record.leasedAt = kernel.now;
+            this.probe?.addTarget(spec.name, spec.mac, ip);
+          }
+        },
+      });
+      this.vms.set(spec.name, record);
+    }
+  }
+
+  /** t = 0: stations announce and associate their VMs (libvirt does before starting them), then the VMs boot. */
+  start(): void {
+    this.sw.start();
+    for (const h of this.hosts.values()) h.station.announce();
+    for (const vm of this.vms.values()) {
+      const host = this.hosts.get(vm.host)!;
+      host.attach(vm.guest, vm.spec.mac, true);
+      host.station.associate(vm.vsi, false);
+    }
+    // boot once the associations are through (a few ECP round trips at most)
+    this.kernel.schedule(10e6, () => {
+      for (const vm of this.vms.values()) vm.guest.boot();
+      for (const src of this.sources) src.start();
+    });
+  }
+
+  // --- what the migration process tells the network ---
+
+  migrationStarted(vmName: string, to: string): void {
+    const vm = this.vms.get(vmName)!;
+    this.hosts.get(to)!.station.preAssociate(vm.vsi);
+  }
+
+  paused(vmName: string): void {
+    const vm = this.vms.get(vmName)!;
+    vm.guest.pause();
+    this.hosts.get(vm.host)!.setRunning(vm.spec.mac, false);
+  }
+
+  /** The VM runs on `to` now: its vNIC moves, the destination associates (M-bit if extended), the source de-associates. */
+  resumed(vmName: string, to: string): void {
+    const vm = this.vms.get(vmName)!;
+    const from = vm.host;
+    this.hosts.get(from)!.detach(vm.spec.mac);
+    const dst = this.hosts.get(to)!;
+    dst.attach(vm.guest, vm.spec.mac, true);
+    vm.host = to;
+    dst.station.associate(vm.vsi, true);
+    vm.guest.resume();
+    this.hosts.get(from)!.station.deassociate(vm.vsi, true);
+  }
+
+  /** A migration gave up before the switchover: the VM runs on where it was; the destination drops its reservation. */
+  reverted(vmName: string, to: string, wasPaused: boolean): void {
+    const vm = this.vms.get(vmName)!;
+    if (wasPaused) {
+      this.hosts.get(vm.host)!.setRunning(vm.spec.mac, true);
+      vm.guest.resume(false); // QEMU announces only on the destination
+    }
+    this.hosts.get(to)!.station.deassociate(vm.vsi, false);
+  }
+
+  stop(): void {
+    this.sw.stop();
+    for (const s of this.sources) s.stop();
+  }
+}

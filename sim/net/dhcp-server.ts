@@ -1,0 +1,570 @@
+// A DHCP server modelled on ISC dhcpd 4.4 (`allow leasequery;`, `ping-check false;`,
+// authoritative for its one subnet), talking real frames.
+//
+//  - RFC 2131 DORA, renew/rebind, INIT-REBOOT, RELEASE, DECLINE; addresses from one pool,
+//    each client (client-id, else MAC) keeps the address it had, new clients get the lowest
+//    address nobody has held, then the lowest one somebody let go, abandoned ones last.
+//  - RFC 4388 DHCPLEASEQUERY exactly as `server/dhcpleasequery.c` answers it (protocols.md
+//    §4): dropped without giaddr; keyed by ciaddr, else option 61, else chaddr; ACTIVE /
+//    UNASSIGNED / UNKNOWN; remaining times in ISC's whole-second arithmetic.
+//  - Replies to an IP next hop (a relay at giaddr, a renewing client at ciaddr) go through
+//    an ARP cache, as ISC's fallback socket does through the kernel; a client without an
+//    address is answered at chaddr (ISC's raw socket) or by broadcast.
+//  - Every reply leaves `processingNs` after its request arrived (no queueing between
+//    requests). ARP is answered at once, as the kernel does.
+
+import type { Clock, FrameSink, Ns, Timer } from '../../switch/platform.js';
+import { ARP_OP, type ArpRepr } from '../../switch/wire/arp.js';
+import { arpFrame, multicastMac, udpFrame } from '../../switch/wire/compose.js';
+import {
+  DHCP,
+  DHCP_CLIENT_PORT,
+  DHCP_SERVER_PORT,
+  emitDhcp,
+  emptyDhcpOptions,
+  parseDhcp,
+  type DhcpOptions,
+  type DhcpRepr,
+  type RelayAgentInfo,
+} from '../../switch/wire/dhcp.js';
+import { BROADCAST_MAC, u32ToIp, type Ipv4, type Mac } from '../../switch/wire/fields.js';
+import { ipWord } from '../../switch/wire/ipv4.js';
+import {
+  LIMITED_BROADCAST,
+  ZERO_IP,
+  ZERO_MAC,
+  bytesEqual,
+  decodeFrame,
+  inSubnet,
+  normalMac,
+  parseCidr,
+  wordOf,
+  type Subnet,
+} from './frames.js';
+
+export interface DhcpServerConfig {
+  mac: string;
+  ip: string;
+  /** CIDR */
+  subnet: string;
+  /** whole seconds (a fraction is rounded; at least 1) */
+  leaseSeconds: number;
+  poolFirst: string;
+  poolLast: string;
+  /** processing time per message */
+  processingNs: number;
+}
+
+export interface DhcpLease {
+  mac: string;
+  ip: string;
+  clientId: Uint8Array | null;
+  /** ns */
+  start: number;
+  end: number;
+  lastTransaction: number;
+}
+
+export interface DhcpServerStats {
+  discovers: number;
+  offers: number;
+  requests: number;
+  acks: number;
+  naks: number;
+  releases: number;
+  declines: number;
+  leasequeries: number;
+  leaseActive: number;
+  leaseUnknown: number;
+  leaseUnassigned: number;
+  /** ARP requests sent to resolve a next hop */
+  arpRequests: number;
+  /** replies dropped because their next hop never answered ARP */
+  unresolved: number;
+  ignored: number;
+}
+
+/** An OFFER reserves its address for the client this long (then anyone may take it). */
+export const OFFER_HOLD_NS = 120e9;
+/** Linux neighbour resolution: a solicitation per second, three in all (mcast_solicit), then the queue is dropped. */
+export const ARP_RETRY_NS = 1e9;
+export const ARP_TRIES = 3;
+
+type Binding = 'free' | 'active' | 'released' | 'abandoned';
+
+/** ISC keeps a lease object for every pool address; this is one, created when first used. */
+interface LeaseRecord {
+  word: number;
+  ip: Ipv4;
+  binding: Binding;
+  /** the client it belongs or last belonged to (null: nobody, or abandoned) */
+  mac: Mac | null;
+  htype: number;
+  hlen: number;
+  clientId: Uint8Array | null;
+  start: Ns;
+  end: Ns;
+  cltt: Ns;
+  /** an OFFER reserves the address for `mac`/`clientId` until then */
+  offerUntil: Ns;
+  agentInfo: RelayAgentInfo | null;
+}
+
+interface Client {
+  mac: Mac;
+  htype: number;
+  clientId: Uint8Array | null;
+}
+
+interface ArpWait {
+  queue: ((mac: Mac) => Uint8Array)[];
+  tries: number;
+  timer: Timer | null;
+}
+
+/** ISC's clock: time(NULL), whole seconds. The sim's t = 0 is the epoch. */
+function sec(t: Ns): number {
+  return Math.floor(t / 1e9);
+}
+
+export class DhcpServerModel {
+  readonly stats: DhcpServerStats = {
+    discovers: 0, offers: 0, requests: 0, acks: 0, naks: 0, releases: 0, declines: 0,
+    leasequeries: 0, leaseActive: 0, leaseUnknown: 0, leaseUnassigned: 0, arpRequests: 0, unresolved: 0, ignored: 0,
+  };
+
+  private readonly mac: Mac;
+  private readonly ip: Ipv4;
+  private readonly ipWord: number;
+  private readonly subnet: Subnet;
+  private readonly mask: Ipv4;
+  private readonly poolFirst: number;
+  private readonly poolLast: number;
+  private readonly leaseSec: number;
+  private readonly records = new Map<number, LeaseRecord>();
+  private readonly arpCache = new Map<Ipv4, Mac>();
+  private readonly arpWaits = new Map<Ipv4, ArpWait>();
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly sink: FrameSink,
+    private readonly config: DhcpServerConfig,
+  ) {
+    this.mac = normalMac(config.mac);
+    this.ip = config.ip;
+    this.ipWord = wordOf(config.ip);
+    this.subnet = parseCidr(config.subnet);
+    this.mask = u32ToIp(this.subnet.mask);
+    this.poolFirst = wordOf(config.poolFirst);
+    this.poolLast = wordOf(config.poolLast);
+    if (!inSubnet(this.subnet, this.ipWord)) throw new RangeError(`server address ${config.ip} is not in ${config.subnet}`);
+    if (this.poolFirst > this.poolLast || !inSubnet(this.subnet, this.poolFirst) || !inSubnet(this.subnet, this.poolLast)) {
+      throw new RangeError(`pool ${config.poolFirst}–${config.poolLast} is not a range inside ${config.subnet}`);
+    }
+    if (!Number.isFinite(config.leaseSeconds) || config.leaseSeconds <= 0) throw new RangeError(`lease time ${config.leaseSeconds} s is not positive`);
+    this.leaseSec = Math.min(0xffffffff, Math.max(1, Math.round(config.leaseSeconds)));
+    if (!(config.processingNs >= 0)) throw new RangeError(`processing time ${config.processingNs} ns is negative`);
+  }
+
+  /** The active (bound, unexpired) leases, by address. */
+  leases(): DhcpLease[] {
+    const now = this.clock.now();
+    return [...this.records.values()]
+      .filter((r) => this.isActive(r, now))
+      .sort((a, b) => a.word - b.word)
+      .map((r) => ({ mac: r.mac!, ip: r.ip, clientId: r.clientId ? r.clientId.slice() : null, start: r.start, end: r.end, lastTransaction: r.cltt }));
+  }
+
+  receive(frame: Uint8Array): void {
+    const f = decodeFrame(frame);
+    if (!f) return this.ignore();
+    if (f.kind === 'arp') return this.onArp(f.arp);
+    if (f.kind !== 'udp') return this.ignore();
+    const { eth, ip, udp } = f;
+    if (udp.dstPort !== DHCP_SERVER_PORT) return this.ignore();
+    if (eth.dst !== this.mac && eth.dst !== BROADCAST_MAC) return this.ignore();
+    const dstWord = ipWord(ip.dst);
+    if (dstWord !== this.ipWord && ip.dst !== LIMITED_BROADCAST && dstWord !== this.subnet.broadcast) return this.ignore();
+    // a private copy: the message is handled later, and leases keep views of it (client-id)
+    const m = parseDhcp(udp.payload.slice());
+    if (!m.ok || m.value.op !== 1 || m.value.options.messageType === null) return this.ignore();
+    const msg = m.value;
+    this.clock.schedule(this.config.processingNs, () => this.handle(msg));
+  }
+
+  // --- DHCP -----------------------------------------------------------------------------
+
+  private handle(m: DhcpRepr): void {
+    switch (m.options.messageType) {
+      case DHCP.DISCOVER:
+        this.stats.discovers++;
+        return this.discover(m);
+      case DHCP.REQUEST:
+        this.stats.requests++;
+        return this.request(m);
+      case DHCP.DECLINE:
+        this.stats.declines++;
+        return this.decline(m);
+      case DHCP.RELEASE:
+        this.stats.releases++;
+        return this.release(m);
+      case DHCP.LEASEQUERY:
+        this.stats.leasequeries++;
+        return this.leasequery(m);
+      default:
+        return this.ignore(); // INFORM, BOOTP, server messages
+    }
+  }
+
+  private clientOf(m: DhcpRepr): Client | null {
+    if (m.chaddr === null) return null;
+    return { mac: m.chaddr, htype: m.htype, clientId: m.options.clientId };
+  }
+
+  private discover(m: DhcpRepr): void {
+    const client = this.clientOf(m);
+    if (!client) return this.ignore();
+    const now = this.clock.now();
+    let rec = this.clientRecord(client, now);
+    if (!rec && m.options.requestedIp !== null) {
+      const w = ipWord(m.options.requestedIp);
+      if (this.inPool(w)) {
+        const r = this.records.get(w);
+        if (!r || this.tier(r, now) === 0 || this.tier(r, now) === 1) rec = this.record(w);
+      }
+    }
+    rec ??= this.allocate(now);
+    if (!rec) return this.ignore(); // no free leases
+    if (!this.isActive(rec, now)) {
+      this.setClient(rec, client);
+      rec.offerUntil = now + OFFER_HOLD_NS;
+    }
+    this.stats.offers++;
+    this.replyToClient(m, this.leaseReply(m, DHCP.OFFER, rec.ip), false);
+  }
+
+  private request(m: DhcpRepr): void {
+    const client = this.clientOf(m);
+    if (!client) return this.ignore();
+    const now = this.clock.now();
+    const sid = m.options.serverId;
+    if (sid !== null && sid !== this.ip) {
+      // SELECTING another server's offer: ours is withdrawn (RFC 2131 §4.3.2)
+      const rec = this.clientRecord(client, now);
+      if (rec && !this.isActive(rec, now)) rec.offerUntil = -1;
+      return;
+    }
+    let asked: Ipv4 | null;
+    if (sid !== null) asked = m.options.requestedIp ?? (m.ciaddr !== ZERO_IP ? m.ciaddr : null); // SELECTING
+    else if (m.ciaddr === ZERO_IP) asked = m.options.requestedIp; // INIT-REBOOT
+    else asked = m.ciaddr; // RENEWING (unicast) or REBINDING (broadcast)
+    if (asked === null) return this.ignore();
+    const w = ipWord(asked);
+    if (!inSubnet(this.subnet, w)) return this.nak(m); // "wrong network"
+    if (!this.inPool(w)) return this.ignore(); // "unknown lease": ISC stays silent
+    const existing = this.records.get(w);
+    if (existing && !this.availableTo(existing, client, now)) return this.nak(m); // "lease unavailable"
+    const rec = existing ?? this.record(w);
+    this.setClient(rec, client);
+    rec.binding = 'active';
+    rec.start = now;
+    rec.end = now + this.leaseSec * 1e9;
+    rec.cltt = now;
+    rec.offerUntil = -1;
+    // ISC stores option 82 with the lease and keeps it for renewals that come without it
+    if (m.options.relayAgentInfo !== null) rec.agentInfo = m.options.relayAgentInfo;
+    this.stats.acks++;
+    this.replyToClient(m, this.leaseReply(m, DHCP.ACK, rec.ip), false);
+  }
+
+  private nak(m: DhcpRepr): void {
+    const o = emptyDhcpOptions();
+    o.messageType = DHCP.NAK;
+    o.serverId = this.ip;
+    o.relayAgentInfo = m.options.relayAgentInfo;
+    this.stats.naks++;
+    this.replyToClient(m, this.bootReply(m, { ciaddr: ZERO_IP, yiaddr: ZERO_IP, options: o }), true);
+  }
+
+  private release(m: DhcpRepr): void {
+    const client = this.clientOf(m);
+    const rec = this.records.get(ipWord(m.ciaddr));
+    const now = this.clock.now();
+    if (!client || !rec || !this.sameClient(rec, client) || !this.isActive(rec, now)) return this.ignore();
+    rec.binding = 'released';
+    rec.end = now;
+  }
+
+  private decline(m: DhcpRepr): void {
+    const client = this.clientOf(m);
+    const rec = m.options.requestedIp === null ? undefined : this.records.get(ipWord(m.options.requestedIp));
+    if (!client || !rec || !this.sameClient(rec, client)) return this.ignore();
+    rec.binding = 'abandoned';
+    rec.mac = null;
+    rec.clientId = null;
+    rec.offerUntil = -1;
+    rec.end = this.clock.now();
+  }
+
+  /** OFFER/ACK: yiaddr and options 53, 54, 51, 58 = lease/2, 59 = lease·7/8, 1 (and 82 echoed, RFC 3046). */
+  private leaseReply(m: DhcpRepr, type: number, ip: Ipv4): DhcpRepr {
+    const o = emptyDhcpOptions();
+    o.messageType = type;
+    o.serverId = this.ip;
+    o.leaseTime = this.leaseSec;
+    o.renewalTime = Math.floor(this.leaseSec / 2);
+    o.rebindingTime = Math.floor((this.leaseSec * 7) / 8);
+    o.subnetMask = this.mask;
+    o.relayAgentInfo = m.options.relayAgentInfo;
+    return this.bootReply(m, { ciaddr: m.ciaddr, yiaddr: ip, options: o });
+  }
+
+  private bootReply(m: DhcpRepr, r: { ciaddr: Ipv4; yiaddr: Ipv4; options: DhcpOptions }): DhcpRepr {
+    return {
+      op: 2, htype: m.htype, hlen: m.hlen, hops: 0, xid: m.xid, secs: 0, broadcast: m.broadcast,
+      ciaddr: r.ciaddr, yiaddr: r.yiaddr, siaddr: ZERO_IP, giaddr: m.giaddr, chaddr: m.chaddr, sname: '', file: '', options: r.options,
+    };
+  }
+
+  /** RFC 2131 §4.1 (and §4.3.2 for DHCPNAK). */
+  private replyToClient(req: DhcpRepr, reply: DhcpRepr, nak: boolean): void {
+    const payload = (r: DhcpRepr) => emitDhcp(r);
+    if (req.giaddr !== ZERO_IP) {
+      const body = payload(nak ? { ...reply, broadcast: true } : reply);
+      return this.sendIp(req.giaddr, DHCP_SERVER_PORT, body);
+    }
+    const body = payload(reply);
+    if (nak) return this.sendTo(BROADCAST_MAC, LIMITED_BROADCAST, DHCP_CLIENT_PORT, body);
+    if (req.ciaddr !== ZERO_IP) return this.sendIp(req.ciaddr, DHCP_CLIENT_PORT, body);
+    if (req.broadcast || req.chaddr === null) return this.sendTo(BROADCAST_MAC, LIMITED_BROADCAST, DHCP_CLIENT_PORT, body);
+    this.sendTo(req.chaddr, reply.yiaddr, DHCP_CLIENT_PORT, body);
+  }
+
+  // --- RFC 4388 leasequery ----------------------------------------------------------------
+
+  private leasequery(m: DhcpRepr): void {
+    if (m.giaddr === ZERO_IP) return this.ignore(); // "missing giaddr, … no reply sent"
+    const now = this.clock.now();
+    let rec: LeaseRecord | null = null;
+    let associated: Ipv4[] = [];
+    let ciaddr = m.ciaddr;
+    if (m.ciaddr !== ZERO_IP) {
+      const w = ipWord(m.ciaddr);
+      // every pool address has a lease object in ISC (free ones answer UNASSIGNED)
+      if (this.inPool(w)) rec = this.records.get(w) ?? this.phantom(w);
+    } else {
+      const cid = m.options.clientId;
+      const mine =
+        cid !== null
+          ? [...this.records.values()].filter((r) => r.clientId !== null && bytesEqual(r.clientId, cid))
+          : m.chaddr === null
+            ? []
+            : [...this.records.values()].filter((r) => r.mac === m.chaddr && r.htype === m.htype);
+      rec = this.newest(mine, now);
+      if (rec) {
+        ciaddr = rec.ip;
+        associated = mine.filter((r) => r !== rec && this.isActive(r, now)).map((r) => r.ip);
+      }
+    }
+
+    const o = emptyDhcpOptions();
+    o.serverId = this.ip;
+    let reply: DhcpRepr = { ...m, op: 2, ciaddr, options: o };
+    if (!rec) {
+      o.messageType = DHCP.LEASEUNKNOWN;
+      this.stats.leaseUnknown++;
+    } else if (!this.isActive(rec, now)) {
+      o.messageType = DHCP.LEASEUNASSIGNED;
+      this.stats.leaseUnassigned++;
+    } else {
+      o.messageType = DHCP.LEASEACTIVE;
+      this.stats.leaseActive++;
+      reply = { ...reply, htype: rec.htype, hlen: rec.hlen, chaddr: rec.mac };
+      // dhcpleasequery.c: T1/T2/expiry from the lease's starts/ends, in whole seconds, each only while in the future
+      const cur = sec(now);
+      const starts = sec(rec.start);
+      const duration = this.leaseSec;
+      const ends = starts + duration;
+      const renewal = starts + Math.floor(duration / 2);
+      const rebinding = starts + Math.floor(duration / 2) + Math.floor(duration / 4) + Math.floor(duration / 8);
+      if (renewal > cur) o.renewalTime = renewal - cur;
+      if (rebinding > cur) o.rebindingTime = rebinding - cur;
+      if (ends > cur) o.leaseTime = ends - cur;
+      o.clientLastTransactionTime = Math.max(0, cur - sec(rec.cltt));
+      o.clientId = rec.clientId;
+      o.relayAgentInfo = rec.agentInfo;
+      o.associatedIps = associated;
+    }
+    this.sendIp(m.giaddr, DHCP_SERVER_PORT, emitDhcp(reply));
+  }
+
+  /** get_newest_lease: the active one with the latest transaction, else the one that ended last. */
+  private newest(list: LeaseRecord[], now: Ns): LeaseRecord | null {
+    let best: LeaseRecord | null = null;
+    for (const r of list) {
+      if (!best) best = r;
+      else if (this.isActive(best, now)) {
+        if (this.isActive(r, now) && r.cltt > best.cltt) best = r;
+      } else if (this.isActive(r, now) || r.end > best.end) best = r;
+    }
+    return best;
+  }
+
+  // --- leases -------------------------------------------------------------------------------
+
+  private isActive(r: LeaseRecord, now: Ns): boolean {
+    return r.binding === 'active' && r.end > now;
+  }
+
+  private inPool(w: number): boolean {
+    return w >= this.poolFirst && w <= this.poolLast && w !== this.ipWord && w !== this.subnet.network && w !== this.subnet.broadcast;
+  }
+
+  private sameClient(r: LeaseRecord, c: Client): boolean {
+    if (r.mac === null) return false;
+    if (c.clientId !== null && r.clientId !== null) return bytesEqual(r.clientId, c.clientId);
+    return r.mac === c.mac && r.htype === c.htype;
+  }
+
+  private setClient(r: LeaseRecord, c: Client): void {
+    r.mac = c.mac;
+    r.htype = c.htype;
+    r.hlen = 6;
+    r.clientId = c.clientId === null ? null : c.clientId.slice();
+  }
+
+  /** The client's own lease: active (latest transaction) first, then a pending offer, then the latest ended. */
+  private clientRecord(c: Client, now: Ns): LeaseRecord | null {
+    let best: LeaseRecord | null = null;
+    let bestRank = -1;
+    for (const r of this.records.values()) {
+      if (r.binding === 'abandoned' || !this.sameClient(r, c)) continue;
+      const rank = this.isActive(r, now) ? 2 : r.offerUntil > now ? 1 : 0;
+      const key = rank === 2 ? r.cltt : r.end;
+      const bestKey = best === null ? -Infinity : bestRank === 2 ? best.cltt : best.end;
+      if (rank > bestRank || (rank === bestRank && key > bestKey)) {
+        best = r;
+        bestRank = rank;
+      }
+    }
+    return best;
+  }
+
+  /**
+   * How free an address is for a new client: 0 never held (or held by nobody now), 1 let go by
+   * another client (kept for its return as long as possible), 2 abandoned; −1 taken (an active
+   * lease or a pending offer).
+   */
+  private tier(r: LeaseRecord, now: Ns): number {
+    if (r.binding === 'abandoned') return 2;
+    if (this.isActive(r, now) || r.offerUntil > now) return -1;
+    return r.mac === null ? 0 : 1;
+  }
+
+  private availableTo(r: LeaseRecord, c: Client, now: Ns): boolean {
+    if (r.binding !== 'abandoned' && this.sameClient(r, c)) return true;
+    const t = this.tier(r, now);
+    return t === 0 || t === 1;
+  }
+
+  /** The lowest address of the best tier, or null when the pool is exhausted. */
+  private allocate(now: Ns): LeaseRecord | null {
+    let fallback: [number, number] | null = null; // [tier, word]
+    for (let w = this.poolFirst; w <= this.poolLast; w++) {
+      if (!this.inPool(w)) continue;
+      const r = this.records.get(w);
+      const t = r ? this.tier(r, now) : 0;
+      if (t === 0) return this.record(w);
+      if (t > 0 && (fallback === null || t < fallback[0])) fallback = [t, w];
+    }
+    if (fallback === null) return null;
+    const r = this.record(fallback[1]);
+    if (r.binding === 'abandoned') r.binding = 'free';
+    return r;
+  }
+
+  private record(w: number): LeaseRecord {
+    let r = this.records.get(w);
+    if (!r) {
+      r = this.phantom(w);
+      this.records.set(w, r);
+    }
+    return r;
+  }
+
+  private phantom(w: number): LeaseRecord {
+    return {
+      word: w, ip: u32ToIp(w), binding: 'free', mac: null, htype: 1, hlen: 6, clientId: null,
+      start: 0, end: 0, cltt: 0, offerUntil: -1, agentInfo: null,
+    };
+  }
+
+  // --- IP next hops and ARP ---------------------------------------------------------------
+
+  private sendTo(dstMac: Mac, dstIp: Ipv4, dstPort: number, payload: Uint8Array): void {
+    this.sink(udpFrame({ srcMac: this.mac, dstMac, srcIp: this.ip, dstIp, srcPort: DHCP_SERVER_PORT, dstPort, payload }));
+  }
+
+  /** To an IP next hop: its MAC from the ARP cache, else queued behind an ARP resolution. */
+  private sendIp(dstIp: Ipv4, dstPort: number, payload: Uint8Array): void {
+    const build = (mac: Mac) => udpFrame({ srcMac: this.mac, dstMac: mac, srcIp: this.ip, dstIp, srcPort: DHCP_SERVER_PORT, dstPort, payload });
+    const w = ipWord(dstIp);
+    if (dstIp === LIMITED_BROADCAST || w === this.subnet.broadcast) return this.sink(build(BROADCAST_MAC));
+    if (w >>> 28 === 0xe) return this.sink(build(multicastMac(dstIp)));
+    const known = this.arpCache.get(dstIp);
+    if (known !== undefined) return this.sink(build(known));
+    let wait = this.arpWaits.get(dstIp);
+    if (!wait) {
+      wait = { queue: [], tries: 0, timer: null };
+      this.arpWaits.set(dstIp, wait);
+      wait.queue.push(build);
+      this.solicit(dstIp, wait);
+    } else {
+      wait.queue.push(build);
+    }
+  }
+
+  private solicit(ip: Ipv4, wait: ArpWait): void {
+    wait.tries++;
+    this.stats.arpRequests++;
+    this.sink(arpFrame(BROADCAST_MAC, { op: ARP_OP.REQUEST, senderMac: this.mac, senderIp: this.ip, targetMac: ZERO_MAC, targetIp: ip }));
+    wait.timer = this.clock.schedule(ARP_RETRY_NS, () => {
+      if (this.arpWaits.get(ip) !== wait) return;
+      if (wait.tries < ARP_TRIES) return this.solicit(ip, wait);
+      this.arpWaits.delete(ip);
+      this.stats.unresolved += wait.queue.length;
+    });
+  }
+
+  /**
+   * Linux arp_process, simplified: a request for our address is answered and its sender
+   * learnt; any ARP refreshes an address we already know or are resolving. Entries do not
+   * age (Linux keeps using a stale entry while it re-probes, so no extra latency either way).
+   */
+  private onArp(a: ArpRepr): void {
+    let used = false;
+    const forUs = a.targetIp === this.ip;
+    if (a.senderIp !== ZERO_IP && a.senderIp !== this.ip && (forUs || this.arpCache.has(a.senderIp) || this.arpWaits.has(a.senderIp))) {
+      this.learn(a.senderIp, a.senderMac);
+      used = true;
+    }
+    if (a.op === ARP_OP.REQUEST && forUs) {
+      this.sink(arpFrame(a.senderMac, { op: ARP_OP.REPLY, senderMac: this.mac, senderIp: this.ip, targetMac: a.senderMac, targetIp: a.senderIp }));
+      used = true;
+    }
+    if (!used) this.ignore();
+  }
+
+  private learn(ip: Ipv4, mac: Mac): void {
+    this.arpCache.set(ip, mac);
+    const wait = this.arpWaits.get(ip);
+    if (!wait) return;
+    this.arpWaits.delete(ip);
+    wait.timer?.cancel();
+    for (const build of wait.queue) this.sink(build(mac));
+  }
+
+  private ignore(): void {
+    this.stats.ignored++;
+  }
+}
