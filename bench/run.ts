@@ -4,8 +4,22 @@
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
+import { VdpStation } from '../hosts/vdp-station.js';
+import { kernelClock } from '../sim/clock.js';
 import { runScenario } from '../sim/engine.js';
+import { Kernel } from '../sim/kernel.js';
+import { Random } from '../sim/random.js';
 import { loadScenario } from '../sim/scenario/load.js';
+import { EdgeSwitch, type PortRole } from '../switch/edge-switch.js';
+import { VsiTypeDb } from '../switch/vsi-db.js';
+import { igmpFrame, multicastMac, udpFrame } from '../switch/wire/compose.js';
+import { decodeFrame } from '../switch/wire/decode.js';
+import { DHCP, emitDhcp, emptyDhcpOptions } from '../switch/wire/dhcp.js';
+import { ECP_SUBTYPE, emitEcp } from '../switch/wire/ecp.js';
+import { emitEthernet, ETHERTYPE } from '../switch/wire/ethernet.js';
+import { fromHex } from '../switch/wire/fields.js';
+import { IGMP_RECORD } from '../switch/wire/igmp.js';
+import { emitVdp, managerIdFromText, responseStatus, VSI_ID_FORMAT, vsiIdFromMac, FILTER_FORMAT } from '../switch/wire/vdp.js';
 
 interface Row {
   name: string;
@@ -95,11 +109,219 @@ function simgrid(): Row {
   };
 }
 
+/** Time `pass` (one sweep over pre-built frames) repeatedly for at least `minMs`; best rate of `runs`. */
+function rate(runs: number, minMs: number, perPass: number, pass: () => void): { fps: number; nsPerFrame: number } {
+  let bestFps = 0;
+  for (let r = 0; r < runs; r++) {
+    let frames = 0;
+    const t0 = performance.now();
+    let ms = 0;
+    do {
+      pass();
+      frames += perPass;
+      ms = performance.now() - t0;
+    } while (ms < minMs);
+    bestFps = Math.max(bestFps, (frames * 1000) / ms);
+  }
+  return { fps: bestFps, nsPerFrame: 1e9 / bestFps };
+}
+
+const fmtRate = (fps: number) => `${(Math.round(fps / 1000) * 1000).toLocaleString('en-US')} frames/s`;
+
+// Shared by the switch and decode benchmarks: the network of switch/edge-switch.test.ts.
+const BENCH_SWITCH = { mac: '02:5e:00:00:00:fe', ip: '10.77.0.254' };
+const BENCH_SERVER = { mac: '02:d0:00:00:00:01', ip: '10.77.0.1' };
+const BENCH_ROUTER = { mac: '02:00:00:00:0c:01', ip: '10.77.0.2' };
+const vmMac = (h: number, v: number) => `02:00:00:00:${(h + 1).toString(16).padStart(2, '0')}:${(v + 1).toString(16).padStart(2, '0')}`;
+const vmIp = (h: number, v: number) => `10.77.${h + 1}.${v + 10}`;
+
+function dhcpMessage(type: number, mac: string, o: { ciaddr?: string; yiaddr?: string; lease?: number; xid?: number } = {}): Uint8Array {
+  const options = emptyDhcpOptions();
+  options.messageType = type;
+  if (o.lease !== undefined) {
+    options.leaseTime = o.lease;
+    options.serverId = BENCH_SERVER.ip;
+  }
+  return emitDhcp({
+    op: type === DHCP.ACK || type === DHCP.LEASEACTIVE ? 2 : 1, htype: 1, hlen: 6, hops: 0, xid: o.xid ?? 7, secs: 0, broadcast: false,
+    ciaddr: o.ciaddr ?? '0.0.0.0', yiaddr: o.yiaddr ?? '0.0.0.0', siaddr: '0.0.0.0', giaddr: '0.0.0.0', chaddr: mac, sname: '', file: '', options,
+  });
+}
+
+/**
+ * EdgeSwitch.receive decisions on the sim platform: 4 host ports × 8 VMs associated over
+ * VDP (through VdpStations, as in switch/edge-switch.test.ts) and bound by snooped
+ * REQUEST/ACK, half of them in a multicast group; then 10,000 pre-built frames replayed
+ * with sinks that discard: 60 % unicast UDP from bound VMs (learning, source guard,
+ * forwarding to the server or another VM), 10 % spoofed source IPs (dropped by source
+ * guard), 20 % multicast data from the mrouter port to members, 10 % DHCP renewals
+ * (unicast REQUEST from the VM, ACK from the server).
+ */
+function switchRate(): Row {
+  const HOSTS = 4;
+  const VMS = 8;
+  const kernel = new Kernel();
+  const clock = kernelClock(kernel);
+  const types = new VsiTypeDb();
+  types.define(100, 1, { vlan: 10 });
+  const sw = new EdgeSwitch({
+    mac: BENCH_SWITCH.mac, ip: BENCH_SWITCH.ip, vdp: 'extended', dhcpRebind: 'leasequery', igmpRebind: 'query',
+    ipSourceGuard: true, igmpQueryIntervalNs: 125e9, rebindQueryMaxRespDs: 1,
+  }, clock, new Random(1), types);
+  let setup = true;
+  let discarded = 0;
+  const LINK_NS = 20_000;
+  /** During setup, frames out of a host port reach its station; afterwards every sink discards. */
+  const port = (name: string, role: PortRole, pvid: number, deliver: ((f: Uint8Array) => void) | null = null) =>
+    sw.addPort(name, role, (f) => {
+      if (setup && deliver) kernel.schedule(LINK_NS, () => deliver(f));
+      else discarded++;
+    }, pvid);
+  const server = port('dhcp', 'dhcp-server', 10);
+  const router = port('msource', 'mrouter', 10);
+  const hosts: number[] = [];
+  for (let h = 0; h < HOSTS; h++) {
+    let st!: VdpStation;
+    const id = port(`h${h + 1}`, 'host', 1, (f) => st.receive(f));
+    st = new VdpStation(clock, { mac: `02:00:00:00:aa:${(h + 1).toString(16).padStart(2, '0')}`, managerId: managerIdFromText('migsim'), hints: true, rka: 20, ecp: { maxRetries: 3, rte: 8 } },
+      (f) => kernel.schedule(LINK_NS, () => sw.receive(id, f)));
+    hosts.push(id);
+    for (let v = 0; v < VMS; v++) st.associate({ mac: vmMac(h, v), vid: 0, typeId: 100, typeVersion: 1 }, false);
+  }
+  kernel.run(kernel.now + 1e9);
+  const send = (p: number, f: Uint8Array) => kernel.schedule(LINK_NS, () => sw.receive(p, f));
+  for (let h = 0; h < HOSTS; h++) {
+    for (let v = 0; v < VMS; v++) {
+      const mac = vmMac(h, v);
+      send(hosts[h]!, udpFrame({ srcMac: mac, dstMac: 'ff:ff:ff:ff:ff:ff', srcIp: '0.0.0.0', dstIp: '255.255.255.255', srcPort: 68, dstPort: 67, payload: dhcpMessage(DHCP.REQUEST, mac) }));
+      kernel.run(kernel.now + 1e6);
+      send(server, udpFrame({ srcMac: BENCH_SERVER.mac, dstMac: mac, srcIp: BENCH_SERVER.ip, dstIp: vmIp(h, v), srcPort: 67, dstPort: 68, payload: dhcpMessage(DHCP.ACK, mac, { yiaddr: vmIp(h, v), lease: 3600 }) }));
+      if (v % 2 === 0) {
+        send(hosts[h]!, igmpFrame({ srcMac: mac, dstMac: '01:00:5e:00:00:16', srcIp: vmIp(h, v), dstIp: '224.0.0.22', igmp: { kind: 'v3report', records: [{ type: IGMP_RECORD.TO_EX, group: `239.1.1.${v % 4}`, sources: [], auxData: new Uint8Array(0) }] } }));
+      }
+      kernel.run(kernel.now + 1e6);
+    }
+  }
+  for (let h = 0; h < HOSTS; h++) {
+    for (let v = 0; v < VMS; v++) {
+      const b = sw.snooping.binding(vmMac(h, v));
+      if (!b || b.port !== hosts[h]) throw new Error(`switch bench setup: ${vmMac(h, v)} is not bound on h${h + 1}`);
+    }
+  }
+  setup = false;
+
+  const rng = new Random(7);
+  const pick = (n: number) => Math.floor(rng.next() * n);
+  const N = 10_000;
+  const frames: { port: number; frame: Uint8Array }[] = [];
+  let spoofed = 0;
+  for (let i = 0; i < N; i++) {
+    const h = pick(HOSTS);
+    const v = pick(VMS);
+    const mac = vmMac(h, v);
+    const ip = vmIp(h, v);
+    const x = rng.next();
+    if (x < 0.6) {
+      // to the server or to another VM (on another host, or the same one)
+      const toServer = rng.next() < 0.5;
+      const h2 = pick(HOSTS);
+      const v2 = pick(VMS);
+      const dstMac = toServer ? BENCH_SERVER.mac : vmMac(h2, v2);
+      const dstIp = toServer ? BENCH_SERVER.ip : vmIp(h2, v2);
+      frames.push({ port: hosts[h]!, frame: udpFrame({ srcMac: mac, dstMac, srcIp: ip, dstIp, srcPort: 40000 + v, dstPort: 5001, payload: new Uint8Array(64) }) });
+    } else if (x < 0.7) {
+      spoofed++;
+      frames.push({ port: hosts[h]!, frame: udpFrame({ srcMac: mac, dstMac: BENCH_SERVER.mac, srcIp: `10.77.9.${1 + pick(200)}`, dstIp: BENCH_SERVER.ip, srcPort: 40000, dstPort: 5001, payload: new Uint8Array(64) }) });
+    } else if (x < 0.9) {
+      const group = `239.1.1.${pick(4)}`;
+      frames.push({ port: router, frame: udpFrame({ srcMac: BENCH_ROUTER.mac, dstMac: multicastMac(group), srcIp: BENCH_ROUTER.ip, dstIp: group, srcPort: 5000, dstPort: 5001, payload: new Uint8Array(188) }) });
+    } else if (x < 0.95) {
+      frames.push({ port: hosts[h]!, frame: udpFrame({ srcMac: mac, dstMac: BENCH_SERVER.mac, srcIp: ip, dstIp: BENCH_SERVER.ip, srcPort: 68, dstPort: 67, payload: dhcpMessage(DHCP.REQUEST, mac, { ciaddr: ip, xid: i }) }) });
+    } else {
+      frames.push({ port: server, frame: udpFrame({ srcMac: BENCH_SERVER.mac, dstMac: mac, srcIp: BENCH_SERVER.ip, dstIp: ip, srcPort: 67, dstPort: 68, payload: dhcpMessage(DHCP.ACK, mac, { ciaddr: ip, yiaddr: ip, lease: 3600, xid: i }) }) });
+    }
+  }
+  const pass = () => {
+    for (let i = 0; i < frames.length; i++) {
+      const f = frames[i]!;
+      sw.receive(f.port, f.frame);
+    }
+  };
+
+  // one checked pass: the mix does what it says
+  const c0 = { ...sw.counters };
+  const out0 = discarded;
+  pass();
+  const drops = sw.counters.sourceGuardDrops - c0.sourceGuardDrops;
+  if (drops !== spoofed || sw.counters.malformed !== 0 || sw.counters.snoopingDrops !== c0.snoopingDrops) {
+    throw new Error(`switch bench mix: ${drops} source-guard drops for ${spoofed} spoofed frames, ${sw.counters.malformed} malformed, ${sw.counters.snoopingDrops - c0.snoopingDrops} snooping drops`);
+  }
+  const txPerPass = discarded - out0;
+
+  const r = rate(3, quick ? 200 : 1000, N, pass);
+  return {
+    name: 'Edge switch decisions: EdgeSwitch.receive on a sim port (best of 3, ≥ 1 s each)',
+    measured: `${fmtRate(r.fps)} (${Math.round(r.nsPerFrame).toLocaleString('en-US')} ns/frame)`,
+    target: 'none (tracked)',
+    ok: null,
+    detail: `${N.toLocaleString('en-US')} frames, 4 host ports × 8 bound VMs: 60 % unicast UDP, 10 % spoofed (source guard drops), 20 % multicast from the mrouter port, 10 % DHCP renewals; ${(txPerPass / N).toFixed(2)} frames out per frame in`,
+  };
+}
+
+/** decodeFrame over a mix of VDP, DHCP, IGMP and UDP frames. */
+function decodeRate(): Row {
+  const vm = { mac: '02:00:00:00:01:01', ip: '10.77.1.10' };
+  const worked = fromHex('0180c2000000e6f1205ab0e68940 10010001 0a10626c61626c6100000000000000000000 0621100000050405a141285760f74ce1e95a2164943f53aa020001525400112233 0000')!;
+  const response = emitEthernet({
+    dst: '01:80:c2:00:00:00', src: BENCH_SWITCH.mac, vlan: null, ethertype: ETHERTYPE.ECP,
+    payload: emitEcp({ op: 'request', subtype: ECP_SUBTYPE.VDP, seq: 9, payload: emitVdp({
+      managerId: managerIdFromText('migsim'),
+      vsis: [{ mode: 'assoc', status: responseStatus(0), typeId: 100, typeVersion: 1, idFormat: VSI_ID_FORMAT.MAC, id: vsiIdFromMac(vm.mac), filterFormat: FILTER_FORMAT.MAC_VID, filters: [{ ps: false, pcp: 0, vid: 10, mac: vm.mac, groupId: null }] }],
+      assists: [{ idFormat: VSI_ID_FORMAT.MAC, id: vsiIdFromMac(vm.mac), mac: vm.mac, ip: vm.ip, dhcp: true, igmp: true }],
+      orgTlvs: [], unknown: [],
+    }) }),
+  });
+  const mix: Uint8Array[] = [
+    worked,
+    response,
+    udpFrame({ srcMac: vm.mac, dstMac: 'ff:ff:ff:ff:ff:ff', srcIp: '0.0.0.0', dstIp: '255.255.255.255', srcPort: 68, dstPort: 67, payload: dhcpMessage(DHCP.REQUEST, vm.mac) }),
+    udpFrame({ srcMac: BENCH_SERVER.mac, dstMac: vm.mac, srcIp: BENCH_SERVER.ip, dstIp: vm.ip, srcPort: 67, dstPort: 68, payload: dhcpMessage(DHCP.ACK, vm.mac, { yiaddr: vm.ip, lease: 3600 }) }),
+    udpFrame({ srcMac: BENCH_SERVER.mac, dstMac: BENCH_SWITCH.mac, srcIp: BENCH_SERVER.ip, dstIp: BENCH_SWITCH.ip, srcPort: 67, dstPort: 67, payload: dhcpMessage(DHCP.LEASEACTIVE, vm.mac, { ciaddr: vm.ip, lease: 3000 }) }),
+    igmpFrame({ srcMac: vm.mac, dstMac: '01:00:5e:00:00:16', srcIp: vm.ip, dstIp: '224.0.0.22', igmp: { kind: 'v3report', records: [{ type: IGMP_RECORD.TO_EX, group: '239.1.1.1', sources: [], auxData: new Uint8Array(0) }] } }),
+    igmpFrame({ srcMac: BENCH_SWITCH.mac, dstMac: vm.mac, srcIp: BENCH_SWITCH.ip, dstIp: '239.1.1.1', igmp: { kind: 'query', version: 3, group: '239.1.1.1', maxRespDs: 1, suppress: false, qrv: 2, qqicSeconds: 125, sources: [] } }),
+    udpFrame({ srcMac: vm.mac, dstMac: BENCH_SERVER.mac, srcIp: vm.ip, dstIp: BENCH_SERVER.ip, srcPort: 40000, dstPort: 5001, payload: new Uint8Array(64) }),
+    udpFrame({ srcMac: BENCH_ROUTER.mac, dstMac: multicastMac('239.1.1.1'), srcIp: BENCH_ROUTER.ip, dstIp: '239.1.1.1', srcPort: 5000, dstPort: 5001, payload: new Uint8Array(188) }),
+  ];
+  for (const f of mix) {
+    const d = decodeFrame(f);
+    if (d.error) throw new Error(`decode bench: a mix frame does not decode: ${d.error.layer}: ${d.error.reason}`);
+  }
+  const rng = new Random(11);
+  const N = 10_000;
+  const frames = Array.from({ length: N }, () => mix[Math.floor(rng.next() * mix.length)]!);
+  let layers = 0;
+  const pass = () => {
+    for (let i = 0; i < frames.length; i++) layers += decodeFrame(frames[i]!).layers.length;
+  };
+  pass();
+  const meanLayers = layers / N;
+  const r = rate(3, quick ? 200 : 1000, N, pass);
+  return {
+    name: 'Frame decoder: decodeFrame to JSON-ready objects (best of 3, ≥ 1 s each)',
+    measured: `${fmtRate(r.fps)} (${Math.round(r.nsPerFrame).toLocaleString('en-US')} ns/frame)`,
+    target: 'none (tracked)',
+    ok: null,
+    detail: `${N.toLocaleString('en-US')} frames drawn from ${mix.length}: VDP request and response (with assist), DHCP REQUEST/ACK/LEASEACTIVE, IGMPv3 report and query, unicast and multicast UDP; ${meanLayers.toFixed(2)} layers per frame`,
+  };
+}
+
 const benches: Record<string, () => Row> = {
   big: bigGuest,
   pages1000: () => thousand('pages', 10_000),
   fluid1000: () => thousand('fluid', 50),
   simgrid,
+  switch: switchRate,
+  decode: decodeRate,
 };
 
 const rows: Row[] = [];

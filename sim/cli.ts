@@ -1,7 +1,7 @@
 // The `migsim` command line. Exit status: 0 ok, 1 a check or a memory verification
 // failed, 2 bad input (unreadable file, schema error, something this version cannot run).
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -12,6 +12,9 @@ import { explainDefaults, explainScenario } from './scenario/explain.js';
 import { loadScenario, ScenarioError } from './scenario/load.js';
 import type { EngineName, Scenario } from './scenario/types.js';
 import { VERSION } from './version.js';
+import { readCapture, type CaptureFrame } from '../switch/wire/capture-file.js';
+import { decodeFrame } from '../switch/wire/decode.js';
+import { fromHex } from '../switch/wire/fields.js';
 
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;
@@ -132,6 +135,88 @@ function cmdValidate(a: { files: string[]; explain?: boolean }): number {
   return EXIT_OK;
 }
 
+interface DecodeArgs {
+  files: string[];
+  hex?: string[];
+  pretty?: boolean;
+}
+
+/** Every input's frames, read before anything is printed; an unreadable or unrecognized file is bad input. */
+function decodeInputs(a: DecodeArgs): { file: string | null; frames: CaptureFrame[] }[] {
+  const hex = (a.hex ?? []).map(String);
+  if (a.files.length === 0 && hex.length === 0) throw new BadInput('decode needs a capture FILE (- for stdin) or --hex HEX');
+  const inputs: { file: string | null; frames: CaptureFrame[] }[] = [];
+  if (hex.length > 0) {
+    inputs.push({
+      file: null,
+      frames: hex.map((h, i): CaptureFrame => {
+        const bytes = fromHex(h);
+        if (bytes && bytes.length > 0) return { index: i + 1, timeNs: null, bytes };
+        const shown = h.length > 40 ? `${h.slice(0, 40)}…` : h;
+        // --hex takes every value after it, so `--hex AA x.pcap` makes x.pcap a --hex value
+        const hint = existsSync(h) ? ' (a file: put files before --hex, which takes every value after it)' : '';
+        return { index: i + 1, timeNs: null, bytes: new Uint8Array(0), error: `--hex value ${i + 1} is not hex bytes: ${JSON.stringify(shown)}${hint}` };
+      }),
+    });
+  }
+  const problems: string[] = [];
+  for (const file of a.files) {
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(file === '-' ? 0 : file);
+    } catch (e) {
+      problems.push(`${file === '-' ? 'stdin' : file}: cannot read: ${e instanceof Error ? e.message : String(e)}`);
+      continue;
+    }
+    const c = readCapture(bytes);
+    if (!c.ok) {
+      problems.push(`${file === '-' ? 'stdin' : file}: ${c.reason}`);
+      continue;
+    }
+    if (c.value.warning !== null) process.stderr.write(`migsim: ${file === '-' ? 'stdin' : file}: warning: ${c.value.warning}\n`);
+    inputs.push({ file, frames: c.value.frames });
+  }
+  if (problems.length > 0) throw new BadInput(problems.join('\n'));
+  return inputs;
+}
+
+/**
+ * yargs drops a bare `-` from positionals (its re-parse takes it for an option), so put
+ * each `-` after `decode` in the command line back among the files, in command-line order.
+ */
+function withStdin(a: DecodeArgs, argv: string[]): DecodeArgs {
+  const at = argv.indexOf('decode');
+  if (at < 0 || !argv.includes('-', at + 1)) return a;
+  const files: string[] = [];
+  let j = 0;
+  for (const token of argv.slice(at + 1)) {
+    if (token === '-') files.push('-');
+    else if (j < a.files.length && token === a.files[j]) files.push(a.files[j++]!);
+  }
+  return { ...a, files: files.concat(a.files.slice(j)) };
+}
+
+function cmdDecode(a: DecodeArgs): number {
+  let failed = false;
+  let out = '';
+  for (const { file, frames } of decodeInputs(a)) {
+    for (const f of frames) {
+      const where = { file, index: f.index, ...(f.line === undefined ? {} : { line: f.line }), timeNs: f.timeNs };
+      const doc = f.error === undefined
+        ? { ...where, ...decodeFrame(f.bytes) }
+        : { ...where, length: 0, layers: [], error: { layer: 'hex', reason: f.error } };
+      if (doc.error !== null) failed = true;
+      out += (a.pretty ? JSON.stringify(doc, null, 2) : JSON.stringify(doc)) + '\n';
+      if (out.length > 1 << 16) {
+        process.stdout.write(out);
+        out = '';
+      }
+    }
+  }
+  process.stdout.write(out);
+  return failed ? EXIT_FAILED : EXIT_OK;
+}
+
 export async function main(argv: string[]): Promise<number> {
   let status = EXIT_OK;
   const engineOpt = { type: 'string', choices: ['sim', 'testbed'], describe: 'engine (default: the scenario\'s, else sim)' } as const;
@@ -169,6 +254,11 @@ export async function main(argv: string[]): Promise<number> {
       y.positional('files', { type: 'string', array: true, default: [] as string[] })
         .option('explain', { type: 'boolean', describe: 'show every resolved value (or, with no file, every default)' }),
     (a) => guard(() => cmdValidate(a as unknown as { files: string[]; explain?: boolean })))
+    .command('decode [files..]', 'decode frames (pcap, pcapng or hex lines; - is stdin) to JSON, one document per frame (exit 1 if one does not decode)', (y) =>
+      y.positional('files', { type: 'string', array: true, default: [] as string[], describe: 'pcap, pcapng or hex-text files (- is stdin)' })
+        .option('hex', { type: 'string', array: true, describe: 'frames as hex, one per value (takes every value after it: put FILEs first)' })
+        .option('pretty', { type: 'boolean', describe: 'indent the JSON' }),
+    (a) => guard(() => cmdDecode(withStdin(a as unknown as DecodeArgs, argv))))
     .demandCommand(1, 'name a command: run, check or validate')
     .fail((msg, err, y) => {
       if (err) throw err;
