@@ -1,8 +1,9 @@
+import { TlvView } from './tlv.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { emitEthernet, ETHERTYPE, parseEthernet } from './ethernet.js';
 import { fromHex } from './fields.js';
-import { EVB_MODE, EvbTlvView, emitLldp, LldpTlvView, parseLldp, type EvbTlv, type LldpRepr } from './lldp.js';
+import { EVB_MODE, EvbTlvView, emitLldp, parseLldp, type EvbTlv, type LldpRepr } from './lldp.js';
 import { EmitError } from './result.js';
 
 const hex = (s: string): Uint8Array => fromHex(s)!;
@@ -67,7 +68,7 @@ const lldpArb: fc.Arbitrary<LldpRepr> = fc.record({
 
 describe('lldp', () => {
   it('decodes the observed station EVB TLV: R=3, RTE=14, station, RWD=20, RKA=20', () => {
-    const t = new LldpTlvView(hex(EVB_STATION));
+    const t = new TlvView(hex(EVB_STATION));
     expect(t.check()).toBeNull();
     expect([t.type, t.length]).toEqual([127, 9]);
     expect(evbOf('0080c2 0d 00 07 6e 94 14')).toEqual({

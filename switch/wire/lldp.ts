@@ -18,6 +18,7 @@
 //
 // Reserved bits are ignored on receipt and sent as 0. Every other TLV is kept raw in `other`.
 
+import { TLV_HEADER_LEN, TLV_MAX_LEN, TlvView } from './tlv.js';
 import { EmitError, ok, reject, type WireResult } from './result.js';
 import { put16, put24, u16, u24, u8 } from './fields.js';
 
@@ -27,8 +28,6 @@ export const EVB_OUI = 0x0080c2;
 export const EVB_SUBTYPE = 0x0d;
 export const EVB_INFO_LEN = 9;
 
-const TLV_HEADER_LEN = 2;
-const TLV_MAX_LEN = 0x1ff;
 
 export interface EvbTlv {
   bridge: { bgid: boolean; rrcap: boolean; rrctr: boolean };
@@ -63,37 +62,6 @@ export interface LldpRepr {
   other: { type: number; value: Uint8Array }[];
 }
 
-const F = {
-  /** type(7) | length(9) */
-  HEADER: 0,
-  VALUE: 2,
-} as const;
-
-/** One TLV at the start of `bytes` (which runs to the end of the LLDPDU). */
-export class LldpTlvView {
-  constructor(readonly bytes: Uint8Array) {}
-
-  check(): string | null {
-    if (this.bytes.length < TLV_HEADER_LEN) return `truncated TLV header (${this.bytes.length} byte left)`;
-    if (TLV_HEADER_LEN + this.length > this.bytes.length) {
-      return `TLV type ${this.type} length ${this.length} runs past the end (${this.bytes.length - TLV_HEADER_LEN} bytes left)`;
-    }
-    return null;
-  }
-
-  get type(): number {
-    return u8(this.bytes, F.HEADER) >>> 1;
-  }
-  get length(): number {
-    return u16(this.bytes, F.HEADER) & TLV_MAX_LEN;
-  }
-  get value(): Uint8Array {
-    return this.bytes.subarray(F.VALUE, F.VALUE + this.length);
-  }
-  get totalLen(): number {
-    return TLV_HEADER_LEN + this.length;
-  }
-}
 
 const F_EVB = {
   OUI: 0,
@@ -190,7 +158,7 @@ export function parseLldp(b: Uint8Array): WireResult<LldpRepr> {
   const other: { type: number; value: Uint8Array }[] = [];
   let off = 0;
   for (let index = 0; ; index++) {
-    const t = new LldpTlvView(b.subarray(off));
+    const t = new TlvView(b.subarray(off));
     if (t.bytes.length === 0) return reject('lldp', index === 0 ? 'empty LLDPDU' : 'missing End of LLDPDU TLV');
     const bad = t.check();
     if (bad) return reject('lldp', `at offset ${off}: ${bad}`);

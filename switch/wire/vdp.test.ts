@@ -1,3 +1,4 @@
+import { TlvView } from './tlv.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ECP_SUBTYPE, emitEcp, parseEcp } from './ecp.js';
@@ -18,7 +19,6 @@ import {
   responseStatus,
   statusByte,
   VDP_ERROR,
-  VdpTlvView,
   VSI_ID_FORMAT,
   vsiIdFromMac,
   VsiTlvView,
@@ -147,7 +147,7 @@ describe('vdp: the worked example (protocols.md 2.5)', () => {
   });
 
   it('the views read the raw fields', () => {
-    const t = new VdpTlvView(hex(VSI_TLV));
+    const t = new TlvView(hex(VSI_TLV));
     expect(t.check()).toBeNull();
     expect([t.type, t.length, t.totalLen]).toEqual([3, 33, 35]);
     const v = new VsiTlvView(t.value);

@@ -30,6 +30,7 @@
 //                         0x02 igmp (make it re-report its IGMP groups); 0xFC reserved (0 on send, ignored on receipt)
 // Other subtypes under MIGSIM_OUI are not ours yet and are kept in `orgTlvs` like any org TLV.
 
+import { TLV_HEADER_LEN, TLV_MAX_LEN, TlvView } from './tlv.js';
 import { EmitError, ok, reject, type WireResult } from './result.js';
 import { ipAt, isIpv4, isMac, macAt, put16, put24, put32, putIp, putMac, toHex, u16, u24, u32, u8, type Ipv4, type Mac } from './fields.js';
 
@@ -60,8 +61,6 @@ export const MIGSIM_OUI = 0x026d73; // 02-6d-73: locally administered, not IEEE-
 export const ASSIST_SUBTYPE = 1;
 export const ASSIST_LEN = 32;
 
-const TLV_HEADER_LEN = 2;
-const TLV_MAX_LEN = 0x1ff;
 const OUI_LEN = 3;
 
 // ----------------------------------------------------------------------------------------
@@ -173,37 +172,6 @@ export interface VdpRepr {
 // ----------------------------------------------------------------------------------------
 // Views
 
-const F = {
-  /** type(7) | length(9) */
-  HEADER: 0,
-  VALUE: 2,
-} as const;
-
-/** One TLV at the start of `bytes` (which runs to the end of the payload). */
-export class VdpTlvView {
-  constructor(readonly bytes: Uint8Array) {}
-
-  check(): string | null {
-    if (this.bytes.length < TLV_HEADER_LEN) return `truncated TLV header (${this.bytes.length} byte left)`;
-    if (TLV_HEADER_LEN + this.length > this.bytes.length) {
-      return `TLV type ${this.type} length ${this.length} runs past the end (${this.bytes.length - TLV_HEADER_LEN} bytes left)`;
-    }
-    return null;
-  }
-
-  get type(): number {
-    return u8(this.bytes, F.HEADER) >>> 1;
-  }
-  get length(): number {
-    return u16(this.bytes, F.HEADER) & TLV_MAX_LEN;
-  }
-  get value(): Uint8Array {
-    return this.bytes.subarray(F.VALUE, F.VALUE + this.length);
-  }
-  get totalLen(): number {
-    return TLV_HEADER_LEN + this.length;
-  }
-}
 
 const F_VSI = {
   STATUS: 0,
@@ -375,7 +343,7 @@ export function parseVdp(b: Uint8Array): WireResult<VdpRepr> {
     // Type 0 is End or padding; the type is in the first byte alone, so a lone trailing
     // zero byte is padding too.
     if (u8(b, off) >>> 1 === VDP_TLV.END) break;
-    const t = new VdpTlvView(b.subarray(off));
+    const t = new TlvView(b.subarray(off));
     const bad = t.check();
     if (bad) return reject('vdp', `at offset ${off}: ${bad}`);
     const type = t.type;
