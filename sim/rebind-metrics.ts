@@ -6,16 +6,13 @@
 import type { EventLog } from '../switch/event-log.js';
 import type { LanVm } from './lan.js';
 import type { Probe } from './net/probe.js';
+import type { MigrationResult } from './result.js';
 import type { Ns } from './scenario/types.js';
 
-export interface RebindFields {
-  dhcpRebindMs: number | null;
-  igmpRebindMs: number | null;
-  sourceGuardDrops: number | null;
-  multicastGapMs: number | null;
-  multicastLost: number | null;
-  serviceInterruptionMs: number | null;
-}
+export type RebindFields = Pick<
+  MigrationResult,
+  'dhcpRebindMs' | 'igmpRebindMs' | 'sourceGuardDrops' | 'multicastGapMs' | 'multicastLost' | 'serviceInterruptionMs'
+>;
 
 export interface MoveWindow {
   vm: LanVm;

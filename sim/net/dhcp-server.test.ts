@@ -3,7 +3,7 @@ import { ARP_OP } from '../../switch/wire/arp.js';
 import { arpFrame, udpFrame } from '../../switch/wire/compose.js';
 import { DHCP, emitDhcp, emptyDhcpOptions, parseDhcp, type DhcpRepr } from '../../switch/wire/dhcp.js';
 import { DhcpServerModel, type DhcpServerConfig } from './dhcp-server.js';
-import { decodeFrame, ethernetClientId } from './frames.js';
+import { readInbound, ethernetClientId } from './frames.js';
 import { GuestStack } from './guest.js';
 import { Hub, TestClock, dhcpOptionCodes, seededRandom } from './testkit.js';
 
@@ -205,7 +205,7 @@ describe('DHCP server and guest client', () => {
     const { clock, hub, server } = net();
     const relay = { mac: '02:5e:00:00:00:01', ip: '10.77.0.253' };
     const relaySink = hub.connect('relay', (f) => {
-      const d = decodeFrame(f);
+      const d = readInbound(f);
       if (d?.kind === 'arp' && d.arp.op === ARP_OP.REQUEST && d.arp.targetIp === relay.ip) {
         relaySink(arpFrame(d.arp.senderMac, { op: ARP_OP.REPLY, senderMac: relay.mac, senderIp: relay.ip, targetMac: d.arp.senderMac, targetIp: d.arp.senderIp }));
       }
@@ -289,7 +289,7 @@ describe('DHCP server and guest client', () => {
     const { clock, hub, guest } = net();
     // the server's ACKs never arrive
     hub.drop = (s) => {
-      const d = decodeFrame(s.frame);
+      const d = readInbound(s.frame);
       const m = d?.kind === 'udp' ? parseDhcp(d.udp.payload) : null;
       return s.from === 'server' && m !== null && m.ok && m.value.options.messageType === DHCP.ACK;
     };

@@ -34,7 +34,7 @@ import {
   ZERO_IP,
   ZERO_MAC,
   bytesEqual,
-  decodeFrame,
+  readInbound,
   inSubnet,
   normalMac,
   parseCidr,
@@ -176,7 +176,7 @@ export class DhcpServerModel {
   }
 
   receive(frame: Uint8Array): void {
-    const f = decodeFrame(frame);
+    const f = readInbound(frame);
     if (!f) return this.ignore();
     if (f.kind === 'arp') return this.onArp(f.arp);
     if (f.kind !== 'udp') return this.ignore();

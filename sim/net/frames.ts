@@ -19,7 +19,7 @@ export type Inbound =
  * unfragmented IPv4 UDP (checksum verified) and IGMP. Null for anything else — malformed
  * at any layer, 802.1Q-tagged, a fragment, RARP, another EtherType or IP protocol.
  */
-export function decodeFrame(frame: Uint8Array): Inbound | null {
+export function readInbound(frame: Uint8Array): Inbound | null {
   const e = parseEthernet(frame);
   if (!e.ok || e.value.vlan !== null) return null;
   const eth = e.value;

@@ -16,7 +16,7 @@ import { BROADCAST_MAC, type Ipv4, type Mac } from '../../switch/wire/fields.js'
 import { IGMP_RECORD, type IgmpGroupRecord, type IgmpRepr } from '../../switch/wire/igmp.js';
 import { ipWord, type Ipv4Repr } from '../../switch/wire/ipv4.js';
 import type { UdpRepr } from '../../switch/wire/udp.js';
-import { LIMITED_BROADCAST, ZERO_IP, ZERO_MAC, be32, decodeFrame, ethernetClientId, normalMac } from './frames.js';
+import { LIMITED_BROADCAST, ZERO_IP, ZERO_MAC, be32, readInbound, ethernetClientId, normalMac } from './frames.js';
 
 export interface GuestConfig {
   name: string;
@@ -192,7 +192,7 @@ export class GuestStack {
   }
 
   receive(frame: Uint8Array): void {
-    const f = decodeFrame(frame);
+    const f = readInbound(frame);
     if (!f || !this.accepts(f.eth.dst)) return this.ignore();
     if (f.kind === 'arp') return this.onArp(f.arp);
     if (f.kind === 'igmp') return this.onIgmp(f.igmp);

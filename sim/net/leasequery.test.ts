@@ -8,7 +8,7 @@ import { arpFrame, udpFrame } from '../../switch/wire/compose.js';
 import { DHCP, emitDhcp, emptyDhcpOptions, parseDhcp, type DhcpRepr } from '../../switch/wire/dhcp.js';
 import { fromHex } from '../../switch/wire/fields.js';
 import { DhcpServerModel, type DhcpServerConfig } from './dhcp-server.js';
-import { decodeFrame } from './frames.js';
+import { readInbound } from './frames.js';
 import { GuestStack } from './guest.js';
 import { Hub, TestClock, dhcpOptionCodes, seededRandom } from './testkit.js';
 
@@ -37,7 +37,7 @@ function setup(opts: { answerArp: boolean } = { answerArp: true }) {
   const got: Received[] = [];
   const relay = hub.connect('relay', (frame) => {
     got.push({ t: clock.now(), frame });
-    const d = decodeFrame(frame);
+    const d = readInbound(frame);
     if (opts.answerArp && d?.kind === 'arp' && d.arp.op === ARP_OP.REQUEST && d.arp.targetIp === RELAY.ip) {
       relay(arpFrame(d.arp.senderMac, { op: ARP_OP.REPLY, senderMac: RELAY.mac, senderIp: RELAY.ip, targetMac: d.arp.senderMac, targetIp: d.arp.senderIp }));
     }
@@ -68,7 +68,7 @@ function query(k: { xid: number; ip?: string; mac?: string; cid?: Uint8Array; gi
 function replies(got: Received[]) {
   const out = new Map<number, { t: number; m: DhcpRepr; codes: number[]; eth: { src: string; dst: string }; ip: { src: string; dst: string }; ports: [number, number] }>();
   for (const g of got) {
-    const d = decodeFrame(g.frame);
+    const d = readInbound(g.frame);
     if (d?.kind !== 'udp' || d.eth.dst !== RELAY.mac) continue; // the relay also hears the guest's broadcasts
     const m = parseDhcp(d.udp.payload);
     if (!m.ok) continue;

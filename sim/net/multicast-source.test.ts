@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { multicastMac } from '../../switch/wire/compose.js';
-import { be32, decodeFrame } from './frames.js';
+import { be32, readInbound } from './frames.js';
 import { MulticastSource } from './multicast-source.js';
 import { TestClock } from './testkit.js';
 
@@ -37,7 +37,7 @@ describe('multicast source', () => {
     src.start();
     clock.advance(1e9);
     out.forEach((o, k) => {
-      const d = decodeFrame(o.frame);
+      const d = readInbound(o.frame);
       expect(d?.kind).toBe('udp');
       if (d?.kind !== 'udp') return;
       expect([d.eth.dst, d.eth.src, d.ip.src, d.ip.dst, d.ip.ttl, d.udp.srcPort, d.udp.dstPort]).toEqual([multicastMac('239.1.2.3'), CFG.mac, CFG.ip, CFG.group, 16, 5000, 5001]);
@@ -47,7 +47,7 @@ describe('multicast source', () => {
     });
     const tiny = rig({ ...CFG, sizeBytes: 2 });
     tiny.src.start();
-    const d = decodeFrame(tiny.out[0]!.frame);
+    const d = readInbound(tiny.out[0]!.frame);
     expect(d?.kind === 'udp' && d.udp.payload.length).toBe(4);
   });
 
@@ -64,7 +64,7 @@ describe('multicast source', () => {
     src.start();
     clock.advance(150e6);
     expect(out.slice(3).map((o) => o.t)).toEqual([t, t + 100e6]);
-    expect(out.map((o) => { const d = decodeFrame(o.frame); return d?.kind === 'udp' ? be32(d.udp.payload, 0) : -1; })).toEqual([0, 1, 2, 3, 4]);
+    expect(out.map((o) => { const d = readInbound(o.frame); return d?.kind === 'udp' ? be32(d.udp.payload, 0) : -1; })).toEqual([0, 1, 2, 3, 4]);
   });
 
   it('ignores everything it receives', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ARP_OP } from '../../switch/wire/arp.js';
 import { arpFrame, udpFrame } from '../../switch/wire/compose.js';
 import { DhcpServerModel } from './dhcp-server.js';
-import { be32, decodeFrame } from './frames.js';
+import { be32, readInbound } from './frames.js';
 import { GuestStack } from './guest.js';
 import { Probe } from './probe.js';
 import { Hub, TestClock, seededRandom } from './testkit.js';
@@ -33,7 +33,7 @@ function setup(rate = 100) {
 function lose(hub: Hub, lost: (seq: number) => boolean): void {
   hub.drop = (s) => {
     if (s.from !== 'probe') return false;
-    const d = decodeFrame(s.frame);
+    const d = readInbound(s.frame);
     return d?.kind === 'udp' && d.udp.dstPort === 7 && lost(be32(d.udp.payload, 4));
   };
 }
@@ -109,7 +109,7 @@ describe('probe', () => {
     out.length = 0;
     probe.receive(arpFrame('ff:ff:ff:ff:ff:ff', { op: ARP_OP.REQUEST, senderMac: VM_MAC, senderIp: '10.77.0.100', targetMac: '00:00:00:00:00:00', targetIp: PROBE.ip }));
     expect(out).toHaveLength(1);
-    expect(decodeFrame(out[0]!)).toMatchObject({ kind: 'arp', eth: { dst: VM_MAC }, arp: { op: ARP_OP.REPLY, senderIp: PROBE.ip, senderMac: PROBE.mac, targetIp: '10.77.0.100' } });
+    expect(readInbound(out[0]!)).toMatchObject({ kind: 'arp', eth: { dst: VM_MAC }, arp: { op: ARP_OP.REPLY, senderIp: PROBE.ip, senderMac: PROBE.mac, targetIp: '10.77.0.100' } });
 
     const reply = (p: number[], from = '10.77.0.100', srcPort = 7) =>
       udpFrame({ srcMac: VM_MAC, dstMac: PROBE.mac, srcIp: from, dstIp: PROBE.ip, srcPort, dstPort: 7007, payload: Uint8Array.from(p) });

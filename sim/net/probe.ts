@@ -9,7 +9,7 @@ import type { Clock, FrameSink, Ns, Timer } from '../../switch/platform.js';
 import { ARP_OP } from '../../switch/wire/arp.js';
 import { arpFrame, udpFrame } from '../../switch/wire/compose.js';
 import { ipWord } from '../../switch/wire/ipv4.js';
-import { be32, decodeFrame, normalMac } from './frames.js';
+import { be32, readInbound, normalMac } from './frames.js';
 
 export interface ProbeConfig {
   mac: string;
@@ -89,7 +89,7 @@ export class Probe {
   }
 
   receive(frame: Uint8Array): void {
-    const f = decodeFrame(frame);
+    const f = readInbound(frame);
     if (!f) return this.ignore();
     if (f.kind === 'arp') {
       const a = f.arp;

@@ -4,7 +4,7 @@
 // filters decide what they take.
 
 import type { Clock, FrameSink, Ns, Timer } from '../../switch/platform.js';
-import { decodeFrame, type Inbound } from './frames.js';
+import { readInbound, type Inbound } from './frames.js';
 
 interface Entry {
   at: Ns;
@@ -95,7 +95,7 @@ export class Hub {
     const out: (Inbound & { t: Ns })[] = [];
     for (const s of this.log) {
       if (s.from !== from || s.t < since) continue;
-      const d = decodeFrame(s.frame);
+      const d = readInbound(s.frame);
       if (d) out.push({ ...d, t: s.t });
     }
     return out;
