@@ -7,6 +7,7 @@ import { Random } from '../sim/random.js';
 import { ackTimeoutNs } from './ecp-endpoint.js';
 import { EdgeSwitch, type PortRole, type SwitchConfig } from './edge-switch.js';
 import { VsiTypeDb } from './vsi-db.js';
+import { BRIDGE_EVB } from './lldp-agent.js';
 import { keepAliveTimeoutNs } from './vdp-bridge.js';
 import { DHCP, DHCP_CLIENT_PORT, DHCP_SERVER_PORT, emitDhcp, emptyDhcpOptions, parseDhcp, type DhcpRepr } from './wire/dhcp.js';
 import { igmpFrame, udpFrame } from './wire/compose.js';
@@ -160,7 +161,7 @@ describe('VDP bridge over ECP', () => {
     h.run(1e6);
     // the station goes silent: cancel its keep-alive by de-registering it locally
     (st as unknown as { held: Map<string, { keepAlive: { cancel(): void } | null }> }).held.get(VM.mac)!.keepAlive!.cancel();
-    h.run(keepAliveTimeoutNs(3, 14, 20) + 1e9);
+    h.run(keepAliveTimeoutNs(BRIDGE_EVB.retries, BRIDGE_EVB.rte, BRIDGE_EVB.rka) + 1e9);
     expect(h.sw.log.of('vdp-timeout')).toHaveLength(1);
     expect(gone).toEqual([VM.mac]);
     expect(h.sw.fdb.lookup(10, VM.mac, h.kernel.now)).toBeNull();
@@ -171,7 +172,7 @@ describe('VDP bridge over ECP', () => {
     const h = harness();
     const { st } = h.station('h1', '02:00:00:00:aa:01');
     st.associate(vsi, false);
-    h.run(3 * keepAliveTimeoutNs(3, 14, 20));
+    h.run(3 * keepAliveTimeoutNs(BRIDGE_EVB.retries, BRIDGE_EVB.rte, BRIDGE_EVB.rka));
     expect(h.sw.log.of('vdp-timeout')).toHaveLength(0);
     expect(h.sw.log.of('vdp-request').length).toBeGreaterThan(3);
   });

@@ -112,15 +112,16 @@ export class EdgeSwitch {
     const name = (p: number) => this.ports[p]?.name ?? `port${p}`;
     this.snooping = new DhcpSnooping(clock, this.log, name);
     this.igmp = new IgmpSnooping(clock, this.log, name);
+    const evb = config.evb ?? BRIDGE_EVB;
     this.vdp = new VdpBridge(clock, types, this.log, name, (p, v) => this.sendVdp(p, v), {
       associated: (v) => this.associated(v),
       deassociated: (v) => this.deassociated(v),
-    });
+    }, { retries: evb.retries, rte: evb.rte, rka: evb.rka });
     this.lldp = new LldpAgent(clock, config.mac, name, (p, f) => this.transmit(p, f), (p, params) => {
       const port = this.ports[p];
       if (port?.ecp) port.ecp.timers = { maxRetries: params.retries, rte: params.rte };
       this.vdp.setTimers(p, { retries: params.retries, rte: params.rte, rka: params.rka });
-    }, config.evb ?? BRIDGE_EVB);
+    }, evb);
     this.leasequery = config.ip === null ? null : new LeasequeryClient(
       clock, rng, this.log, { ip: config.ip, mac: config.mac },
       () => this.snooping.server, (p, f) => this.transmit(p, f), config.leasequery,

@@ -19,8 +19,12 @@ export interface EvbParams {
   rka: number;
 }
 
-/** What we advertise: RTE 14 (163.84 ms) so a slow path never makes a station retransmit needlessly. */
-export const BRIDGE_EVB: EvbParams = { retries: 3, rte: 14, rwd: 20, rka: 20 };
+/**
+ * What we advertise. RTE 10 (ACK timer 10.24 ms): well above a libpcap port's delay (~1 ms),
+ * so stations do not retransmit needlessly, yet short — lldpad sends its next ECPDU only when
+ * the ACK timer runs out, so a larger RTE paces every queued request (RTE 14: 164 ms each).
+ */
+export const BRIDGE_EVB: EvbParams = { retries: 3, rte: 10, rwd: 20, rka: 20 };
 
 export function negotiate(local: EvbParams, station: EvbTlv): EvbParams {
   return {

@@ -62,7 +62,8 @@ export class VdpBridge {
     private readonly portName: (port: number) => string,
     private readonly send: (port: number, vdp: VdpRepr) => void,
     private readonly hooks: VdpBridgeHooks,
-    private readonly defaults: VdpPortTimers = { retries: 3, rte: 14, rka: 20 },
+    /** until a station's EVB TLV says otherwise: the switch's own advertised values */
+    private readonly defaults: VdpPortTimers,
   ) {}
 
   /** The timers negotiated with the station on `port` (from its EVB TLV). */

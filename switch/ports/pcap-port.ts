@@ -1,0 +1,190 @@
+// A raw Ethernet port on a Linux interface, for running the switch outside the sim (the
+// lldpad interop test, the Docker testbed). Imported only there — never by shared logic or
+// the sim, so the sim needs no native module.
+//
+// Binding: the npm package `cap` (libpcap via nan/node-gyp; needs libpcap-dev to build).
+// What `cap.open` sets up: promiscuous mode, snaplen 65535, the buffer size we pass (16 MiB
+// here), a 1 s read timeout and immediate mode. Caveat: `cap` finds
+// pcap_set_immediate_mode by dlopen("libpcap.so"), the unversioned name that only
+// libpcap-dev installs; without it frames may be delivered up to the 1 s timeout late.
+//
+// Own frames: a PF_PACKET socket is never handed back the frames it sent itself (the kernel
+// skips the originating socket in dev_queue_xmit_nit; checked here on a veth with no filter
+// at all), but it does see what the host stack transmits on the interface (IPv6 router
+// solicitations, MLD, ARP). `cap` does not expose pcap_setdirection, and the BPF filter
+// `inbound` is unusable with it: after pcap_setfilter, libpcap runs the filter in userland
+// on the first ring slot (libpcap issue #1254), and its userland BPF cannot evaluate the
+// Linux packet-type extension `inbound` compiles to (issue #1482), so the first frame
+// received after open is silently dropped (observed with libpcap 1.10.3: a station's first
+// LLDPDU would be lost). So the capture filter is `not ether src <the interface's MAC>`,
+// read from /sys/class/net at open: the host stack always sends with the interface's MAC,
+// and the filter works in kernel and userland alike. Not covered: frames another process
+// injects on the same interface with a foreign source MAC (`stats.filter` shows the filter).
+//
+// Ring size: with immediate mode libpcap uses TPACKET_V2, one slot per frame sized for
+// cap's fixed 65535-byte snaplen, so the default 16 MiB buffer holds ~256 frames; a longer
+// burst arriving while the event loop is busy is dropped by the kernel (`bufferBytes`).
+//
+// `cap` prints "Warning: <if>: no IPv4 address assigned - This may not actually work" to
+// stderr when the interface has no IPv4 address (pcap_lookupnet; it only matters for `net`
+// filters): harmless for a switch port.
+//
+// The receive callback runs inside libpcap's dispatch loop: a throw there would surface as
+// an uncaught exception, so it is caught and counted (`stats.callbackErrors`, `lastError`).
+
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+/** The part of `cap`'s API this port uses (the package ships no typings). */
+interface CapHandle {
+  open(device: string, filter: string, bufSize: number, buffer: Buffer): string;
+  send(buffer: Buffer, length?: number): void;
+  close(): void;
+  on(event: 'packet', listener: (nbytes: number, truncated: boolean) => void): void;
+  removeAllListeners(event?: string): void;
+}
+
+interface CapModule {
+  Cap: new () => CapHandle;
+}
+
+/** libpcap's kernel ring: large, so a burst survives a busy event loop (about 256 frames, see above). */
+const KERNEL_BUFFER_BYTES = 16 * 1024 * 1024;
+/** Largest frame we accept (cap's snaplen is 65535). */
+const FRAME_BUFFER_BYTES = 65_535;
+
+export interface PcapPortStats {
+  /** frames handed to the callback */
+  rx: number;
+  rxBytes: number;
+  tx: number;
+  txBytes: number;
+  /** frames received before a callback was registered */
+  rxUnhandled: number;
+  /** frames longer than the capture buffer (delivered truncated) */
+  truncated: number;
+  /** exceptions thrown by the receive callback (caught) */
+  callbackErrors: number;
+  /** frames libpcap refused to send */
+  sendErrors: number;
+  /** the BPF capture filter in force ('' if the interface's MAC could not be read) */
+  filter: string;
+}
+
+let capModule: CapModule | null = null;
+
+function loadCap(): CapModule {
+  if (capModule) return capModule;
+  const require = createRequire(import.meta.url);
+  try {
+    capModule = require('cap') as CapModule;
+  } catch (e) {
+    throw new Error(
+      `PcapPort needs the npm package 'cap' built against libpcap (apt-get install libpcap-dev; npm install): ${(e as Error).message}`,
+    );
+  }
+  return capModule;
+}
+
+function interfaceMac(ifname: string): string | null {
+  try {
+    const mac = readFileSync(`/sys/class/net/${ifname}/address`, 'utf8').trim().toLowerCase();
+    return /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(mac) ? mac : null;
+  } catch {
+    return null;
+  }
+}
+
+export interface PcapPortOptions {
+  /** libpcap's kernel ring, bytes (default 16 MiB ≈ 256 frames, see above) */
+  bufferBytes?: number;
+}
+
+export class PcapPort {
+  readonly stats: PcapPortStats;
+  /** the last exception caught from the callback or from a send */
+  lastError: Error | null = null;
+  private callback: ((frame: Uint8Array) => void) | null = null;
+  private closed = false;
+
+  private constructor(
+    readonly ifname: string,
+    private readonly cap: CapHandle,
+    private readonly buffer: Buffer,
+    filter: string,
+  ) {
+    this.stats = { rx: 0, rxBytes: 0, tx: 0, txBytes: 0, rxUnhandled: 0, truncated: 0, callbackErrors: 0, sendErrors: 0, filter };
+    cap.on('packet', (nbytes, truncated) => this.onPacket(nbytes, truncated));
+  }
+
+  /** Open `ifname` (needs CAP_NET_RAW). Throws if the interface does not exist or is not Ethernet. */
+  static open(ifname: string, options: PcapPortOptions = {}): PcapPort {
+    const { Cap } = loadCap();
+    const buffer = Buffer.alloc(FRAME_BUFFER_BYTES);
+    const mac = interfaceMac(ifname);
+    const filter = mac === null ? '' : `not ether src ${mac}`;
+    const cap = new Cap();
+    let linkType: string;
+    try {
+      linkType = cap.open(ifname, filter, options.bufferBytes ?? KERNEL_BUFFER_BYTES, buffer);
+    } catch (e) {
+      throw new Error(`PcapPort: cannot open ${ifname}: ${(e as Error).message}`);
+    }
+    if (linkType !== 'ETHERNET') {
+      cap.close();
+      throw new Error(`PcapPort: ${ifname} has link type ${linkType}, not Ethernet`);
+    }
+    return new PcapPort(ifname, cap, buffer, filter);
+  }
+
+  /** Every frame received on the interface (a fresh copy each time). One callback; a second call replaces it. */
+  onFrame(cb: (frame: Uint8Array) => void): void {
+    this.callback = cb;
+  }
+
+  /** Put one frame on the wire as is (no padding). Never throws: a failure is counted in `stats.sendErrors`. */
+  send(frame: Uint8Array): void {
+    if (this.closed) {
+      this.stats.sendErrors++;
+      this.lastError = new Error(`PcapPort ${this.ifname}: send after close`);
+      return;
+    }
+    const buf = Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
+    try {
+      this.cap.send(buf, buf.length);
+    } catch (e) {
+      this.stats.sendErrors++;
+      this.lastError = e as Error;
+      return;
+    }
+    this.stats.tx++;
+    this.stats.txBytes += frame.byteLength;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.callback = null;
+    this.cap.removeAllListeners('packet');
+    this.cap.close();
+  }
+
+  private onPacket(nbytes: number, truncated: boolean): void {
+    if (this.closed) return;
+    try {
+      // cap reuses one buffer for every frame: copy before anything else runs
+      const frame = new Uint8Array(this.buffer.subarray(0, nbytes));
+      if (truncated) this.stats.truncated++;
+      if (!this.callback) {
+        this.stats.rxUnhandled++;
+        return;
+      }
+      this.stats.rx++;
+      this.stats.rxBytes += nbytes;
+      this.callback(frame);
+    } catch (e) {
+      this.stats.callbackErrors++;
+      this.lastError = e instanceof Error ? e : new Error(String(e));
+    }
+  }
+}
