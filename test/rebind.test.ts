@@ -43,6 +43,20 @@ describe('prior art (standard VDP): what a migrated VM suffers', () => {
   }
 });
 
+describe('the guest announcing itself on resume (announceOnResume)', () => {
+  it('garp+igmp with the prior-art switch: the guest re-reports its groups at once, but source guard still waits for T1', () => {
+    const base = loadScenario('scenarios/rebind/standard-none-none.yaml');
+    const s = { ...base, vms: base.vms.map((v) => ({ ...v, announceOnResume: 'garp+igmp' as const })) };
+    const m = runScenario(s).migrations[0]!;
+    const hop = s.network.accessLink.latencyNs / 1e6;
+    // NETDEV_RESEND_IGMP: one report per group immediately, one link to the switch
+    expect(m.igmpRebindMs!).toBeLessThanOrEqual(2 * hop);
+    expect(m.dhcpRebindMs!).toBeGreaterThan(100_000);
+    const silent = runScenario(base).migrations[0]!;
+    expect(silent.igmpRebindMs!).toBeGreaterThan(40_000);
+  });
+});
+
 describe('extended VDP with the M-bit', () => {
   it('leasequery: the binding moves one switch–server round trip after the associate', () => {
     const { s, r, m } = run('extended-leasequery-none');
