@@ -2,8 +2,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['sim/**/*.test.ts', 'hosts/**/*.test.ts', 'switch/**/*.test.ts', 'test/**/*.test.ts'],
-    // the interop tests need root, lldpad and veths: `npm run test:interop` runs them
-    exclude: ['test/interop/**', 'node_modules/**'],
+    // these need root and system services, each suite has its own command (see README):
+    // interop (lldpad, veths), runner (netns, redis-server), testbed (a Docker engine)
+    exclude: ['test/interop/**', 'test/runner/**', 'test/testbed/**', 'node_modules/**'],
     pool: 'forks',
     testTimeout: 60_000,
   },

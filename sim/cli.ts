@@ -15,6 +15,7 @@ import { VERSION } from './version.js';
 import { readCapture, type CaptureFrame } from '../switch/wire/capture-file.js';
 import { decodeFrame } from '../switch/wire/decode.js';
 import { fromHex } from '../switch/wire/fields.js';
+import { testbedCommand } from './testbed/cli.js';
 
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;
@@ -259,6 +260,7 @@ export async function main(argv: string[]): Promise<number> {
         .option('hex', { type: 'string', array: true, describe: 'frames as hex, one per value (takes every value after it: put FILEs first)' })
         .option('pretty', { type: 'boolean', describe: 'indent the JSON' }),
     (a) => guard(() => cmdDecode(withStdin(a as unknown as DecodeArgs, argv))))
+    .command('testbed', 'the Docker testbed: up [SCENARIO] | down | status', (y) => testbedCommand(y, (code) => { status = code; }))
     .demandCommand(1, 'name a command: run, check or validate')
     .fail((msg, err, y) => {
       if (err) throw err;
