@@ -55,6 +55,16 @@ interface Held {
   mode: Exclude<VdpMode, 'deassoc'>;
   migratedTo: boolean;
   keepAlive: Timer | null;
+  /** waiting for the bridge's answer; re-sends when it does not come */
+  awaiting: Timer | null;
+}
+
+/** RWD: the bridge's resource wait delay exponent (lldpad default). */
+const RWD = 20;
+
+/** lldpad's response-wait timer: 1.5 × ((1 + 2R)·10 µs·2^RTE + 10 µs·2^RWD) (protocols.md 2.7). */
+export function responseWaitNs(retries: number, rte: number, rwd = RWD): number {
+  return 1.5 * ((1 + 2 * retries) * 10_000 * 2 ** rte + 10_000 * 2 ** rwd);
 }
 
 export class VdpStation {
@@ -124,9 +134,29 @@ export class VdpStation {
   private request(mode: VdpMode, spec: VsiSpec, migratedTo: boolean, migratedFrom: boolean): void {
     const old = this.held.get(spec.mac);
     old?.keepAlive?.cancel();
-    if (mode === 'deassoc') this.held.delete(spec.mac);
-    else this.held.set(spec.mac, { spec, mode, migratedTo, keepAlive: null });
-    this.send(mode, spec, migratedTo, migratedFrom);
+    old?.awaiting?.cancel();
+    if (mode === 'deassoc') {
+      this.held.delete(spec.mac);
+      this.send(mode, spec, migratedTo, migratedFrom);
+      return;
+    }
+    const h: Held = { spec, mode, migratedTo, keepAlive: null, awaiting: null };
+    this.held.set(spec.mac, h);
+    this.sendAndWait(h);
+  }
+
+  /**
+   * Send (or re-send) a held request and wait for the answer. An answer can be lost for good
+   * when ECP gives up, or when a restarted bridge's first ECPDU reuses the sequence number
+   * last delivered here and is taken for a duplicate: the re-send recovers, as in lldpad.
+   */
+  private sendAndWait(h: Held): void {
+    this.send(h.mode, h.spec, h.migratedTo, false);
+    h.awaiting?.cancel();
+    h.awaiting = this.clock.schedule(responseWaitNs(this.ecp.timers.maxRetries, this.ecp.timers.rte), () => {
+      h.awaiting = null;
+      if (this.held.get(h.spec.mac) === h) this.sendAndWait(h);
+    });
   }
 
   private send(mode: VdpMode, spec: VsiSpec, migratedTo: boolean, migratedFrom: boolean): void {
@@ -154,7 +184,9 @@ export class VdpStation {
       if (!tlv.status.response) {
         // an unsolicited de-associate from the bridge
         if (tlv.mode === 'deassoc' && this.held.has(mac)) {
-          this.held.get(mac)!.keepAlive?.cancel();
+          const h = this.held.get(mac)!;
+          h.keepAlive?.cancel();
+          h.awaiting?.cancel();
           this.held.delete(mac);
           this.events.deassociatedByBridge?.(mac);
         }
@@ -162,7 +194,11 @@ export class VdpStation {
       }
       this.events.response?.(mac, tlv.mode, tlv.status.error);
       const h = this.held.get(mac);
-      if (h && h.mode === tlv.mode && tlv.status.error === 0) this.scheduleKeepAlive(h);
+      if (h && h.mode === tlv.mode) {
+        h.awaiting?.cancel();
+        h.awaiting = null;
+        if (tlv.status.error === 0) this.scheduleKeepAlive(h);
+      }
     }
   }
 
@@ -172,7 +208,7 @@ export class VdpStation {
     h.keepAlive = this.clock.schedule(10_000 * 2 ** this.config.rka, () => {
       if (this.held.get(h.spec.mac) !== h) return;
       h.keepAlive = null;
-      this.send(h.mode, h.spec, h.migratedTo, false);
+      this.sendAndWait(h);
     });
   }
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { VdpStation, type VsiSpec } from '../hosts/vdp-station.js';
+import { responseWaitNs, VdpStation, type VsiSpec } from '../hosts/vdp-station.js';
 import { Kernel } from '../sim/kernel.js';
 import { kernelClock } from '../sim/clock.js';
 import { Random } from '../sim/random.js';
@@ -152,6 +152,23 @@ describe('VDP bridge over ECP', () => {
     expect(h.sw.port(w.id)!.ecp!.stats.duplicates).toBe(1);
   });
 
+  it('an answer lost for good (ECP gave up) is recovered by the station’s response-wait re-send', () => {
+    const h = harness();
+    let deaf = true;
+    let st!: VdpStation;
+    const answers: number[] = [];
+    const w = h.port('h1', 'host', 1, (f) => { if (!deaf) st.receive(f); });
+    st = new VdpStation(kernelClock(h.kernel), { mac: '02:00:00:00:aa:01', managerId: managerIdFromText('m'), hints: true, rka: 20, ecp: { maxRetries: 3, rte: 8 } },
+      (f) => w.send(f), { response: (_m, _mode, e) => answers.push(e) });
+    st.associate(vsi, true);
+    h.run(1e9); // every frame from the bridge is lost: its ECP gives up on the response
+    expect(h.sw.port(w.id)!.ecp!.stats.givenUp).toBe(1);
+    deaf = false;
+    h.run(responseWaitNs(3, 8));
+    expect(answers).toEqual([0]);
+    expect(h.sw.log.of('vdp-request').map((r) => r.migratedTo)).toEqual([true, true]);
+  });
+
   it('a VSI whose keep-alives stop is de-associated by the bridge', () => {
     const h = harness();
     const gone: string[] = [];
@@ -160,7 +177,9 @@ describe('VDP bridge over ECP', () => {
     st.associate(vsi, false);
     h.run(1e6);
     // the station goes silent: cancel its keep-alive by de-registering it locally
-    (st as unknown as { held: Map<string, { keepAlive: { cancel(): void } | null }> }).held.get(VM.mac)!.keepAlive!.cancel();
+    const held = (st as unknown as { held: Map<string, { keepAlive: { cancel(): void } | null; awaiting: unknown }> }).held.get(VM.mac)!;
+    expect(held.awaiting).toBeNull(); // answered, so nothing will re-send
+    held.keepAlive!.cancel();
     h.run(keepAliveTimeoutNs(BRIDGE_EVB.retries, BRIDGE_EVB.rte, BRIDGE_EVB.rka) + 1e9);
     expect(h.sw.log.of('vdp-timeout')).toHaveLength(1);
     expect(gone).toEqual([VM.mac]);

@@ -18,7 +18,7 @@ export interface Clock {
 /** Sends one Ethernet frame out of a port. */
 export type FrameSink = (frame: Uint8Array) => void;
 
-/** A deterministic source of randomness (the sim's seeded generator, or Math.random in the testbed). */
+/** A deterministic source of randomness (a seeded generator in both engines). */
 export interface RandomSource {
   /** uniform in [0, 1) */
   next(): number;

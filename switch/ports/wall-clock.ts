@@ -3,6 +3,7 @@
 // by shared logic or the sim, which run on the kernel's virtual clock.
 
 import type { Clock, Ns, RandomSource, Timer } from '../platform.js';
+import { Random } from '../../sim/random.js';
 
 /** Monotonic nanoseconds since an arbitrary origin (a Number: exact to ~104 days of uptime). */
 function now(): Ns {
@@ -19,6 +20,10 @@ export const wallClock: Clock = {
   },
 };
 
-export const mathRandom: RandomSource = {
-  next: () => Math.random(),
-};
+/**
+ * The testbed's randomness (DHCP transaction ids): seeded like the sim's, so a run's choices
+ * repeat for a seed even though its timing does not.
+ */
+export function seededRandom(seed: number): RandomSource {
+  return new Random(seed);
+}

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EdgeSwitch } from '../../switch/edge-switch.js';
 import type { Clock, Timer } from '../../switch/platform.js';
 import { PcapPort } from '../../switch/ports/pcap-port.js';
-import { mathRandom, wallClock } from '../../switch/ports/wall-clock.js';
+import { seededRandom, wallClock } from '../../switch/ports/wall-clock.js';
 import { VsiTypeDb } from '../../switch/vsi-db.js';
 
 const INSTALL_HINT = 'install with: apt-get install lldpad iproute2 libpcap-dev (then npm install, so the `cap` binding builds)';
@@ -261,7 +261,7 @@ async function setUp(): Promise<Bed> {
   const sw = new EdgeSwitch({
     vdp: 'extended', dhcpRebind: 'none', igmpRebind: 'none', ipSourceGuard: true, ip: null, mac: SWITCH_MAC,
     igmpQueryIntervalNs: 125e9, rebindQueryMaxRespDs: 1,
-  }, trackedClock(timers), mathRandom, types);
+  }, trackedClock(timers), seededRandom(1), types);
   const port = PcapPort.open(BR_IF);
   b.port = port;
   b.sw = sw;
