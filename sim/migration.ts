@@ -7,7 +7,7 @@ import type { GuestMemory, SendSet } from './guest-memory.js';
 import type { Kernel, Process } from './kernel.js';
 import type { SimLan } from './lan.js';
 import type { MigrationNetwork } from './network.js';
-import type { MigrationResult, RoundResult } from './result.js';
+import { UNMEASURED_NETWORK, type MigrationResult, type RoundResult } from './result.js';
 import type { MigrationSpec, Ns, VmSpec } from './scenario/types.js';
 
 export interface SimVm {
@@ -255,12 +255,7 @@ export function toResult(rec: MigrationRecord, mode: MigrationSpec['mode'], vmNa
     pagesSent: Math.round(rec.pagesSent),
     bytesSent: Math.round(rec.bytesSent),
     memoryVerified: rec.memoryVerified,
-    dhcpRebindMs: null,
-    igmpRebindMs: null,
-    sourceGuardDrops: null,
-    multicastGapMs: null,
-    multicastLost: null,
-    serviceInterruptionMs: null,
+    ...UNMEASURED_NETWORK,
     zeroPagesSent: Math.round(rec.zeroPagesSent),
     throttlePct: rec.throttlePct,
     postcopy: rec.postcopy,

@@ -61,6 +61,16 @@ export interface MigrationResult {
   error: string | null;
 }
 
+/** The network fields of a migration nobody measured (no data network in the run). */
+export const UNMEASURED_NETWORK = {
+  dhcpRebindMs: null,
+  igmpRebindMs: null,
+  sourceGuardDrops: null,
+  multicastGapMs: null,
+  multicastLost: null,
+  serviceInterruptionMs: null,
+} as const satisfies Partial<MigrationResult>;
+
 export interface ExpectationResult {
   key: string;
   ok: boolean;

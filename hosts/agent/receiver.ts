@@ -1,0 +1,230 @@
+// The destination side of a migration: one per incoming connection. Allocates RAM of the
+// announced size, applies records as they arrive (TCP chunks of any size), and:
+//   DEVICE_STATE → it holds the whole state: replies RESUMED (the VM may run here), and
+//                  starts the crc32 of every page it holds (in slices, off the hot path);
+//   CHECKSUMS    → keeps the source's checksums;
+//   DONE         → compares them with its own, replies VERDICT, and keeps the VM only if
+//                  every page matches.
+// A malformed or out-of-order stream is answered with an ERROR record and the connection is
+// closed; a stream that is cut or rejected leaves the copy discarded (the source reverts).
+// Never throws into the event loop: every outcome ends in `result`.
+
+import type { Socket } from 'node:net';
+import { crc32 } from 'node:zlib';
+import { emitTo, nowNs, type EventSink } from './events.js';
+import { DEFAULT_LIMITS, emitError, emitResumed, emitVerdict, StreamDecoder, type Hello, type StreamLimits, type StreamRecord } from './stream.js';
+import { VmMemory } from './vm-memory.js';
+
+export interface ReceiveResult {
+  /** completed: verified and kept · failed: checksums differ, copy discarded · discarded: cut or rejected */
+  outcome: 'completed' | 'failed' | 'discarded';
+  vm: string | null;
+  /** the VM's RAM, when completed */
+  memory: VmMemory | null;
+  deviceState: Uint8Array | null;
+  verified: boolean | null;
+  mismatches: number | null;
+  firstMismatch: number | null;
+  reason: string | null;
+  /** live rounds announced by ROUND_END */
+  rounds: number;
+  pagesReceived: number;
+  zeroPagesReceived: number;
+  bytesIn: number;
+  helloNs: number | null;
+  /** when the whole state was here and RESUMED went out */
+  resumedNs: number | null;
+  endNs: number;
+}
+
+export interface ReceiverOptions {
+  limits?: StreamLimits;
+  onEvent?: EventSink;
+  /** veto an incoming VM (e.g. one of that name already runs here): a reason refuses it */
+  accept?: (hello: Hello) => string | null;
+  /** pages checksummed per slice before yielding to the event loop */
+  checksumSlicePages?: number;
+  /** a source silent this long is given up (the copy discarded), ms; default 60 s */
+  idleTimeoutMs?: number;
+}
+
+type Phase = 'hello' | 'live' | 'state' | 'checksums' | 'done' | 'over';
+
+export class Receiver {
+  readonly result: Promise<ReceiveResult>;
+  private settle!: (r: ReceiveResult) => void;
+  private readonly decoder: StreamDecoder;
+  private phase: Phase = 'hello';
+  private memory: VmMemory | null = null;
+  private hello: Hello | null = null;
+  private deviceState: Uint8Array | null = null;
+  private sourceCrcs: Uint32Array | null = null;
+  private ownCrcs: Promise<Uint32Array> | null = null;
+  private rounds = 0;
+  private pages = 0;
+  private zeros = 0;
+  private helloNs: number | null = null;
+  private resumedNs: number | null = null;
+
+  constructor(private readonly socket: Socket, private readonly opts: ReceiverOptions = {}) {
+    this.decoder = new StreamDecoder('forward', opts.limits ?? DEFAULT_LIMITS);
+    this.result = new Promise((resolve) => {
+      this.settle = resolve;
+    });
+    socket.setNoDelay(true);
+    const idleMs = opts.idleTimeoutMs ?? 60_000;
+    socket.setTimeout(idleMs);
+    socket.on('timeout', () => {
+      this.discard(`the source sent nothing for ${idleMs} ms`);
+      socket.destroy();
+    });
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (e) => this.discard(`connection error: ${e.message}`));
+    socket.on('close', () => this.discard(this.decoder.midRecord ? `connection closed inside a record after ${this.decoder.bytesIn} bytes` : `connection closed after ${this.decoder.bytesIn} bytes, before DONE`));
+  }
+
+  private emit(kind: string, fields: Record<string, unknown> = {}): void {
+    emitTo(this.opts.onEvent, { t: nowNs(), kind, vm: this.hello?.vm ?? '', ...fields });
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.phase === 'over') return;
+    const bad = this.decoder.push(chunk, (r) => this.apply(r));
+    if (bad) this.reject(bad);
+  }
+
+  /** One record, in order. A reason rejects the stream. */
+  private apply(r: StreamRecord): string | void {
+    switch (r.type) {
+      case 'hello': {
+        const veto = this.opts.accept?.(r) ?? null;
+        if (veto) return veto;
+        try {
+          this.memory = VmMemory.allocate({ memoryBytes: r.pageSize * r.pageCount, pageSize: r.pageSize });
+        } catch (e) {
+          return `cannot hold ${r.pageSize * r.pageCount} bytes of RAM: ${e instanceof Error ? e.message : String(e)}`;
+        }
+        this.hello = r;
+        this.helloNs = nowNs();
+        this.phase = 'live';
+        this.emit('incoming-start', { memoryBytes: r.pageSize * r.pageCount, pageSize: r.pageSize, deviceStateBytes: r.deviceStateBytes });
+        return;
+      }
+      case 'page':
+      case 'zero': {
+        if (this.phase !== 'live') return `${r.type.toUpperCase()} ${r.page} after DEVICE_STATE`;
+        const mem = this.memory!;
+        if (r.type === 'page') mem.bytes.set(r.data, r.page * mem.pageSize);
+        else {
+          mem.page(r.page).fill(0);
+          this.zeros++;
+        }
+        this.pages++;
+        return;
+      }
+      case 'roundEnd':
+        if (this.phase !== 'live') return 'ROUND_END after DEVICE_STATE';
+        if (r.round !== this.rounds) return `ROUND_END of round ${r.round}, expected round ${this.rounds}`;
+        this.rounds++;
+        this.emit('incoming-round', { round: r.round, pagesSent: r.pagesSent, bytesSent: r.bytesSent });
+        return;
+      case 'deviceState': {
+        if (this.phase !== 'live') return 'a second DEVICE_STATE';
+        this.deviceState = r.data.slice();
+        this.phase = 'state';
+        this.resumedNs = nowNs();
+        this.socket.write(emitResumed(this.resumedNs));
+        this.emit('incoming-resumed', { pagesReceived: this.pages });
+        // the memory is final now (no page may follow DEVICE_STATE): checksum it meanwhile
+        this.ownCrcs = checksumAll(this.memory!, this.opts.checksumSlicePages ?? 256);
+        this.ownCrcs.catch(() => undefined);
+        return;
+      }
+      case 'checksums':
+        if (this.phase !== 'state') return this.phase === 'live' ? 'CHECKSUMS before DEVICE_STATE' : 'a second CHECKSUMS';
+        this.sourceCrcs = r.crcs;
+        this.phase = 'checksums';
+        return;
+      case 'done':
+        if (this.phase !== 'checksums') return 'DONE before CHECKSUMS';
+        this.phase = 'done';
+        void this.finish();
+        return;
+      default:
+        return `${r.type} is not a forward record`;
+    }
+  }
+
+  private async finish(): Promise<void> {
+    const own = await this.ownCrcs!;
+    if (this.phase === 'over') return;
+    const theirs = this.sourceCrcs!;
+    let mismatches = 0;
+    let first: number | null = null;
+    for (let p = 0; p < own.length; p++) {
+      if (own[p] !== theirs[p]) {
+        if (first === null) first = p;
+        mismatches++;
+      }
+    }
+    const verified = mismatches === 0;
+    this.socket.write(emitVerdict({ mismatches, firstPage: first, pagesChecked: own.length }));
+    this.socket.end();
+    this.emit('incoming-verdict', { verified, mismatches, firstMismatch: first });
+    this.end({
+      outcome: verified ? 'completed' : 'failed',
+      memory: verified ? this.memory : null,
+      deviceState: verified ? this.deviceState : null,
+      verified,
+      mismatches,
+      firstMismatch: first,
+      reason: verified ? null : `${mismatches} page(s) differ from the source's checksums (first: page ${first})`,
+    });
+  }
+
+  private reject(reason: string): void {
+    if (this.phase === 'over') return;
+    this.emit('stream-rejected', { reason, bytesIn: this.decoder.bytesIn });
+    if (!this.socket.destroyed) {
+      this.socket.write(emitError(reason));
+      this.socket.end();
+      // do not wait on a peer that keeps sending
+      setTimeout(() => this.socket.destroy(), 1000).unref();
+    }
+    this.discard(`rejected: ${reason}`);
+  }
+
+  private discard(reason: string): void {
+    if (this.phase === 'over') return;
+    this.emit('incoming-discarded', { reason, bytesIn: this.decoder.bytesIn });
+    this.end({ outcome: 'discarded', memory: null, deviceState: null, verified: null, mismatches: null, firstMismatch: null, reason });
+  }
+
+  private end(r: Pick<ReceiveResult, 'outcome' | 'memory' | 'deviceState' | 'verified' | 'mismatches' | 'firstMismatch' | 'reason'>): void {
+    this.phase = 'over';
+    this.socket.setTimeout(0);
+    if (r.memory === null) this.memory = null;
+    this.settle({
+      ...r,
+      vm: this.hello?.vm ?? null,
+      rounds: this.rounds,
+      pagesReceived: this.pages,
+      zeroPagesReceived: this.zeros,
+      bytesIn: this.decoder.bytesIn,
+      helloNs: this.helloNs,
+      resumedNs: this.resumedNs,
+      endNs: nowNs(),
+    });
+  }
+}
+
+/** crc32 of every page, a slice at a time so the event loop keeps serving sockets. */
+export async function checksumAll(mem: VmMemory, slicePages: number): Promise<Uint32Array> {
+  const out = new Uint32Array(mem.pageCount);
+  for (let p = 0; p < mem.pageCount; ) {
+    const end = Math.min(mem.pageCount, p + slicePages);
+    for (; p < end; p++) out[p] = crc32(mem.page(p));
+    if (p < mem.pageCount) await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  return out;
+}

@@ -1,0 +1,502 @@
+// The source side of a live migration on a testbed host: pre-copy rounds of real pages
+// over a TCP socket, with the sim's round semantics (sim/migration.ts) and the shared
+// decisions of hosts/precopy.ts:
+//
+//  - dirty logging starts; round 0 sends every page (zero pages as ZERO markers);
+//  - at the end of each round the dirty set is taken and cleared: its size is the round's
+//    `dirtyPagesAtEnd`, and it is exactly what the next round sends;
+//  - after each round, canSwitchOver(pending dirty bytes, device state, the rate that round
+//    ran at) or index + 1 ≥ maxRounds → pause the guest, send the rest and DEVICE_STATE at
+//    the link's rate (not the migration's cap), as QEMU does;
+//  - the destination answers RESUMED once it holds the whole state (downtime ends there),
+//    then the source sends CHECKSUMS of its final memory (taken by the still-paused guest's
+//    worker thread) and DONE, and the destination answers with its VERDICT.
+//
+// A cut connection, a rejected stream or a timeout before the verdict reverts: dirty
+// logging stops, the throttle is lifted and the paused guest resumes here, memory intact.
+
+import type { Socket } from 'node:net';
+import { AutoConverge, canSwitchOver, PAGE_HEADER_BYTES, pageWireBytes, wireBytes, ZERO_PAGE_BYTES } from '../precopy.js';
+import { UNMEASURED_NETWORK, type MigrationResult, type RoundResult, type StopCopyResult } from '../../sim/result.js';
+import { emitTo, nowNs, type EventSink } from './events.js';
+import type { GuestControl } from './guest.js';
+import {
+  emitChecksums,
+  emitDeviceState,
+  emitDone,
+  emitHello,
+  emitRoundEnd,
+  putPageHeader,
+  putZeroRecord,
+  StreamDecoder,
+  type StreamRecord,
+} from './stream.js';
+import { mergePages, type VmMemory } from './vm-memory.js';
+
+export interface MigrateParams {
+  vm: string;
+  memory: VmMemory;
+  worker: GuestControl;
+  /** connected to the destination's agent */
+  socket: Socket;
+  /** precopy (default) or stopcopy (pause first, send everything) */
+  mode?: 'precopy' | 'stopcopy';
+  /** cap on the live rounds' rate, bit/s; null: no cap of its own (the link's rate) */
+  bandwidthBps: number | null;
+  /** the migration link's rate, bit/s, enforced by pacing; null: whatever the socket does */
+  linkBandwidthBps: number | null;
+  downtimeLimitNs: number;
+  maxRounds: number;
+  deviceStateBytes: number;
+  autoConverge: boolean;
+  onEvent?: EventSink;
+  /** how long to wait for each reply (RESUMED, VERDICT), and for any progress of the connection, ms; default 60 s */
+  replyTimeoutMs?: number;
+  /** bytes per socket write (several records); default 256 KiB */
+  chunkBytes?: number;
+  /** test-only fault injection */
+  testHooks?: {
+    /** "forget" this page: it is counted as sent in every round but never goes on the wire */
+    skipPage?: number;
+  };
+}
+
+export interface SenderResult {
+  vm: string;
+  mode: 'precopy' | 'stopcopy';
+  outcome: 'completed' | 'reverted' | 'failed';
+  error: string | null;
+  rounds: RoundResult[];
+  stopCopy: StopCopyResult | null;
+  /** page records, framing included; device state counted once (the sim's accounting) */
+  pagesSent: number;
+  bytesSent: number;
+  zeroPagesSent: number;
+  /** highest auto-converge throttle applied, percent */
+  throttlePct: number;
+  memoryVerified: boolean | null;
+  mismatches: number | null;
+  firstMismatch: number | null;
+  /** every byte written to the socket, control records included */
+  streamBytes: number;
+  /** CLOCK_MONOTONIC ns */
+  startNs: number;
+  /** the guest stopped writing (the worker's pause instant) */
+  switchoverNs: number | null;
+  /**
+   * the destination holds the whole state and the VM may run there: the instant it says in
+   * RESUMED (agents on one kernel share CLOCK_MONOTONIC), else when RESUMED arrived here
+   */
+  resumeNs: number | null;
+  /** when the destination's RESUMED arrived here */
+  resumeAckNs: number | null;
+  /** the verdict arrived: the source releases the VM (reverted: when the migration was given up) */
+  endNs: number | null;
+  /** when the source's checksums were taken (must be ≥ switchoverNs) */
+  checksumsStartNs: number | null;
+  checksumsEndNs: number | null;
+  /** the source's checksums as sent (for audit) */
+  sourceChecksums: Uint32Array | null;
+}
+
+const DEFAULT_CHUNK = 256 * 1024;
+/** Extra pacing depth beyond one chunk: absorbs timer lateness without letting a round burst. */
+const BUCKET_SLACK_NS = 4e6;
+
+class Aborted extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'Aborted';
+  }
+}
+
+/** A token bucket on bytes written; empty at each reset, so a round starts unburst. */
+export class TokenBucket {
+  private tokens = 0;
+  private last = nowNs();
+  private readonly capacity: number;
+
+  constructor(readonly rateBps: number, chunkBytes: number) {
+    this.capacity = chunkBytes + (rateBps / 8) * (BUCKET_SLACK_NS / 1e9);
+  }
+
+  reset(): void {
+    this.tokens = 0;
+    this.last = nowNs();
+  }
+
+  private refill(): void {
+    const now = nowNs();
+    this.tokens = Math.min(this.capacity, this.tokens + ((now - this.last) / 1e9) * (this.rateBps / 8));
+    this.last = now;
+  }
+
+  /**
+   * Resolves when `bytes` may go (they are taken from the bucket). Timers are late by up to
+   * a millisecond or so; in the middle of a phase the tokens that piled up meanwhile make up
+   * for it, but the last write of a phase ends the phase, so `precise` waits out the final
+   * fraction of a millisecond by yielding to the event loop instead of sleeping.
+   */
+  async take(bytes: number, abort: Promise<never>, precise = false): Promise<void> {
+    for (;;) {
+      this.refill();
+      if (this.tokens >= bytes || this.tokens >= this.capacity) {
+        this.tokens -= bytes;
+        return;
+      }
+      const waitMs = (((bytes - this.tokens) * 8) / this.rateBps) * 1e3;
+      if (!precise) await Promise.race([sleep(Math.max(1, Math.ceil(waitMs))), abort]);
+      else if (waitMs > 1.5) await Promise.race([sleep(Math.floor(waitMs - 1)), abort]);
+      else await Promise.race([new Promise<void>((resolve) => setImmediate(resolve)), abort]);
+    }
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function deviceStateBytes(n: number, vm: string): Uint8Array {
+  const out = new Uint8Array(n);
+  let x = 0x2545f491;
+  for (let i = 0; i < vm.length; i++) x = Math.imul(x ^ vm.charCodeAt(i), 0x01000193);
+  for (let i = 0; i < n; i++) {
+    x = (Math.imul(x, 1664525) + 1013904223) | 0;
+    out[i] = x >>> 24;
+  }
+  return out;
+}
+
+/** Run one migration to completion (or revert). Never rejects. */
+export async function migrate(p: MigrateParams): Promise<SenderResult> {
+  const { memory, worker, socket, vm } = p;
+  const mode = p.mode ?? 'precopy';
+  const emit = (kind: string, fields: Record<string, unknown> = {}): void => emitTo(p.onEvent, { t: nowNs(), kind, vm, ...fields });
+  const res: SenderResult = {
+    vm,
+    mode,
+    outcome: 'failed',
+    error: null,
+    rounds: [],
+    stopCopy: null,
+    pagesSent: 0,
+    bytesSent: 0,
+    zeroPagesSent: 0,
+    throttlePct: 0,
+    memoryVerified: null,
+    mismatches: null,
+    firstMismatch: null,
+    streamBytes: 0,
+    startNs: nowNs(),
+    switchoverNs: null,
+    resumeNs: null,
+    resumeAckNs: null,
+    endNs: null,
+    checksumsStartNs: null,
+    checksumsEndNs: null,
+    sourceChecksums: null,
+  };
+  emit('migration-start', { mode, memoryBytes: memory.memoryBytes, pageSize: memory.pageSize });
+
+  // ---- the connection: one abort promise every wait races against ----
+  let abortReason: string | null = null;
+  let rejectAbort!: (e: Error) => void;
+  const abort = new Promise<never>((_, reject) => {
+    rejectAbort = reject;
+  });
+  abort.catch(() => undefined);
+  const giveUp = (reason: string): void => {
+    if (abortReason !== null) return;
+    abortReason = reason;
+    rejectAbort(new Aborted(reason));
+  };
+
+  type Waiter<T> = { promise: Promise<T>; resolve: (v: T) => void };
+  const waiter = <T>(): Waiter<T> => {
+    let resolve!: (v: T) => void;
+    const promise = new Promise<T>((r) => {
+      resolve = r;
+    });
+    return { promise, resolve };
+  };
+  const resumed = waiter<{ atNs: number; ackNs: number }>();
+  const verdict = waiter<Extract<StreamRecord, { type: 'verdict' }>>();
+  const replies = new StreamDecoder('reply');
+  let gotResumed = false;
+  let gotVerdict = false;
+
+  const onData = (chunk: Buffer): void => {
+    const bad = replies.push(chunk, (r) => {
+      if (r.type === 'resumed') {
+        if (gotResumed) return 'a second RESUMED';
+        gotResumed = true;
+        resumed.resolve({ atNs: r.tNs, ackNs: nowNs() });
+      } else if (r.type === 'verdict') {
+        if (!gotResumed) return 'VERDICT before RESUMED';
+        if (gotVerdict) return 'a second VERDICT';
+        gotVerdict = true;
+        verdict.resolve(r);
+      } else if (r.type === 'error') {
+        giveUp(`the destination rejected the stream: ${r.reason}`);
+      }
+    });
+    if (bad) giveUp(`bad reply from the destination: ${bad}`);
+  };
+  const onError = (e: Error): void => giveUp(`connection error: ${e.message}`);
+  const onClose = (): void => giveUp(gotVerdict ? 'connection closed' : `connection closed by the destination after ${res.streamBytes} bytes`);
+  const idleMs = p.replyTimeoutMs ?? 60_000;
+  const onIdle = (): void => giveUp(`the connection made no progress for ${idleMs} ms`);
+  socket.on('data', onData);
+  socket.on('error', onError);
+  socket.on('close', onClose);
+  socket.on('timeout', onIdle);
+  socket.setTimeout(idleMs);
+  socket.setNoDelay(true);
+  if (socket.destroyed) giveUp('the connection is closed');
+
+  const withTimeout = async <T>(what: string, pr: Promise<T>): Promise<T> => {
+    const ms = p.replyTimeoutMs ?? 60_000;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Aborted(`no ${what} from the destination within ${ms} ms`)), ms);
+    });
+    try {
+      return await Promise.race([pr, abort, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  // ---- writing ----
+  const chunkBytes = Math.max(p.chunkBytes ?? DEFAULT_CHUNK, pageWireBytes(memory.pageSize));
+  let lastWrite: Promise<void> = Promise.resolve();
+  /** chunk buffers back from the kernel, for reuse (a fresh 256 KiB buffer costs page faults) */
+  const pool: Buffer[] = [];
+  const write = async (data: Uint8Array, pacer: TokenBucket | null, recycle?: Buffer, last = false): Promise<void> => {
+    if (pacer) await pacer.take(data.length, abort, last);
+    if (abortReason !== null) throw new Aborted(abortReason);
+    res.streamBytes += data.length;
+    let done!: () => void;
+    lastWrite = new Promise<void>((r) => {
+      done = r;
+    });
+    const more = socket.write(data, (err) => {
+      if (recycle && !err && pool.length < 8) pool.push(recycle);
+      done();
+    });
+    if (!more) await Promise.race([waitDrain(socket), abort]);
+  };
+  /** resolves once the last write has been handed to the kernel */
+  const flushed = (): Promise<void> => Promise.race([lastWrite, abort]);
+
+  const skip = p.testHooks?.skipPage ?? -1;
+  const recBytes = pageWireBytes(memory.pageSize);
+  /** Send `pages` (null: every page, in order) as PAGE/ZERO records. */
+  const sendPages = async (pages: Uint32Array | null, pacer: TokenBucket | null, endsPhase: boolean): Promise<{ pages: number; zeros: number; bytes: number }> => {
+    const n = pages ? pages.length : memory.pageCount;
+    const fresh = (): Buffer => pool.pop() ?? Buffer.allocUnsafeSlow(chunkBytes);
+    let buf = fresh();
+    let pos = 0;
+    let zeros = 0;
+    for (let i = 0; i < n; i++) {
+      const page = pages ? pages[i]! : i;
+      const zero = memory.isZeroPage(page);
+      if (zero) zeros++;
+      if (page === skip) continue;
+      const size = zero ? ZERO_PAGE_BYTES : recBytes;
+      if (pos + size > chunkBytes) {
+        await write(buf.subarray(0, pos), pacer, buf);
+        buf = fresh();
+        pos = 0;
+      }
+      if (zero) pos += putZeroRecord(buf, pos, page);
+      else {
+        putPageHeader(buf, pos, page);
+        memory.copyPageTo(page, buf, pos + PAGE_HEADER_BYTES);
+        pos += recBytes;
+      }
+    }
+    if (pos > 0) await write(buf.subarray(0, pos), pacer, buf, endsPhase);
+    else pool.push(buf);
+    await flushed();
+    return { pages: n, zeros, bytes: wireBytes(n, zeros, memory.pageSize) };
+  };
+
+  const liveRate = minRate(p.bandwidthBps, p.linkBandwidthBps);
+  const livePacer = liveRate === null ? null : new TokenBucket(liveRate, chunkBytes);
+  const linkPacer = p.linkBandwidthBps === null ? null : new TokenBucket(p.linkBandwidthBps, chunkBytes);
+  const autoConverge = p.autoConverge ? new AutoConverge() : null;
+  let pausing: Promise<{ atNs: number }> | null = null;
+  // opaque, but made before the pause: producing it is not part of the paused transfer
+  const deviceState = emitDeviceState(deviceStateBytes(p.deviceStateBytes, vm));
+  let checksums: Promise<{ crcs: Uint32Array; startNs: number; endNs: number }> | null = null;
+
+  try {
+    await write(emitHello({ vm, pageSize: memory.pageSize, pageCount: memory.pageCount, deviceStateBytes: p.deviceStateBytes }), null);
+    memory.startLogging();
+
+    // ---- live rounds ----
+    let rest: Uint32Array | null = null; // null: every page
+    if (mode === 'precopy') {
+      let set: Uint32Array | null = null;
+      for (let index = 0; ; index++) {
+        const t0 = nowNs();
+        livePacer?.reset();
+        const sent = await sendPages(set, livePacer, true);
+        const durationNs = nowNs() - t0;
+        await write(emitRoundEnd(index, sent.pages, sent.bytes), null);
+        const dirty = memory.takeDirty();
+        res.pagesSent += sent.pages;
+        res.zeroPagesSent += sent.zeros;
+        res.bytesSent += sent.bytes;
+        const round: RoundResult = {
+          index,
+          pagesSent: sent.pages,
+          bytesSent: sent.bytes,
+          durationMs: durationNs / 1e6,
+          dirtyPagesAtEnd: dirty.length,
+        };
+        res.rounds.push(round);
+        const pendingBytes = wireBytes(dirty.length, 0, memory.pageSize);
+        const rateBps = (sent.bytes * 8) / (durationNs / 1e9);
+        const fits = canSwitchOver({ pendingBytes, deviceStateBytes: p.deviceStateBytes, rateBps, downtimeLimitNs: p.downtimeLimitNs });
+        emit('round-end', { ...round, rateBps, fits });
+        if (fits || index + 1 >= p.maxRounds) {
+          rest = dirty;
+          break;
+        }
+        if (autoConverge) {
+          const before = autoConverge.throttlePct;
+          worker.throttle(autoConverge.afterRound(pendingBytes, sent.bytes));
+          res.throttlePct = autoConverge.throttlePct;
+          if (res.throttlePct !== before) emit('throttle', { pct: res.throttlePct });
+        }
+        set = dirty;
+      }
+    }
+
+    // ---- stop-and-copy ----
+    pausing = worker.pause();
+    const stopped = await Promise.race([pausing, abort]);
+    res.switchoverNs = stopped.atNs;
+    emit('switchover', { pausedAtNs: stopped.atNs });
+    const stopSet = rest === null ? null : mergePages(rest, memory.takeDirty());
+    linkPacer?.reset();
+    const sent = await sendPages(stopSet, linkPacer, false);
+    await write(deviceState, linkPacer, undefined, true);
+    await flushed();
+    const stopEnd = nowNs();
+    res.pagesSent += sent.pages;
+    res.zeroPagesSent += sent.zeros;
+    res.bytesSent += sent.bytes + p.deviceStateBytes;
+    res.stopCopy = { pagesSent: sent.pages, bytesSent: sent.bytes + p.deviceStateBytes, durationMs: (stopEnd - res.switchoverNs) / 1e6 };
+    emit('stopcopy-sent', { ...res.stopCopy });
+
+    // the guest is still paused, its memory final, and the paused transfer is on its way:
+    // checksum the memory on the worker's thread while the destination takes in the rest
+    // (not earlier: on a 2-core host it would take CPU from the paused transfer)
+    checksums = worker.checksums();
+    checksums.catch(() => undefined);
+
+    const back = await withTimeout('RESUMED', resumed.promise);
+    res.resumeAckNs = back.ackNs;
+    // the destination's instant, when its clock is ours (CLOCK_MONOTONIC of one kernel): it
+    // must fall between our pause and the reply's arrival; otherwise the reply's arrival
+    res.resumeNs = back.atNs >= res.switchoverNs && back.atNs <= back.ackNs ? back.atNs : back.ackNs;
+    emit('resumed', { downtimeMs: (res.resumeNs - res.switchoverNs) / 1e6, destinationClock: res.resumeNs === back.atNs });
+
+    const sums = await withTimeout('checksums from the paused guest', checksums);
+    res.checksumsStartNs = sums.startNs;
+    res.checksumsEndNs = sums.endNs;
+    res.sourceChecksums = sums.crcs;
+    await write(emitChecksums(sums.crcs), null);
+    await write(emitDone(), null);
+    const v = await withTimeout('VERDICT', verdict.promise);
+    res.endNs = nowNs();
+    res.memoryVerified = v.verified;
+    res.mismatches = v.mismatches;
+    res.firstMismatch = v.firstPage;
+    memory.stopLogging();
+    if (v.verified) {
+      res.outcome = 'completed';
+    } else {
+      // the destination discards a copy that fails verification: the VM goes on here
+      res.outcome = 'failed';
+      res.error = `memory verification failed: ${v.mismatches} page(s) on the destination differ from the source's last write (first: page ${v.firstPage})`;
+      worker.throttle(0);
+      worker.resume();
+    }
+    emit('migration-end', { outcome: res.outcome, memoryVerified: v.verified, mismatches: v.mismatches, firstMismatch: v.firstPage });
+    socket.end();
+  } catch (e) {
+    const reason = abortReason ?? (e instanceof Error ? e.message : String(e));
+    res.outcome = 'reverted';
+    res.error = reason;
+    res.endNs = nowNs();
+    memory.stopLogging();
+    worker.throttle(0);
+    if (pausing) {
+      // the guest was paused (or is being paused): it goes on running here
+      await pausing.catch(() => undefined);
+      worker.resume();
+    }
+    socket.destroy();
+    emit('migration-reverted', { reason, wasPaused: pausing !== null });
+  } finally {
+    socket.off('data', onData);
+    socket.off('error', onError);
+    socket.off('close', onClose);
+    socket.off('timeout', onIdle);
+    socket.setTimeout(0);
+    socket.on('error', () => undefined); // late errors on a socket we gave up must not go unhandled
+  }
+  return res;
+}
+
+function minRate(a: number | null, b: number | null): number | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return Math.min(a, b);
+}
+
+function waitDrain(socket: Socket): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      socket.off('drain', done);
+      socket.off('close', done);
+      resolve();
+    };
+    socket.on('drain', done);
+    socket.on('close', done);
+  });
+}
+
+/** The result-file entry (DESIGN.md "Result file") of a sender's run; times relative to `originNs`. */
+export function toMigrationResult(r: SenderResult, at: { from: string; to: string; originNs: number }): MigrationResult {
+  const ms = (ns: number | null): number | null => (ns === null ? null : (ns - at.originNs) / 1e6);
+  const reverted = r.outcome === 'reverted';
+  const downtime = r.switchoverNs !== null && r.resumeNs !== null && !reverted ? (r.resumeNs - r.switchoverNs) / 1e6 : null;
+  // as the sim: a reverted migration never released the VM, so it has no end and no total
+  const endNs = reverted ? null : r.endNs;
+  return {
+    vm: r.vm,
+    from: at.from,
+    to: at.to,
+    mode: r.mode,
+    outcome: r.outcome,
+    startMs: (r.startNs - at.originNs) / 1e6,
+    switchoverMs: ms(r.switchoverNs),
+    resumeMs: ms(r.resumeNs),
+    endMs: ms(endNs),
+    totalTimeMs: endNs === null ? null : (endNs - r.startNs) / 1e6,
+    downtimeMs: downtime,
+    rounds: r.rounds,
+    stopCopy: r.stopCopy,
+    pagesSent: r.pagesSent,
+    bytesSent: r.bytesSent,
+    memoryVerified: r.memoryVerified,
+    ...UNMEASURED_NETWORK,
+    zeroPagesSent: r.zeroPagesSent,
+    throttlePct: r.throttlePct,
+    postcopy: null,
+    error: r.error,
+  };
+}
