@@ -1,0 +1,92 @@
+// The ISC dhcpd 4.4 configuration of a scenario's `dhcp:` block (protocols.md 4.2–4.3): the
+// same subnet, pool and lease time the sim's server model uses — the addresses come from
+// sim/lan.ts addressing(), so both engines give a VM the same address:
+//
+//   .1 the server, .2 the probe, .3 … the multicast sources, the pool from the first free
+//   address after the sources to the third-to-last, the second-to-last the switch (the
+//   leasequery giaddr); the network and broadcast addresses are never handed out.
+//
+// Settings and why:
+//   authoritative;                   the server owns the subnet: a client asking for an
+//                                    address it does not have here is NAKed at once
+//   allow leasequery;                RFC 4388 (default deny, protocols.md 4.2)
+//   ping-check false;                no ICMP probe before an offer (1 s saved, and the
+//                                    testbed's data plane carries no ICMP echo service)
+//   one-lease-per-client true;       a client's new lease frees its old one
+//   default/max/min-lease-time L;    every lease is exactly the scenario's lease time, as
+//                                    in the sim (a client asking for another is given L)
+//   ddns-update-style none;          no dynamic DNS (and no warning about it)
+//
+// No `option routers`: the scenario's data network is one subnet with no router; the
+// switch answers ARP for its own address (giaddr), so dhcpd reaches it directly.
+
+import { addressing, type Addressing } from '../../sim/lan.js';
+import { ipToU32, u32ToIp } from '../../switch/wire/fields.js';
+
+export interface DhcpdConfigInput {
+  /** the scenario's dhcp.subnet, CIDR (`10.77.0.0/24`) */
+  subnet: string;
+  /** the scenario's dhcp.leaseTime, seconds (rounded to a whole second, at least 1) */
+  leaseSeconds: number;
+  /** how many multicast sources the scenario has (their addresses are kept out of the pool) */
+  sources: number;
+}
+
+export interface ParsedSubnet {
+  network: string;
+  prefix: number;
+  netmask: string;
+  broadcast: string;
+}
+
+/** `a.b.c.d/len` with the host bits zero; throws a RangeError naming what is wrong. */
+export function parseSubnet(cidr: string): ParsedSubnet {
+  const m = /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/.exec(cidr.trim());
+  if (!m) throw new RangeError(`subnet ${JSON.stringify(cidr)}: expected a.b.c.d/len`);
+  const base = ipToU32(m[1]!);
+  const prefix = Number(m[2]);
+  if (!Number.isFinite(base) || base < 0 || m[1]!.split('.').some((o) => Number(o) > 255)) throw new RangeError(`subnet ${cidr}: ${m[1]} is not an IPv4 address`);
+  if (prefix < 8 || prefix > 29) throw new RangeError(`subnet ${cidr}: prefix /${prefix} must be /8 to /29 (room for the server, probe, switch and a pool)`);
+  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+  if ((base & ~mask) >>> 0 !== 0) throw new RangeError(`subnet ${cidr}: host bits are set (the network is ${u32ToIp((base & mask) >>> 0)}/${prefix})`);
+  return { network: m[1]!, prefix, netmask: u32ToIp(mask), broadcast: u32ToIp((base | ~mask) >>> 0) };
+}
+
+/** The scenario's addresses, checked: the pool must hold at least one address. */
+export function dhcpAddressing(input: Pick<DhcpdConfigInput, 'subnet' | 'sources'>): Addressing {
+  parseSubnet(input.subnet);
+  if (!Number.isInteger(input.sources) || input.sources < 0) throw new RangeError(`sources ${input.sources}: expected a count ≥ 0`);
+  const a = addressing(input.subnet, input.sources);
+  if (ipToU32(a.poolFirst) > ipToU32(a.poolLast)) {
+    throw new RangeError(`subnet ${input.subnet} has no room for a pool after the server, the probe and ${input.sources} multicast source(s)`);
+  }
+  return a;
+}
+
+/** The dhcpd.conf text. Deterministic: the same input gives the same bytes. */
+export function dhcpdConfig(input: DhcpdConfigInput): string {
+  const s = parseSubnet(input.subnet);
+  const a = dhcpAddressing(input);
+  if (!Number.isFinite(input.leaseSeconds) || input.leaseSeconds <= 0) throw new RangeError(`lease time ${input.leaseSeconds} s: expected > 0`);
+  const lease = Math.max(1, Math.round(input.leaseSeconds));
+  return [
+    '# ISC dhcpd 4.4 configuration written by migsim (hosts/dhcp/dhcpd-config.ts); do not edit.',
+    `# subnet ${input.subnet}: server ${a.serverIp}, probe ${a.probeIp}, ${input.sources} multicast source(s) from ${a.sourceIp(0)},`,
+    `# pool ${a.poolFirst}-${a.poolLast}, switch (leasequery giaddr) ${a.switchIp}`,
+    'authoritative;',
+    'allow leasequery;',
+    'ping-check false;',
+    'one-lease-per-client true;',
+    'ddns-update-style none;',
+    `default-lease-time ${lease};`,
+    `max-lease-time ${lease};`,
+    `min-lease-time ${lease};`,
+    '',
+    `subnet ${s.network} netmask ${s.netmask} {`,
+    `  range ${a.poolFirst} ${a.poolLast};`,
+    `  option subnet-mask ${s.netmask};`,
+    `  option broadcast-address ${s.broadcast};`,
+    '}',
+    '',
+  ].join('\n');
+}

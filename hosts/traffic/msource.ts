@@ -1,0 +1,225 @@
+// The testbed's multicast source (one container per `multicastSources:` entry, on a
+// switch port of role mrouter): the sim's stream (sim/net/multicast-source.ts) from a real
+// UDP socket — from ADDR:5000 to GROUP:5001, TTL 16, each payload a 32-bit big-endian
+// sequence number (from 0) padded with zeros to `--size` bytes; the k-th datagram is due at
+// start + round(k·1e9/rate) ns (no drift; a timer that fires late sends every datagram that
+// is due, so the count is exact and the jitter is the event loop's, ~1 ms).
+//
+//   node dist/hosts/traffic/msource.js --ip ADDR --group GROUP --rate N --size BYTES
+//        [--log /run/migsim/msource.ndjson] [--count N] [--duration D] [--log-every N]
+//        [--ttl 16] [--port 5001] [--src-port 5000] [--wait-address 30s] [--keep-tx-offload]
+//
+// ADDR is the container's own address, assigned by the orchestrator (`ip addr add`, per
+// sim/lan.ts addressing(): .3, .4 … for sources 0, 1 …); the kernel picks the interface by
+// it (IP_MULTICAST_IF), so no multicast route is needed. If ADDR is not there yet, binding is
+// retried every 100 ms for --wait-address. TX checksum offload is turned off on that
+// interface (ndjson-log.ts txChecksumOff: a libpcap switch would otherwise see, and forward,
+// unfinished UDP checksums) unless --keep-tx-offload.
+//
+// Log (NDJSON, CLOCK_MONOTONIC ns `t`, see ndjson-log.ts): `start {group, ip, rate, size, if,
+// txChecksum}`;
+// `sent {seq}` for the first datagram, every --log-every-th (default: one a second, i.e.
+// the rate) and the last; `send-error {seq, error}` (at most one a second, with the count
+// since); `stop {sent, errors, reason}`.
+//
+// Stops after --count datagrams or --duration, or on SIGTERM/SIGINT (exit 0). Exit 2: bad
+// arguments; 1: the socket could not be set up.
+
+import { createSocket, type Socket } from 'node:dgram';
+import { parseArgs } from 'node:util';
+import { durationArgMs, interfaceOf, isEntryPoint, isIpv4Text, isMulticastIpv4, NdjsonLog, numberArg, sleep, txChecksumOff, UsageError } from './ndjson-log.js';
+
+export const MSOURCE_SRC_PORT = 5000;
+export const MSOURCE_DST_PORT = 5001;
+export const MSOURCE_TTL = 16;
+
+export interface MsourceArgs {
+  ip: string;
+  group: string;
+  rate: number;
+  size: number;
+  log: string;
+  count: number | null;
+  durationMs: number | null;
+  logEvery: number;
+  ttl: number;
+  port: number;
+  srcPort: number;
+  waitAddressMs: number;
+  fixTxOffload: boolean;
+}
+
+export const MSOURCE_USAGE = `usage: node dist/hosts/traffic/msource.js --ip ADDR --group GROUP --rate N --size BYTES
+    [--log /run/migsim/msource.ndjson] [--count N] [--duration D] [--log-every N] [--ttl 16]
+    [--port 5001] [--src-port 5000] [--wait-address 30s] [--keep-tx-offload]`;
+
+export function parseMsourceArgs(argv: string[]): MsourceArgs {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        ip: { type: 'string' },
+        group: { type: 'string' },
+        rate: { type: 'string' },
+        size: { type: 'string' },
+        log: { type: 'string' },
+        count: { type: 'string' },
+        duration: { type: 'string' },
+        'log-every': { type: 'string' },
+        ttl: { type: 'string' },
+        port: { type: 'string' },
+        'src-port': { type: 'string' },
+        'wait-address': { type: 'string' },
+        'keep-tx-offload': { type: 'boolean' },
+      },
+    }));
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if (!values.ip || !isIpv4Text(values.ip)) throw new UsageError(`--ip ${values.ip ?? ''}: expected this container's IPv4 address`);
+  if (!values.group || !isMulticastIpv4(values.group)) throw new UsageError(`--group ${values.group ?? ''}: expected an IPv4 multicast group (224.0.0.0/4)`);
+  if (values.rate === undefined) throw new UsageError('--rate N (datagrams per second) is required');
+  if (values.size === undefined) throw new UsageError('--size BYTES (UDP payload) is required');
+  const rate = numberArg(values.rate, 'rate', 0, { min: Number.MIN_VALUE });
+  const size = numberArg(values.size, 'size', 0, { min: 4, integer: true });
+  if (size > 65507) throw new UsageError(`--size ${size}: at most 65507 bytes of UDP payload`);
+  const count = values.count === undefined ? null : numberArg(values.count, 'count', 0, { min: 1, integer: true });
+  return {
+    ip: values.ip,
+    group: values.group,
+    rate,
+    size,
+    log: values.log ?? '/run/migsim/msource.ndjson',
+    count,
+    durationMs: durationArgMs(values.duration, 'duration'),
+    logEvery: numberArg(values['log-every'], 'log-every', Math.max(1, Math.round(rate)), { min: 1, integer: true }),
+    ttl: numberArg(values.ttl, 'ttl', MSOURCE_TTL, { min: 1, integer: true }),
+    port: numberArg(values.port, 'port', MSOURCE_DST_PORT, { min: 1, integer: true }),
+    srcPort: numberArg(values['src-port'], 'src-port', MSOURCE_SRC_PORT, { min: 1, integer: true }),
+    waitAddressMs: durationArgMs(values['wait-address'], 'wait-address') ?? 30_000,
+    fixTxOffload: !values['keep-tx-offload'],
+  };
+}
+
+/** A UDP socket bound to ip:port, retried while the address is not (yet) on an interface. */
+export async function bindUdp(ip: string, port: number, waitMs: number): Promise<Socket> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const socket = createSocket({ type: 'udp4', reuseAddr: false });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once('error', reject);
+        socket.bind({ address: ip, port, exclusive: true }, () => {
+          socket.off('error', reject);
+          resolve();
+        });
+      });
+      return socket;
+    } catch (e) {
+      socket.close();
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'EADDRNOTAVAIL' || Date.now() >= deadline) throw e;
+      await sleep(100);
+    }
+  }
+}
+
+/** Runs the source until it is done or stopped; resolves to the exit status. */
+export async function runMsource(a: MsourceArgs): Promise<number> {
+  const log = new NdjsonLog(a.log);
+  let socket: Socket;
+  try {
+    socket = await bindUdp(a.ip, a.srcPort, a.waitAddressMs);
+    socket.setMulticastInterface(a.ip);
+    socket.setMulticastTTL(a.ttl);
+    socket.setMulticastLoopback(false);
+  } catch (e) {
+    process.stderr.write(`msource: cannot send from ${a.ip}:${a.srcPort}: ${(e as Error).message}\n`);
+    log.write('stop', { sent: 0, errors: 0, reason: `socket: ${(e as Error).message}` });
+    log.close();
+    return 1;
+  }
+
+  const ifname = interfaceOf(a.ip);
+  const txChecksum = !a.fixTxOffload ? 'kept' : ifname ? txChecksumOff(ifname).detail : 'no interface';
+  const intervalNs = 1e9 / a.rate;
+  // the stream's origin: datagram k is due at start + round(k·1e9/rate) (the `start` line's t)
+  const start = process.hrtime.bigint();
+  const dueAt = (k: number): bigint => start + BigInt(Math.round(k * intervalNs));
+  const endAt = a.durationMs === null ? null : start + BigInt(Math.round(a.durationMs * 1e6));
+  let k = 0;
+  let sent = 0;
+  let errors = 0;
+  let errorsSinceReport = 0;
+  let lastErrorReport = 0;
+  let timer: NodeJS.Timeout | null = null;
+  let finish!: (reason: string) => void;
+  const finished = new Promise<string>((r) => (finish = r));
+  let over = false;
+  log.write('start', { group: a.group, ip: a.ip, rate: a.rate, size: a.size, port: a.port, srcPort: a.srcPort, ttl: a.ttl, if: ifname, txChecksum }, start);
+
+  const last = (): boolean => (a.count !== null && k >= a.count);
+  const sendOne = (seq: number): void => {
+    const payload = Buffer.alloc(a.size);
+    payload.writeUInt32BE(seq >>> 0, 0);
+    socket.send(payload, a.port, a.group, (err) => {
+      if (!err) return;
+      errors++;
+      errorsSinceReport++;
+      const now = Date.now();
+      if (now - lastErrorReport >= 1000) {
+        log.write('send-error', { seq, error: err.message, count: errorsSinceReport });
+        errorsSinceReport = 0;
+        lastErrorReport = now;
+      }
+    });
+    sent++;
+  };
+  const tick = (): void => {
+    timer = null;
+    if (over) return;
+    const now = process.hrtime.bigint();
+    while (!last() && dueAt(k) <= now && (endAt === null || dueAt(k) < endAt)) {
+      const seq = k % 0x100000000;
+      sendOne(seq);
+      if (k === 0 || k % a.logEvery === 0 || (a.count !== null && k === a.count - 1)) log.write('sent', { seq }, now);
+      k++;
+    }
+    if (last()) return finish('count');
+    if (endAt !== null && dueAt(k) >= endAt) return finish('duration');
+    const waitMs = Number(dueAt(k) - process.hrtime.bigint()) / 1e6;
+    timer = setTimeout(tick, Math.max(0, Math.floor(waitMs)));
+  };
+  const onSignal = (sig: string) => finish(sig);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  tick();
+
+  const reason = await finished;
+  over = true;
+  if (timer) clearTimeout(timer);
+  process.off('SIGTERM', onSignal);
+  process.off('SIGINT', onSignal);
+  // let the last sends' callbacks run (closing cancels what libuv still queues)
+  await sleep(20);
+  await new Promise<void>((r) => socket.close(() => r()));
+  log.write('stop', { sent, errors, reason });
+  log.close();
+  return 0;
+}
+
+async function main(): Promise<void> {
+  let args: MsourceArgs;
+  try {
+    args = parseMsourceArgs(process.argv.slice(2));
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n${MSOURCE_USAGE}\n`);
+    process.exit(2);
+  }
+  process.exit(await runMsource(args));
+}
+
+if (isEntryPoint(import.meta.url)) void main();

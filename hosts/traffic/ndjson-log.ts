@@ -1,0 +1,168 @@
+// What the data-plane processes without Redis (the guest agent, the multicast source, the
+// probe, the dhcpd wrapper) share: an NDJSON observation log, the argument helpers, the
+// entry-point test and turning TX checksum offload off (txChecksumOff, below).
+//
+// The log: one JSON object a line, `{"t":"<ns>","kind":…, …}` where `t` is CLOCK_MONOTONIC
+// in ns (process.hrtime.bigint(); every container on one kernel shares that clock, so the
+// orchestrator puts every log on the time line of the Redis stream) as a decimal string —
+// exact at any uptime, like the stream's `t`. Lines are buffered and written with one
+// write(2) every `flushMs` (default 10 ms) or at 64 KiB, synchronously, so a reader sees
+// them within ~10 ms and a SIGTERM handler can flush what is left with `close()`. The file
+// is opened for appending (a restarted process continues it); its directory is made.
+//
+// Imported only by the testbed's processes, never by shared logic or the sim.
+
+import { spawnSync } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, realpathSync, writeSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import { dirname } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const FLUSH_BYTES = 64 * 1024;
+
+export class NdjsonLog {
+  private fd: number | null;
+  private buffer: string[] = [];
+  private bytes = 0;
+  private timer: NodeJS.Timeout | null = null;
+  /** lines written (or buffered) so far */
+  lines = 0;
+  /** write(2) failures (the lines of that flush are lost) */
+  errors = 0;
+
+  constructor(readonly file: string, private readonly flushMs = 10) {
+    mkdirSync(dirname(file), { recursive: true });
+    this.fd = openSync(file, 'a');
+  }
+
+  /** Append one observation at `t` (now if absent). Never throws. */
+  write(kind: string, fields: Record<string, unknown> = {}, t: bigint = process.hrtime.bigint()): void {
+    if (this.fd === null) return;
+    let line: string;
+    try {
+      line = JSON.stringify({ t: t.toString(), kind, ...fields }, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+    } catch {
+      this.errors++;
+      return;
+    }
+    this.buffer.push(line, '\n');
+    this.bytes += line.length + 1;
+    this.lines++;
+    if (this.bytes >= FLUSH_BYTES) this.flush();
+    else if (this.timer === null) {
+      this.timer = setTimeout(() => this.flush(), this.flushMs);
+      this.timer.unref();
+    }
+  }
+
+  /** Write what is buffered now. */
+  flush(): void {
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (this.fd === null || this.buffer.length === 0) return;
+    const data = Buffer.from(this.buffer.join(''));
+    this.buffer = [];
+    this.bytes = 0;
+    try {
+      let off = 0;
+      while (off < data.length) off += writeSync(this.fd, data, off, data.length - off);
+    } catch {
+      this.errors++;
+    }
+  }
+
+  /** Flush and close; later writes are ignored. Idempotent. */
+  close(): void {
+    this.flush();
+    if (this.fd !== null) {
+      try {
+        closeSync(this.fd);
+      } catch {
+        /* already gone */
+      }
+      this.fd = null;
+    }
+  }
+}
+
+export class UsageError extends Error {}
+
+/** A decimal number ≥ min (and an integer if asked), or a UsageError naming the option. */
+export function numberArg(v: string | undefined, name: string, dflt: number, opts: { min?: number; integer?: boolean } = {}): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  const min = opts.min ?? 0;
+  if (v.trim() === '' || !Number.isFinite(n) || n < min || (opts.integer && !Number.isInteger(n))) {
+    throw new UsageError(`--${name} ${v}: expected ${opts.integer ? 'an integer' : 'a number'} ≥ ${min}`);
+  }
+  return n;
+}
+
+const IPV4_RE = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+export function isIpv4Text(s: string): boolean {
+  return IPV4_RE.test(s);
+}
+
+export function isMulticastIpv4(s: string): boolean {
+  if (!isIpv4Text(s)) return false;
+  const first = Number(s.split('.')[0]);
+  return first >= 224 && first <= 239;
+}
+
+const DURATION_UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** A duration given as seconds (`2.5`) or with a unit (`500ms`, `2s`, `1m`, `1h`); null if absent. */
+export function durationArgMs(v: string | undefined, name: string): number | null {
+  if (v === undefined) return null;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(v.trim());
+  if (!m) throw new UsageError(`--${name} ${v}: expected a duration such as 500ms, 2s, 1m, 1h or 2.5 (seconds)`);
+  return Number(m[1]) * DURATION_UNIT_MS[m[2] ?? 's']!;
+}
+
+/** Whether the module at `url` (import.meta.url) is the script node was started with. */
+export function isEntryPoint(url: string): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return url === pathToFileURL(realpathSync(entry)).href;
+  } catch {
+    return false;
+  }
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+// ------------------------------------------------------------------------------------------
+// TX checksum offload
+
+/**
+ * Turns TX checksum offload off on `ifname` (`ethtool -K IF tx off`), so the kernel finishes
+ * every UDP/TCP checksum before a frame leaves. Why: a veth offloads it (CHECKSUM_PARTIAL:
+ * the checksum field holds only the pseudo-header sum and the peer kernel trusts the skb's
+ * flag), which is fine kernel to kernel, but the testbed's switch reads frames with libpcap
+ * and writes them out again with libpcap: it sees the unfinished checksum (its UDP codec
+ * rejects the datagram: "UDP checksum mismatch") and a frame it re-sends carries the bad
+ * checksum to a kernel that drops it. Raw-socket senders (udhcpc's broadcasts, dhcpd's LPF)
+ * compute their checksums themselves; every kernel UDP socket needs this. Never throws:
+ * returns what happened (`off`, or why not).
+ */
+export function txChecksumOff(ifname: string, ethtool = 'ethtool'): { ok: boolean; detail: string } {
+  const r = spawnSync(ethtool, ['-K', ifname, 'tx', 'off'], { encoding: 'utf8' });
+  if (r.error) return { ok: false, detail: `${ethtool}: ${r.error.message}` };
+  // exit 0: changed; some ethtool versions exit 1 with "no changes" / "Could not change any device features" when already off
+  const show = spawnSync(ethtool, ['-k', ifname], { encoding: 'utf8' });
+  const off = /^tx-checksumming: off/m.test(show.stdout ?? '');
+  if (off) return { ok: true, detail: 'off' };
+  return { ok: false, detail: (r.stderr || r.stdout || `exit ${r.status}`).trim() };
+}
+
+/** The interface that carries `ip` now, or null. */
+export function interfaceOf(ip: string): string | null {
+  for (const [name, addrs] of Object.entries(networkInterfaces())) {
+    if (addrs?.some((a) => a.family === 'IPv4' && a.address === ip)) return name;
+  }
+  return null;
+}

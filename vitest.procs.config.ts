@@ -1,0 +1,22 @@
+// `npm run test:procs`: the processes that run inside the testbed's data-plane containers
+// (hosts/agent/main.ts, hosts/vm/guest-agent.ts, hosts/dhcp/main.ts, hosts/traffic/*.ts), as
+// compiled entry points in network namespaces on this machine — with the real ISC dhcpd,
+// busybox udhcpc, the kernel's IGMP and a private redis-server on 127.0.0.1; no Docker.
+// Needs root, iproute2, isc-dhcp-server, busybox, redis-server and the `cap` binding
+// (libpcap-dev). One file at a time, in a forked process (native libpcap binding); the
+// files build dist/ themselves.
+//
+// MIGSIM_PROCS_TESTS marks the run: the files skip themselves without it (the default
+// config's `test/**` glob would otherwise pick them up).
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/procs/**/*.test.ts'],
+    pool: 'forks',
+    fileParallelism: false,
+    testTimeout: 120_000,
+    hookTimeout: 300_000,
+    teardownTimeout: 60_000,
+  },
+});
