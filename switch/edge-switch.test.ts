@@ -215,6 +215,23 @@ describe('DHCP snooping and IP source guard', () => {
     expect(h.sw.log.sourceGuardDrops.get(VM.mac)).toHaveLength(1);
   });
 
+  it('forwards UDP whose checksum is unfinished (TX offload on a veth): the switch is not the endpoint', () => {
+    const h = harness();
+    const server = h.port('dhcp', 'dhcp-server');
+    const { st, w } = h.station('h1', '02:00:00:00:aa:01');
+    st.associate(vsi, false);
+    h.run(5e6);
+    bindVm(h, w, server);
+    const frame = vmUdp();
+    // UDP checksum field: Ethernet 14 + IPv4 20 + 6; a partial (pseudo-header-only) sum looks like any wrong value
+    frame[40]! ^= 0x5a;
+    const before = server.out.length;
+    w.send(frame);
+    h.run(1e6);
+    expect(server.out.length - before).toBe(1);
+    expect(h.sw.counters.malformed).toBe(0);
+  });
+
   it('drops a server message from an untrusted port and a client message whose chaddr is not its source', () => {
     const h = harness();
     h.port('dhcp', 'dhcp-server');

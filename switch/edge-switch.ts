@@ -215,7 +215,8 @@ export class EdgeSwitch {
 
   private ipv4(port: SwitchPort, vlan: number, eth: EthernetRepr, ip: Ipv4Repr, frame: Uint8Array): void {
     if (ip.protocol === IP_PROTO.UDP && ip.fragmentOffset === 0) {
-      const udp = parseUdp(ip.payload, ip.src, ip.dst);
+      // forwarding, not terminating: an L4 checksum is the endpoints' business
+      const udp = parseUdp(ip.payload, ip.src, ip.dst, { verifyChecksum: false });
       if (!udp.ok) return this.malformed(port, udp.layer, udp.reason);
       const { srcPort, dstPort } = udp.value;
       const dhcpPorts = (srcPort === DHCP_CLIENT_PORT || srcPort === DHCP_SERVER_PORT) && (dstPort === DHCP_SERVER_PORT || dstPort === DHCP_CLIENT_PORT);
@@ -322,7 +323,8 @@ export class EdgeSwitch {
     const ip = parseIpv4(eth.payload);
     if (!ip.ok || ip.value.protocol !== IP_PROTO.UDP || ip.value.dst !== this.config.ip) return;
     const udp = parseUdp(ip.value.payload, ip.value.src, ip.value.dst);
-    if (!udp.ok || udp.value.dstPort !== DHCP_SERVER_PORT) return;
+    if (!udp.ok) return this.malformed(port, udp.layer, udp.reason);
+    if (udp.value.dstPort !== DHCP_SERVER_PORT) return;
     const m = parseDhcp(udp.value.payload);
     if (!m.ok) return this.malformed(port, m.layer, m.reason);
     this.leasequery.reply(m.value);

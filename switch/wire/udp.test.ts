@@ -154,4 +154,13 @@ describe('udp properties', () => {
       }),
     );
   });
+
+  it('a forwarding switch may skip the checksum: verifyChecksum false accepts what the default rejects', () => {
+    const src = '10.0.0.1';
+    const dst = '10.0.0.2';
+    const b = emitUdp({ srcPort: 1, dstPort: 2, payload: new Uint8Array([1, 2, 3]) }, src, dst);
+    b[6]! ^= 0xff;
+    expect(parseUdp(b, src, dst)).toMatchObject({ ok: false, reason: 'UDP checksum mismatch' });
+    expect(parseUdp(b, src, dst, { verifyChecksum: false })).toMatchObject({ ok: true, value: { srcPort: 1, dstPort: 2 } });
+  });
 });
