@@ -26,6 +26,7 @@ import { z } from 'zod';
 import { REBIND_QUERY_MAX_RESP_DS } from './edge-switch.js';
 import { VsiTypeDb } from './vsi-db.js';
 import { isIpv4, isMac } from './wire/fields.js';
+import { withTimeout } from './ports/process-kit.js';
 
 /** A run id is part of every key: no colons, no spaces. */
 export const RUN_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -345,4 +346,13 @@ async function execOrThrow(p: Promise<[Error | null, unknown][] | null>): Promis
   const r = await p;
   if (r === null) throw new Error('redis transaction aborted');
   for (const [err] of r) if (err) throw err;
+}
+
+/** Close a connection politely, or drop it if the server does not answer in 2 s. */
+export async function quitRedis(redis: Redis): Promise<void> {
+  try {
+    await withTimeout(redis.quit(), 2000, 'QUIT');
+  } catch {
+    redis.disconnect();
+  }
 }

@@ -47,16 +47,17 @@
 // interface counted all 5000, the switch was handed 1624–1730 with 16 MiB and all 5000 with
 // --pcap-buffer-mib 256. Raise it for ports that take bursts (it is kernel memory per port).
 
-import { realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Redis } from 'ioredis';
 import { EdgeSwitch, type PortRole } from './edge-switch.js';
 import { RedisEventSink, streamSwitchLog } from './event-stream.js';
 import { PcapPort } from './ports/pcap-port.js';
 import { seededRandom, wallClock } from './ports/wall-clock.js';
+import { isEntryPoint, numberArg, UsageError, withTimeout } from './ports/process-kit.js';
+
+export { UsageError };
 import { hash32 } from '../sim/random.js';
-import { ConfigError, connectRedis, edgeSwitchConfig, rateLimitedStderr, RedisBus, RUN_ID_RE } from './redis-bus.js';
+import { ConfigError, connectRedis, edgeSwitchConfig, quitRedis, rateLimitedStderr, RedisBus, RUN_ID_RE } from './redis-bus.js';
 
 // ------------------------------------------------------------------------------------------
 // pacing
@@ -256,21 +257,12 @@ export interface RunnerArgs {
   pcapBufferBytes: number | null;
 }
 
-export class UsageError extends Error {}
-
 const ROLES: readonly PortRole[] = ['host', 'dhcp-server', 'mrouter', 'access'];
 
 export const USAGE = `usage: node dist/switch/runner.js --redis HOST:PORT --run ID --port NAME:ROLE:IFNAME [--port …]
     [--flush-ms 2] [--pace-rate 50000] [--pace-burst 64] [--pace-queue 4096] [--config-wait-ms 30000]
     [--pcap-buffer-mib 16]
   ROLE: ${ROLES.join(' | ')}`;
-
-function numberOption(v: string | undefined, name: string, dflt: number, min: number): number {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < min) throw new UsageError(`--${name} ${v}: expected a number ≥ ${min}`);
-  return n;
-}
 
 export function parseRunnerArgs(argv: string[]): RunnerArgs {
   let values;
@@ -314,14 +306,14 @@ export function parseRunnerArgs(argv: string[]): RunnerArgs {
     redis: values.redis,
     run: values.run,
     ports,
-    flushMs: numberOption(values['flush-ms'], 'flush-ms', 2, 0),
+    flushMs: numberArg(values['flush-ms'], 'flush-ms', 2, { min: 0 }),
     pace: {
-      rateFps: numberOption(values['pace-rate'], 'pace-rate', PACE_DEFAULTS.rateFps, 1),
-      burst: numberOption(values['pace-burst'], 'pace-burst', PACE_DEFAULTS.burst, 1),
-      queueLimit: numberOption(values['pace-queue'], 'pace-queue', PACE_DEFAULTS.queueLimit, 0),
+      rateFps: numberArg(values['pace-rate'], 'pace-rate', PACE_DEFAULTS.rateFps, { min: 1 }),
+      burst: numberArg(values['pace-burst'], 'pace-burst', PACE_DEFAULTS.burst, { min: 1 }),
+      queueLimit: numberArg(values['pace-queue'], 'pace-queue', PACE_DEFAULTS.queueLimit, { min: 0 }),
     },
-    configWaitMs: numberOption(values['config-wait-ms'], 'config-wait-ms', 30_000, 0),
-    pcapBufferBytes: values['pcap-buffer-mib'] === undefined ? null : Math.round(numberOption(values['pcap-buffer-mib'], 'pcap-buffer-mib', 16, 1) * 1024 * 1024),
+    configWaitMs: numberArg(values['config-wait-ms'], 'config-wait-ms', 30_000, { min: 0 }),
+    pcapBufferBytes: values['pcap-buffer-mib'] === undefined ? null : Math.round(numberArg(values['pcap-buffer-mib'], 'pcap-buffer-mib', 16, { min: 1 }) * 1024 * 1024),
   };
 }
 
@@ -340,20 +332,6 @@ export interface RunnerStats {
   receiveErrors: number;
   controlInvalid: number;
   uncaught: number;
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms)));
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
-}
-
-async function quitRedis(redis: Redis): Promise<void> {
-  try {
-    await withTimeout(redis.quit(), 2000, 'QUIT');
-  } catch {
-    redis.disconnect();
-  }
 }
 
 export const runnerStats: RunnerStats = { receiveErrors: 0, controlInvalid: 0, uncaught: 0 };
@@ -566,14 +544,4 @@ async function main(): Promise<void> {
   process.exit(code);
 }
 
-function isEntryPoint(): boolean {
-  const entry = process.argv[1];
-  if (!entry) return false;
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(entry)).href;
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) void main();
+if (isEntryPoint(import.meta.url)) void main();

@@ -80,11 +80,13 @@ import type { WorkloadSpec } from '../../sim/scenario/types.js';
 import { RedisEventSink } from '../../switch/event-stream.js';
 import { PcapPort } from '../../switch/ports/pcap-port.js';
 import { wallClock } from '../../switch/ports/wall-clock.js';
-import { ConfigError, connectRedis, parseRedisAddress, rateLimitedStderr, RedisBus, RUN_ID_RE, runKeys, type ControlMessage } from '../../switch/redis-bus.js';
+import { ConfigError, connectRedis, parseRedisAddress, quitRedis, rateLimitedStderr, RedisBus, RUN_ID_RE, runKeys, type ControlMessage } from '../../switch/redis-bus.js';
 import { ETHERTYPE } from '../../switch/wire/ethernet.js';
 import { isMac } from '../../switch/wire/fields.js';
 import { managerIdFromText, type AssistRequest, type VdpMode } from '../../switch/wire/vdp.js';
-import { isEntryPoint } from '../traffic/ndjson-log.js';
+import { isEntryPoint, numberArg, UsageError, withTimeout } from '../../switch/ports/process-kit.js';
+
+export { UsageError };
 import { VdpStation, type VsiSpec } from '../vdp-station.js';
 import { HostAgent, type MigrationParams, type VmConfig } from './agent.js';
 import { toMigrationResult, type SenderResult } from './sender.js';
@@ -115,8 +117,6 @@ export interface HostReady {
 // ------------------------------------------------------------------------------------------
 // arguments
 
-export class UsageError extends Error {}
-
 export interface HostAgentArgs {
   redis: string;
   run: string;
@@ -135,12 +135,6 @@ export const HOST_AGENT_USAGE = `usage: node dist/hosts/agent/main.js --redis HO
     --listen PORT --advertise ADDR:PORT [--listen-host 0.0.0.0] [--vdp standard|extended]
     [--config-wait-ms 30000] [--flush-ms 2] [--lldp-interval-ms 30000]`;
 
-function num(v: string | undefined, name: string, dflt: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new UsageError(`--${name} ${v}: expected a number from ${min} to ${max}`);
-  return n;
-}
 
 export function parseHostAgentArgs(argv: string[]): HostAgentArgs {
   let values;
@@ -179,7 +173,7 @@ export function parseHostAgentArgs(argv: string[]): HostAgentArgs {
   if (!values.uplink) throw new UsageError('--uplink IFNAME is required');
   if (!/^[^/\s]{1,15}$/.test(values.uplink)) throw new UsageError(`--uplink ${values.uplink}: at most 15 characters, no / or spaces`);
   if (values.listen === undefined) throw new UsageError('--listen PORT is required');
-  const listenPort = num(values.listen, 'listen', 0, 1, 65535);
+  const listenPort = numberArg(values.listen, 'listen', 0, { min: 1, max: 65535 });
   if (!Number.isInteger(listenPort)) throw new UsageError(`--listen ${values.listen}: expected a port number`);
   if (!values.advertise) throw new UsageError('--advertise ADDR:PORT is required');
   try {
@@ -197,9 +191,9 @@ export function parseHostAgentArgs(argv: string[]): HostAgentArgs {
     listenHost: values['listen-host'] ?? '0.0.0.0',
     advertise: values.advertise,
     vdp: (values.vdp as 'standard' | 'extended' | undefined) ?? null,
-    configWaitMs: num(values['config-wait-ms'], 'config-wait-ms', 30_000, 0),
-    flushMs: num(values['flush-ms'], 'flush-ms', 2, 0),
-    lldpIntervalMs: num(values['lldp-interval-ms'], 'lldp-interval-ms', 30_000, 100),
+    configWaitMs: numberArg(values['config-wait-ms'], 'config-wait-ms', 30_000, { min: 0 }),
+    flushMs: numberArg(values['flush-ms'], 'flush-ms', 2, { min: 0 }),
+    lldpIntervalMs: numberArg(values['lldp-interval-ms'], 'lldp-interval-ms', 30_000, { min: 100 }),
   };
 }
 
@@ -294,20 +288,6 @@ function failedResult(vm: string, from: string, to: string, mode: MigrationResul
 
 // ------------------------------------------------------------------------------------------
 // the process
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms)));
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
-}
-
-async function quitRedis(redis: Redis): Promise<void> {
-  try {
-    await withTimeout(redis.quit(), 2000, 'QUIT');
-  } catch {
-    redis.disconnect();
-  }
-}
 
 function interfaceMac(ifname: string): string | null {
   try {

@@ -38,7 +38,8 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { durationArgMs, isEntryPoint, NdjsonLog, numberArg, txChecksumOff, UsageError } from '../traffic/ndjson-log.js';
+import { NdjsonLog, txChecksumOff } from '../traffic/ndjson-log.js';
+import { durationArgMs, isEntryPoint, numberArg, UsageError } from '../../switch/ports/process-kit.js';
 import { dhcpAddressing, dhcpdConfig, parseSubnet } from './dhcpd-config.js';
 
 export interface DhcpMainArgs {

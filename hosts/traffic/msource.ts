@@ -27,7 +27,8 @@
 
 import { createSocket, type Socket } from 'node:dgram';
 import { parseArgs } from 'node:util';
-import { durationArgMs, interfaceOf, isEntryPoint, isIpv4Text, isMulticastIpv4, NdjsonLog, numberArg, sleep, txChecksumOff, UsageError } from './ndjson-log.js';
+import { interfaceOf, isIpv4Text, isMulticastIpv4, NdjsonLog, txChecksumOff } from './ndjson-log.js';
+import { durationArgMs, isEntryPoint, numberArg, sleep, UsageError, runMain } from '../../switch/ports/process-kit.js';
 
 export const MSOURCE_SRC_PORT = 5000;
 export const MSOURCE_DST_PORT = 5001;
@@ -211,15 +212,4 @@ export async function runMsource(a: MsourceArgs): Promise<number> {
   return 0;
 }
 
-async function main(): Promise<void> {
-  let args: MsourceArgs;
-  try {
-    args = parseMsourceArgs(process.argv.slice(2));
-  } catch (e) {
-    process.stderr.write(`${(e as Error).message}\n${MSOURCE_USAGE}\n`);
-    process.exit(2);
-  }
-  process.exit(await runMsource(args));
-}
-
-if (isEntryPoint(import.meta.url)) void main();
+if (isEntryPoint(import.meta.url)) void runMain(parseMsourceArgs, MSOURCE_USAGE, runMsource);

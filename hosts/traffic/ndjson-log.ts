@@ -13,10 +13,9 @@
 // Imported only by the testbed's processes, never by shared logic or the sim.
 
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, realpathSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { dirname } from 'node:path';
-import { pathToFileURL } from 'node:url';
 
 const FLUSH_BYTES = 64 * 1024;
 
@@ -87,18 +86,7 @@ export class NdjsonLog {
   }
 }
 
-export class UsageError extends Error {}
 
-/** A decimal number ≥ min (and an integer if asked), or a UsageError naming the option. */
-export function numberArg(v: string | undefined, name: string, dflt: number, opts: { min?: number; integer?: boolean } = {}): number {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  const min = opts.min ?? 0;
-  if (v.trim() === '' || !Number.isFinite(n) || n < min || (opts.integer && !Number.isInteger(n))) {
-    throw new UsageError(`--${name} ${v}: expected ${opts.integer ? 'an integer' : 'a number'} ≥ ${min}`);
-  }
-  return n;
-}
 
 const IPV4_RE = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
@@ -112,28 +100,8 @@ export function isMulticastIpv4(s: string): boolean {
   return first >= 224 && first <= 239;
 }
 
-const DURATION_UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
-/** A duration given as seconds (`2.5`) or with a unit (`500ms`, `2s`, `1m`, `1h`); null if absent. */
-export function durationArgMs(v: string | undefined, name: string): number | null {
-  if (v === undefined) return null;
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(v.trim());
-  if (!m) throw new UsageError(`--${name} ${v}: expected a duration such as 500ms, 2s, 1m, 1h or 2.5 (seconds)`);
-  return Number(m[1]) * DURATION_UNIT_MS[m[2] ?? 's']!;
-}
 
-/** Whether the module at `url` (import.meta.url) is the script node was started with. */
-export function isEntryPoint(url: string): boolean {
-  const entry = process.argv[1];
-  if (!entry) return false;
-  try {
-    return url === pathToFileURL(realpathSync(entry)).href;
-  } catch {
-    return false;
-  }
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 // ------------------------------------------------------------------------------------------
 // TX checksum offload

@@ -32,7 +32,8 @@ import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { type Socket } from 'node:dgram';
 import { parseArgs } from 'node:util';
 import { bindUdp } from './msource.js';
-import { durationArgMs, interfaceOf, isEntryPoint, isIpv4Text, NdjsonLog, numberArg, sleep, txChecksumOff, UsageError } from './ndjson-log.js';
+import { interfaceOf, isIpv4Text, NdjsonLog, txChecksumOff } from './ndjson-log.js';
+import { durationArgMs, isEntryPoint, numberArg, sleep, UsageError, runMain } from '../../switch/ports/process-kit.js';
 
 export const PROBE_SRC_PORT = 7007;
 export const ECHO_PORT = 7;
@@ -321,15 +322,4 @@ export async function runProbe(a: ProbeArgs): Promise<number> {
   return 0;
 }
 
-async function main(): Promise<void> {
-  let args: ProbeArgs;
-  try {
-    args = parseProbeArgs(process.argv.slice(2));
-  } catch (e) {
-    process.stderr.write(`${(e as Error).message}\n${PROBE_USAGE}\n`);
-    process.exit(2);
-  }
-  process.exit(await runProbe(args));
-}
-
-if (isEntryPoint(import.meta.url)) void main();
+if (isEntryPoint(import.meta.url)) void runMain(parseProbeArgs, PROBE_USAGE, runProbe);

@@ -67,7 +67,8 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { isEntryPoint, isMulticastIpv4, NdjsonLog, numberArg, txChecksumOff, UsageError } from '../traffic/ndjson-log.js';
+import { isMulticastIpv4, NdjsonLog, txChecksumOff } from '../traffic/ndjson-log.js';
+import { isEntryPoint, numberArg, UsageError, runMain } from '../../switch/ports/process-kit.js';
 
 export const ECHO_PORT = 7;
 export const MULTICAST_PORT = 5001;
@@ -400,15 +401,4 @@ export async function runGuestAgent(a: GuestAgentArgs): Promise<number> {
   return 0;
 }
 
-async function main(): Promise<void> {
-  let args: GuestAgentArgs;
-  try {
-    args = parseGuestArgs(process.argv.slice(2));
-  } catch (e) {
-    process.stderr.write(`${(e as Error).message}\n${GUEST_USAGE}\n`);
-    process.exit(2);
-  }
-  process.exit(await runGuestAgent(args));
-}
-
-if (isEntryPoint(import.meta.url)) void main();
+if (isEntryPoint(import.meta.url)) void runMain(parseGuestArgs, GUEST_USAGE, runGuestAgent);

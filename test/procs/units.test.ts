@@ -13,7 +13,8 @@ import { hostReadyKey, parseAddr, parseHostAgentArgs, VmJsonSchema } from '../..
 import { dhcpdConfig, parseSubnet } from '../../hosts/dhcp/dhcpd-config.js';
 import { parseDhcpArgs } from '../../hosts/dhcp/main.js';
 import { parseMsourceArgs } from '../../hosts/traffic/msource.js';
-import { durationArgMs, NdjsonLog } from '../../hosts/traffic/ndjson-log.js';
+import { NdjsonLog } from '../../hosts/traffic/ndjson-log.js';
+import { durationArgMs } from '../../switch/ports/process-kit.js';
 import { parseProbeArgs, parseTargetsText } from '../../hosts/traffic/probe.js';
 import { defaultScriptPath, parseGuestArgs } from '../../hosts/vm/guest-agent.js';
 
