@@ -47,13 +47,12 @@
 // interface counted all 5000, the switch was handed 1624–1730 with 16 MiB and all 5000 with
 // --pcap-buffer-mib 256. Raise it for ports that take bursts (it is kernel memory per port).
 
-import { parseArgs } from 'node:util';
 import type { Redis } from 'ioredis';
 import { EdgeSwitch, type PortRole } from './edge-switch.js';
 import { RedisEventSink, streamSwitchLog } from './event-stream.js';
 import { PcapPort } from './ports/pcap-port.js';
 import { seededRandom, wallClock } from './ports/wall-clock.js';
-import { isEntryPoint, numberArg, UsageError, withTimeout } from './ports/process-kit.js';
+import { isEntryPoint, numberArg, UsageError, withTimeout, parseOptions } from './ports/process-kit.js';
 
 export { UsageError };
 import { hash32 } from '../sim/random.js';
@@ -265,27 +264,17 @@ export const USAGE = `usage: node dist/switch/runner.js --redis HOST:PORT --run 
   ROLE: ${ROLES.join(' | ')}`;
 
 export function parseRunnerArgs(argv: string[]): RunnerArgs {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        redis: { type: 'string' },
-        run: { type: 'string' },
-        port: { type: 'string', multiple: true },
-        'flush-ms': { type: 'string' },
-        'pace-rate': { type: 'string' },
-        'pace-burst': { type: 'string' },
-        'pace-queue': { type: 'string' },
-        'config-wait-ms': { type: 'string' },
-        'pcap-buffer-mib': { type: 'string' },
-      },
-    }));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const values = parseOptions(argv, {
+    redis: { type: 'string' },
+    run: { type: 'string' },
+    port: { type: 'string', multiple: true },
+    'flush-ms': { type: 'string' },
+    'pace-rate': { type: 'string' },
+    'pace-burst': { type: 'string' },
+    'pace-queue': { type: 'string' },
+    'config-wait-ms': { type: 'string' },
+    'pcap-buffer-mib': { type: 'string' },
+  });
   if (!values.redis) throw new UsageError('--redis HOST:PORT is required');
   if (!values.run) throw new UsageError('--run ID is required');
   if (!RUN_ID_RE.test(values.run)) throw new UsageError(`--run ${values.run}: expected ${RUN_ID_RE.source}`);

@@ -71,7 +71,6 @@
 // or a bad switch config in Redis; 3 stopped, but events were lost.
 
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { MigrationResult } from '../../sim/result.js';
@@ -84,7 +83,7 @@ import { ConfigError, connectRedis, parseRedisAddress, quitRedis, rateLimitedStd
 import { ETHERTYPE } from '../../switch/wire/ethernet.js';
 import { isMac } from '../../switch/wire/fields.js';
 import { managerIdFromText, type AssistRequest, type VdpMode } from '../../switch/wire/vdp.js';
-import { isEntryPoint, numberArg, UsageError, withTimeout } from '../../switch/ports/process-kit.js';
+import { isEntryPoint, numberArg, UsageError, withTimeout, parseOptions } from '../../switch/ports/process-kit.js';
 
 export { UsageError };
 import { VdpStation, type VsiSpec } from '../vdp-station.js';
@@ -137,29 +136,19 @@ export const HOST_AGENT_USAGE = `usage: node dist/hosts/agent/main.js --redis HO
 
 
 export function parseHostAgentArgs(argv: string[]): HostAgentArgs {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        redis: { type: 'string' },
-        run: { type: 'string' },
-        host: { type: 'string' },
-        uplink: { type: 'string' },
-        listen: { type: 'string' },
-        'listen-host': { type: 'string' },
-        advertise: { type: 'string' },
-        vdp: { type: 'string' },
-        'config-wait-ms': { type: 'string' },
-        'flush-ms': { type: 'string' },
-        'lldp-interval-ms': { type: 'string' },
-      },
-    }));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const values = parseOptions(argv, {
+    redis: { type: 'string' },
+    run: { type: 'string' },
+    host: { type: 'string' },
+    uplink: { type: 'string' },
+    listen: { type: 'string' },
+    'listen-host': { type: 'string' },
+    advertise: { type: 'string' },
+    vdp: { type: 'string' },
+    'config-wait-ms': { type: 'string' },
+    'flush-ms': { type: 'string' },
+    'lldp-interval-ms': { type: 'string' },
+  });
   if (!values.redis) throw new UsageError('--redis HOST:PORT is required');
   try {
     parseRedisAddress(values.redis);

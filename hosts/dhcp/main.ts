@@ -37,9 +37,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import { NdjsonLog, txChecksumOff } from '../traffic/ndjson-log.js';
-import { durationArgMs, isEntryPoint, numberArg, UsageError } from '../../switch/ports/process-kit.js';
+import { durationArgMs, isEntryPoint, numberArg, UsageError, parseOptions } from '../../switch/ports/process-kit.js';
 import { dhcpAddressing, dhcpdConfig, parseSubnet } from './dhcpd-config.js';
 
 export interface DhcpMainArgs {
@@ -60,28 +59,18 @@ export const DHCP_USAGE = `usage: node dist/hosts/dhcp/main.js --subnet CIDR --l
     [--print-config]`;
 
 export function parseDhcpArgs(argv: string[]): DhcpMainArgs {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        subnet: { type: 'string' },
-        'lease-time': { type: 'string' },
-        sources: { type: 'string' },
-        if: { type: 'string' },
-        dir: { type: 'string' },
-        log: { type: 'string' },
-        dhcpd: { type: 'string' },
-        'no-address': { type: 'boolean' },
-        'keep-tx-offload': { type: 'boolean' },
-        'print-config': { type: 'boolean' },
-      },
-    }));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const values = parseOptions(argv, {
+    subnet: { type: 'string' },
+    'lease-time': { type: 'string' },
+    sources: { type: 'string' },
+    if: { type: 'string' },
+    dir: { type: 'string' },
+    log: { type: 'string' },
+    dhcpd: { type: 'string' },
+    'no-address': { type: 'boolean' },
+    'keep-tx-offload': { type: 'boolean' },
+    'print-config': { type: 'boolean' },
+  });
   if (!values.subnet) throw new UsageError('--subnet CIDR is required');
   try {
     parseSubnet(values.subnet);

@@ -26,9 +26,8 @@
 // arguments; 1: the socket could not be set up.
 
 import { createSocket, type Socket } from 'node:dgram';
-import { parseArgs } from 'node:util';
 import { interfaceOf, isIpv4Text, isMulticastIpv4, NdjsonLog, txChecksumOff } from './ndjson-log.js';
-import { durationArgMs, isEntryPoint, numberArg, sleep, UsageError, runMain } from '../../switch/ports/process-kit.js';
+import { durationArgMs, isEntryPoint, numberArg, sleep, UsageError, runMain, parseOptions } from '../../switch/ports/process-kit.js';
 
 export const MSOURCE_SRC_PORT = 5000;
 export const MSOURCE_DST_PORT = 5001;
@@ -55,31 +54,21 @@ export const MSOURCE_USAGE = `usage: node dist/hosts/traffic/msource.js --ip ADD
     [--port 5001] [--src-port 5000] [--wait-address 30s] [--keep-tx-offload]`;
 
 export function parseMsourceArgs(argv: string[]): MsourceArgs {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        ip: { type: 'string' },
-        group: { type: 'string' },
-        rate: { type: 'string' },
-        size: { type: 'string' },
-        log: { type: 'string' },
-        count: { type: 'string' },
-        duration: { type: 'string' },
-        'log-every': { type: 'string' },
-        ttl: { type: 'string' },
-        port: { type: 'string' },
-        'src-port': { type: 'string' },
-        'wait-address': { type: 'string' },
-        'keep-tx-offload': { type: 'boolean' },
-      },
-    }));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const values = parseOptions(argv, {
+    ip: { type: 'string' },
+    group: { type: 'string' },
+    rate: { type: 'string' },
+    size: { type: 'string' },
+    log: { type: 'string' },
+    count: { type: 'string' },
+    duration: { type: 'string' },
+    'log-every': { type: 'string' },
+    ttl: { type: 'string' },
+    port: { type: 'string' },
+    'src-port': { type: 'string' },
+    'wait-address': { type: 'string' },
+    'keep-tx-offload': { type: 'boolean' },
+  });
   if (!values.ip || !isIpv4Text(values.ip)) throw new UsageError(`--ip ${values.ip ?? ''}: expected this container's IPv4 address`);
   if (!values.group || !isMulticastIpv4(values.group)) throw new UsageError(`--group ${values.group ?? ''}: expected an IPv4 multicast group (224.0.0.0/4)`);
   if (values.rate === undefined) throw new UsageError('--rate N (datagrams per second) is required');

@@ -30,10 +30,9 @@
 
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { type Socket } from 'node:dgram';
-import { parseArgs } from 'node:util';
 import { bindUdp } from './msource.js';
 import { interfaceOf, isIpv4Text, NdjsonLog, txChecksumOff } from './ndjson-log.js';
-import { durationArgMs, isEntryPoint, numberArg, sleep, UsageError, runMain } from '../../switch/ports/process-kit.js';
+import { durationArgMs, isEntryPoint, numberArg, sleep, UsageError, runMain, parseOptions } from '../../switch/ports/process-kit.js';
 
 export const PROBE_SRC_PORT = 7007;
 export const ECHO_PORT = 7;
@@ -83,30 +82,20 @@ export function parseTargetsText(text: string): { targets: { name: string; ip: s
 }
 
 export function parseProbeArgs(argv: string[]): ProbeArgs {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        ip: { type: 'string' },
-        rate: { type: 'string' },
-        target: { type: 'string', multiple: true },
-        'targets-file': { type: 'string' },
-        log: { type: 'string' },
-        count: { type: 'string' },
-        duration: { type: 'string' },
-        grace: { type: 'string' },
-        'wait-address': { type: 'string' },
-        port: { type: 'string' },
-        'echo-port': { type: 'string' },
-        'keep-tx-offload': { type: 'boolean' },
-      },
-    }));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const values = parseOptions(argv, {
+    ip: { type: 'string' },
+    rate: { type: 'string' },
+    target: { type: 'string', multiple: true },
+    'targets-file': { type: 'string' },
+    log: { type: 'string' },
+    count: { type: 'string' },
+    duration: { type: 'string' },
+    grace: { type: 'string' },
+    'wait-address': { type: 'string' },
+    port: { type: 'string' },
+    'echo-port': { type: 'string' },
+    'keep-tx-offload': { type: 'boolean' },
+  });
   if (!values.ip || !isIpv4Text(values.ip)) throw new UsageError(`--ip ${values.ip ?? ''}: expected this container's IPv4 address`);
   if (values.rate === undefined) throw new UsageError('--rate N (echoes per second per target) is required');
   const targets: { name: string; ip: string }[] = [];

@@ -66,9 +66,8 @@ import { networkInterfaces } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { isMulticastIpv4, NdjsonLog, txChecksumOff } from '../traffic/ndjson-log.js';
-import { isEntryPoint, numberArg, UsageError, runMain } from '../../switch/ports/process-kit.js';
+import { isEntryPoint, numberArg, UsageError, runMain, parseOptions } from '../../switch/ports/process-kit.js';
 
 export const ECHO_PORT = 7;
 export const MULTICAST_PORT = 5001;
@@ -95,30 +94,20 @@ export const GUEST_USAGE = `usage: node dist/hosts/vm/guest-agent.js [--if eth0]
     [--busybox busybox] [--echo-port 7] [--mcast-port 5001] [--no-dhcp] [--announce-igmp] [--keep-tx-offload]`;
 
 export function parseGuestArgs(argv: string[]): GuestAgentArgs {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        if: { type: 'string' },
-        name: { type: 'string' },
-        group: { type: 'string', multiple: true },
-        log: { type: 'string' },
-        'dhcp-log': { type: 'string' },
-        script: { type: 'string' },
-        busybox: { type: 'string' },
-        'echo-port': { type: 'string' },
-        'mcast-port': { type: 'string' },
-        'no-dhcp': { type: 'boolean' },
-        'announce-igmp': { type: 'boolean' },
-        'keep-tx-offload': { type: 'boolean' },
-      },
-    }));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const values = parseOptions(argv, {
+    if: { type: 'string' },
+    name: { type: 'string' },
+    group: { type: 'string', multiple: true },
+    log: { type: 'string' },
+    'dhcp-log': { type: 'string' },
+    script: { type: 'string' },
+    busybox: { type: 'string' },
+    'echo-port': { type: 'string' },
+    'mcast-port': { type: 'string' },
+    'no-dhcp': { type: 'boolean' },
+    'announce-igmp': { type: 'boolean' },
+    'keep-tx-offload': { type: 'boolean' },
+  });
   const ifname = values.if ?? 'eth0';
   if (!/^[^/\s]{1,15}$/.test(ifname)) throw new UsageError(`--if ${ifname}: at most 15 characters, no / or spaces`);
   if (values.name !== undefined && !/^[A-Za-z0-9._-]{1,63}$/.test(values.name)) throw new UsageError(`--name ${values.name}: letters, digits, . _ - (at most 63)`);

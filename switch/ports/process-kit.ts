@@ -4,9 +4,21 @@
 
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 /** A bad command line: the entry point prints it with its usage and exits 2. */
 export class UsageError extends Error {}
+
+type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
+
+/** `--name value` options only (no positionals, no unknown options); a bad one is a UsageError. */
+export function parseOptions<const O extends OptionSpecs>(argv: string[], options: O) {
+  try {
+    return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
 
 /** A decimal number in [min, max] (an integer if asked), or a UsageError naming the option. */
 export function numberArg(
