@@ -7,7 +7,8 @@ import { VdpStation, type VsiSpec } from '../hosts/vdp-station.js';
 import { EdgeSwitch, REBIND_QUERY_MAX_RESP_DS } from '../switch/edge-switch.js';
 import { VsiTypeDb } from '../switch/vsi-db.js';
 import { ETHERTYPE } from '../switch/wire/ethernet.js';
-import { isMulticastMac, u32ToIp, ipToU32, macAt } from '../switch/wire/fields.js';
+import { isMulticastMac, macAt } from '../switch/wire/fields.js';
+import { addressing, type Addressing } from './scenario/addressing.js';
 import { managerIdFromText } from '../switch/wire/vdp.js';
 import { LinkDirection } from './access-link.js';
 import { kernelClock } from './clock.js';
@@ -23,31 +24,6 @@ import type { Ns, Scenario, VmSpec } from './scenario/types.js';
 function mac(prefix: number, index: number): string {
   const hex = (n: number) => n.toString(16).padStart(2, '0');
   return `02:${hex(prefix)}:00:00:${hex((index >> 8) & 0xff)}:${hex(index & 0xff)}`;
-}
-
-export interface Addressing {
-  switchIp: string;
-  serverIp: string;
-  probeIp: string;
-  sourceIp: (i: number) => string;
-  poolFirst: string;
-  poolLast: string;
-}
-
-/** .1 the DHCP server, .2 the probe, .3… the multicast sources, the last host address the switch; the pool between. */
-export function addressing(subnet: string, sources: number): Addressing {
-  const [base, len] = subnet.split('/') as [string, string];
-  const network = ipToU32(base);
-  const size = 2 ** (32 - Number(len));
-  const at = (i: number) => u32ToIp((network + i) >>> 0);
-  return {
-    serverIp: at(1),
-    probeIp: at(2),
-    sourceIp: (i) => at(3 + i),
-    poolFirst: at(3 + sources + 1),
-    poolLast: at(size - 3),
-    switchIp: at(size - 2),
-  };
 }
 
 class SimHost {

@@ -20,7 +20,7 @@
 // No `option routers`: the scenario's data network is one subnet with no router; the
 // switch answers ARP for its own address (giaddr), so dhcpd reaches it directly.
 
-import { addressing, type Addressing } from '../../sim/lan.js';
+import { addressing, type Addressing } from '../../sim/scenario/addressing.js';
 import { ipToU32, u32ToIp } from '../../switch/wire/fields.js';
 
 export interface DhcpdConfigInput {

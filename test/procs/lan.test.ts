@@ -15,7 +15,7 @@
 // `npm run test:procs` (root; apt-get install iproute2 isc-dhcp-server busybox libpcap-dev).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addressing } from '../../sim/lan.js';
+import { addressing } from '../../sim/scenario/addressing.js';
 import { parseArp } from '../../switch/wire/arp.js';
 import { igmpFrame } from '../../switch/wire/compose.js';
 import { DHCP, emitDhcp, emptyDhcpOptions, parseDhcp, type DhcpRepr } from '../../switch/wire/dhcp.js';

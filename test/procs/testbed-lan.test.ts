@@ -17,7 +17,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addressing } from '../../sim/lan.js';
+import { addressing } from '../../sim/scenario/addressing.js';
 import { readEvents, type StreamEvent } from '../../switch/event-stream.js';
 import { RedisBus, type SwitchRunConfig } from '../../switch/redis-bus.js';
 import { Bed, build, dist, ms, PREFIX, readNdjson, runSync, sleep, startRedis, UNIX_PROXY, until, type Child, type Obs } from './helpers.js';

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { addressing } from '../../sim/lan.js';
+import { addressing } from '../../sim/scenario/addressing.js';
 import { hostReadyKey, parseAddr, parseHostAgentArgs, VmJsonSchema } from '../../hosts/agent/main.js';
 import { dhcpdConfig, parseSubnet } from '../../hosts/dhcp/dhcpd-config.js';
 import { parseDhcpArgs } from '../../hosts/dhcp/main.js';
