@@ -38,11 +38,6 @@ export function canSwitchOver(x: SwitchoverInput): boolean {
   return transferNs(x.pendingBytes + x.deviceStateBytes, x.rateBps) <= x.downtimeLimitNs;
 }
 
-/** The expected paused time for what is left (the quantity the stop rule bounds), ns. */
-export function expectedDowntimeNs(x: Omit<SwitchoverInput, 'downtimeLimitNs'>): number {
-  return transferNs(x.pendingBytes + x.deviceStateBytes, x.rateBps);
-}
-
 /**
  * QEMU-like auto-converge: when a round dirties more than half of what it sent, the
  * guest is throttled — 20 % the first time, 10 % more each time after, at most 99 %.

@@ -9,7 +9,6 @@ const WIRE_OVERHEAD_BYTES = 24;
 
 export class LinkDirection {
   private freeAt: Ns = 0;
-  frames = 0;
 
   constructor(
     private readonly kernel: Kernel,
@@ -22,7 +21,6 @@ export class LinkDirection {
     const start = Math.max(now, this.freeAt);
     const serialization = Math.ceil(((frame.length + WIRE_OVERHEAD_BYTES) * 8 * 1e9) / this.link.bandwidthBps);
     this.freeAt = start + serialization;
-    this.frames++;
     this.kernel.schedule(this.freeAt - now + this.link.latencyNs, () => this.deliver(frame));
   }
 }

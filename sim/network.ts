@@ -57,11 +57,6 @@ export class MigrationNetwork {
     return done;
   }
 
-  /** Current rate of the transfers in flight, for tests and reports. */
-  rates(): number[] {
-    return this.flows.map((f) => f.rateBps);
-  }
-
   /** Account for the bits sent since the last change. */
   private settle(): void {
     const now = this.kernel.now;
