@@ -43,6 +43,8 @@ export interface HostAgentOptions {
   limits?: StreamLimits;
   /** the workload an arriving VM runs here (null: it is held, not run) */
   workloadFor?: (vm: string) => Omit<VmConfig, 'name' | 'memoryBytes' | 'pageSize' | 'zeroPages'> | null;
+  /** holds an arriving VM's resume until it resolves (Receiver's resumeGate) */
+  resumeGate?: (vm: string) => Promise<void> | null;
 }
 
 export class HostAgent {
@@ -115,6 +117,7 @@ export class HostAgent {
     const receiver = new Receiver(socket, {
       limits: this.opts.limits ?? DEFAULT_LIMITS,
       onEvent: this.sink,
+      ...(this.opts.resumeGate ? { resumeGate: this.opts.resumeGate } : {}),
       accept: (hello) => {
         if (this.vms.has(hello.vm) || this.arriving.has(hello.vm)) return `VM ${hello.vm} is already on ${this.host}`;
         name = hello.vm;

@@ -43,6 +43,13 @@
 //                                 is destHost, else dest; result times are ms from `originNs`
 //                                 (CLOCK_MONOTONIC ns; default 0). The destination is `dest`,
 //                                 not `to`: `to` is the control message's addressee.
+//   hold {vm: NAME, timeoutMs = 30000}
+//                                 the next arrival of that VM waits, memory complete, for
+//                                 `release` before it resumes (→ `incoming-held` when it is
+//                                 waiting); no release within timeoutMs of the hold discards
+//                                 the copy and the source resumes its VM. The orchestrator
+//                                 holds a VM until its network identity has moved.
+//   release {vm: NAME}            lets the held VM resume (now, or at once when it arrives)
 //   stats                         → `host-stats`
 //   stop                          shut down (below)
 // VM (a VmSpec-like JSON object): {name, memoryBytes, pageSize = 4096, zeroPages = 0,
@@ -230,6 +237,8 @@ const VdpMsg = z.looseObject({
   migrated: z.boolean().default(false),
   seed: z.number().int().min(0).max(0xffffffff).optional(),
 });
+const HoldMsg = z.looseObject({ vm: z.string().min(1), timeoutMs: z.number().positive().max(600_000).default(30_000) });
+const ReleaseMsg = z.looseObject({ vm: z.string().min(1) });
 const MigrateMsg = z.looseObject({
   vm: z.string().min(1),
   dest: z.string().min(3),
@@ -352,6 +361,27 @@ export async function runHostAgent(a: HostAgentArgs, onReady: () => void = () =>
     known.set(vm.name, k);
     return k;
   };
+  // ---- resumes held for the orchestrator (hold / release)
+  const holds = new Map<string, { gate: Promise<void>; release: () => void }>();
+  const hold = (vm: string, timeoutMs: number): void => {
+    holds.get(vm)?.release(); // a second hold replaces the first
+    let release!: () => void;
+    const gate = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no release within ${timeoutMs} ms of the hold`)), timeoutMs);
+      release = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    gate.catch(() => holds.delete(vm));
+    holds.set(vm, { gate, release });
+  };
+  const resumeGate = (vm: string): Promise<void> | null => {
+    const h = holds.get(vm);
+    if (!h) return null;
+    return h.gate.finally(() => holds.delete(vm));
+  };
+
   const vmByMac = (mac: string): string | null => {
     for (const k of known.values()) if (k.vsi?.mac === mac) return k.name;
     return null;
@@ -362,6 +392,7 @@ export async function runHostAgent(a: HostAgentArgs, onReady: () => void = () =>
     onEvent: (e) => sink.emit(e),
     // an arrival runs the workload the agent was told about, else idle (so it can migrate on)
     workloadFor: (vm) => known.get(vm)?.run ?? { workload: { kind: 'idle' }, seed: 1 },
+    resumeGate,
   });
   try {
     await agent.listen(a.listenPort, a.listenHost);
@@ -544,6 +575,20 @@ export async function runHostAgent(a: HostAgentArgs, onReady: () => void = () =>
         else if (op === 'assoc') station.associate(k.vsi, migrated);
         else station.deassociate(k.vsi, migrated);
         emit('vdp-sent', { vm: name, mac: k.vsi.mac, op, migrated, hints, mBit: op === 'assoc' && migrated && hints, sBit: op === 'deassoc' && migrated && hints });
+        return;
+      }
+      case 'hold': {
+        const r = HoldMsg.safeParse(msg);
+        if (!r.success) return controlError(msg.type, issues(r.error));
+        hold(r.data.vm, r.data.timeoutMs);
+        return;
+      }
+      case 'release': {
+        const r = ReleaseMsg.safeParse(msg);
+        if (!r.success) return controlError(msg.type, issues(r.error));
+        const h = holds.get(r.data.vm);
+        if (!h) return controlError(msg.type, `vm ${r.data.vm}: not held`);
+        h.release();
         return;
       }
       case 'migrate': {

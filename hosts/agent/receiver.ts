@@ -46,6 +46,13 @@ export interface ReceiverOptions {
   checksumSlicePages?: number;
   /** a source silent this long is given up (the copy discarded), ms; default 60 s */
   idleTimeoutMs?: number;
+  /**
+   * Holds the VM's resume once the whole state is here: the VM runs (RESUMED goes out) when
+   * the promise resolves; a rejection discards the copy (the source resumes its VM). null or
+   * absent: resume at once. The testbed holds a VM until its network identity has moved
+   * (sim/testbed/engine.ts), as libvirt starts the guest only once its vNIC is plugged.
+   */
+  resumeGate?: (vm: string) => Promise<void> | null;
 }
 
 type Phase = 'hello' | 'live' | 'state' | 'checksums' | 'done' | 'over';
@@ -132,9 +139,15 @@ export class Receiver {
         if (this.phase !== 'live') return 'a second DEVICE_STATE';
         this.deviceState = r.data.slice();
         this.phase = 'state';
-        this.resumedNs = nowNs();
-        this.socket.write(emitResumed(this.resumedNs));
-        this.emit('incoming-resumed', { pagesReceived: this.pages });
+        const gate = this.opts.resumeGate?.(this.hello!.vm) ?? null;
+        if (gate === null) this.resume();
+        else {
+          this.emit('incoming-held', { pagesReceived: this.pages });
+          gate.then(
+            () => this.resume(),
+            (e: unknown) => this.reject(`the VM's resume was refused: ${e instanceof Error ? e.message : String(e)}`),
+          );
+        }
         // the memory is final now (no page may follow DEVICE_STATE): checksum it meanwhile
         this.ownCrcs = checksumAll(this.memory!, this.opts.checksumSlicePages ?? 256);
         this.ownCrcs.catch(() => undefined);
@@ -153,6 +166,14 @@ export class Receiver {
       default:
         return `${r.type} is not a forward record`;
     }
+  }
+
+  /** The VM may run here: RESUMED to the source. */
+  private resume(): void {
+    if (this.phase === 'over') return;
+    this.resumedNs = nowNs();
+    this.socket.write(emitResumed(this.resumedNs));
+    this.emit('incoming-resumed', { pagesReceived: this.pages });
   }
 
   private async finish(): Promise<void> {

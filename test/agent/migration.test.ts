@@ -356,3 +356,51 @@ describe('faults', () => {
     expect(h1.getVm('vm1')!.guest!.alive).toBe(true);
   });
 });
+
+describe('a held resume (the testbed moves the VM’s network identity meanwhile)', () => {
+  async function heldPair(gate: (vm: string) => Promise<void> | null, events: AgentEvent[]) {
+    const onEvent = (e: AgentEvent) => void events.push(e);
+    const h1 = new HostAgent('h1', { onEvent });
+    const h2 = new HostAgent('h2', { onEvent, resumeGate: gate });
+    cleanups.push(() => h1.close(), () => h2.close());
+    return { h1, h2, port: await h2.listen(0) };
+  }
+
+  it('the VM resumes when the gate opens: the downtime includes the hold, memory verified', async () => {
+    const events: AgentEvent[] = [];
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const { h1, h2, port } = await heldPair((vm) => (vm === 'vm1' ? gate : null), events);
+    await h1.startVm(vmConfig({ memoryBytes: 16 * MiB }));
+    const run = h1.migrateVm('vm1', { host: '127.0.0.1', port }, params());
+    // wait until the destination holds the complete VM, then keep it 150 ms longer
+    for (let i = 0; i < 500 && !events.some((e) => e.kind === 'incoming-held'); i++) await sleep(10);
+    const held = events.find((e) => e.kind === 'incoming-held');
+    expect(held).toBeDefined();
+    expect(events.some((e) => e.kind === 'incoming-resumed')).toBe(false);
+    await sleep(150);
+    open();
+    const r = await run;
+    expect(r.outcome).toBe('completed');
+    expect(r.memoryVerified).toBe(true);
+    expect(downtimeMs(r)).toBeGreaterThanOrEqual(150);
+    const resumed = events.find((e) => e.kind === 'incoming-resumed')!;
+    expect(Number(resumed.t) - Number(held!.t)).toBeGreaterThanOrEqual(150e6);
+    expect(h2.getVm('vm1')).toBeDefined();
+  });
+
+  it('a gate that refuses discards the copy; the VM goes on running on the source', async () => {
+    const events: AgentEvent[] = [];
+    const { h1, h2, port } = await heldPair(() => Promise.reject(new Error('the vNIC did not move')), events);
+    const src = await h1.startVm(vmConfig({ memoryBytes: 8 * MiB, workload: { kind: 'uniform', writeRate: 2000 } }));
+    const r = await h1.migrateVm('vm1', { host: '127.0.0.1', port }, params());
+    expect(r.outcome).toBe('reverted');
+    expect(r.error).toMatch(/vNIC did not move/);
+    expect((await h2.incoming[0]!).outcome).toBe('discarded');
+    expect(h2.getVm('vm1')).toBeUndefined();
+    expect(h1.getVm('vm1')).toBe(src);
+    const w = src.memory.writes;
+    await sleep(50);
+    expect(src.memory.writes).toBeGreaterThan(w);
+  });
+});
