@@ -16,6 +16,7 @@ import { readCapture, type CaptureFrame } from '../switch/wire/capture-file.js';
 import { decodeFrame } from '../switch/wire/decode.js';
 import { fromHex } from '../switch/wire/fields.js';
 import { testbedCommand } from './testbed/cli.js';
+import { TopologyConflict } from './testbed/network.js';
 
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;
@@ -23,6 +24,9 @@ const EXIT_BAD_INPUT = 2;
 
 /** Bad input already explained to the user: print it and leave with status 2. */
 class BadInput extends Error {}
+
+/** A run that could not be completed (the testbed failed): print it and leave with status 1. */
+class RunFailed extends Error {}
 
 function loadAll(files: string[]): Scenario[] {
   const scenarios: Scenario[] = [];
@@ -40,41 +44,64 @@ function loadAll(files: string[]): Scenario[] {
 }
 
 function chooseEngine(s: Scenario, flag: string | undefined): EngineName {
-  const engine = (flag ?? s.engine) as EngineName;
-  if (engine === 'testbed') {
-    throw new BadInput(`${s.file}: engine testbed: the Docker testbed is not implemented yet (issue #4); run with --engine sim`);
-  }
-  return engine;
+  return (flag ?? s.engine) as EngineName;
 }
 
-function execute(scenarios: Scenario[], engineFlag: string | undefined, seed: number | undefined): RunResult[] {
-  for (const s of scenarios) chooseEngine(s, engineFlag);
+/** A started run: `paths` are where its results go (known before a testbed run, for its event stream). */
+async function execute(scenarios: Scenario[], a: RunArgs): Promise<{ results: RunResult[]; paths: (string | null)[] }> {
+  if (a.out?.endsWith('.json') && scenarios.length > 1) {
+    throw new BadInput(`--out ${a.out}: one file cannot hold ${scenarios.length} results; give a directory`);
+  }
+  const engines = scenarios.map((s) => chooseEngine(s, a.engine));
+  const results: RunResult[] = [];
+  const paths: (string | null)[] = [];
   try {
-    return scenarios.map((s) => runScenario(s, seed === undefined ? {} : { seed }));
+    for (const [i, s] of scenarios.entries()) {
+      const engine = engines[i]!;
+      const path = a.out !== undefined || a.write ? resultPath(s.name, engine, a.out) : null;
+      if (engine === 'testbed') {
+        // loaded only for a testbed run (Docker, Redis)
+        const { runTestbed } = await import('./testbed/engine.js');
+        results.push(await runTestbed(s, { ...(a.seed === undefined ? {} : { seed: a.seed }), ...(path ? { eventsFile: eventsPath(path) } : {}) }));
+      } else {
+        results.push(runScenario(s, a.seed === undefined ? {} : { seed: a.seed }));
+      }
+      paths.push(path);
+    }
   } catch (e) {
     if (e instanceof UnsupportedError) throw new BadInput(e.message);
+    if (e instanceof TopologyConflict) throw new BadInput(e.message);
+    if (engines.includes('testbed') && !(e instanceof BadInput)) {
+      const engineDown = /connect (ECONNREFUSED|ENOENT|EACCES)/.test(String(e));
+      if (engineDown) throw new BadInput(`no Docker engine answers; start one with: sudo bash sim/testbed/ensure-docker.sh (${String(e)})`);
+      throw new RunFailed(`testbed run failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
     throw e;
   }
+  return { results, paths };
 }
 
 function timestamp(): string {
   return new Date().toISOString().replace(/[:.]/g, '-');
 }
 
-/** Where each result goes: `--out x.json` (one scenario), `--out DIR`, or results/<scenario>/. */
-function writeResults(results: RunResult[], out: string | undefined): string[] {
-  if (out?.endsWith('.json') && results.length > 1) {
-    throw new BadInput(`--out ${out}: one file cannot hold ${results.length} results; give a directory`);
-  }
-  return results.map((r) => {
-    const path = out?.endsWith('.json')
-      ? out
-      : out
-        ? join(out, `${r.scenario}.json`)
-        : join('results', r.scenario, `${r.engine}-${timestamp()}.json`);
+/** Where a result goes: `--out x.json` (one scenario), `--out DIR`, or results/<scenario>/. */
+function resultPath(scenario: string, engine: EngineName, out: string | undefined): string {
+  return out?.endsWith('.json') ? out : out ? join(out, `${scenario}.json`) : join('results', scenario, `${engine}-${timestamp()}.json`);
+}
+
+/** The testbed's event stream, beside its result: x.json → x.events.ndjson. */
+function eventsPath(resultFile: string): string {
+  return resultFile.replace(/\.json$/, '') + '.events.ndjson';
+}
+
+function writeResults(results: RunResult[], paths: (string | null)[]): string[] {
+  return results.flatMap((r, i) => {
+    const path = paths[i];
+    if (!path) return [];
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, JSON.stringify(r, null, 2) + '\n');
-    return path;
+    return [path];
   });
 }
 
@@ -90,27 +117,33 @@ interface RunArgs {
   out?: string;
   json?: boolean;
   seed?: number;
+  /** write results under results/ without --out (run does; check does not) */
+  write?: boolean;
 }
 
-function cmdRun(a: RunArgs): number {
-  const results = execute(loadAll(a.files), a.engine, a.seed);
-  const paths = writeResults(results, a.out);
+async function cmdRun(a: RunArgs): Promise<number> {
+  const run = await execute(loadAll(a.files), { ...a, write: true });
+  const results = run.results;
+  const paths = writeResults(results, run.paths);
   if (a.json) {
     process.stdout.write(JSON.stringify(results.length === 1 ? results[0] : results, null, 2) + '\n');
   } else {
     process.stdout.write(summaryTable(results) + '\n');
     for (const n of notes(results)) process.stdout.write(`note: ${n}\n`);
-    for (const p of paths) process.stdout.write(`result: ${p}\n`);
+    for (const [i, p] of paths.entries()) {
+      process.stdout.write(`result: ${p}\n`);
+      if (results[i]!.engine === 'testbed') process.stdout.write(`events: ${eventsPath(p)}\n`);
+    }
   }
   const broken = memoryFailures(results);
   for (const b of broken) process.stderr.write(`migsim: MEMORY VERIFICATION FAILED: ${b}\n`);
   return broken.length > 0 ? EXIT_FAILED : EXIT_OK;
 }
 
-function cmdCheck(a: RunArgs): number {
-  const scenarios = loadAll(a.files);
-  const results = execute(scenarios, a.engine, a.seed);
-  if (a.out) writeResults(results, a.out);
+async function cmdCheck(a: RunArgs): Promise<number> {
+  const run = await execute(loadAll(a.files), a);
+  const results = run.results;
+  writeResults(results, run.paths);
   let failed = memoryFailures(results).length > 0;
   for (const r of results) {
     if (r.expectations.length === 0) process.stdout.write(`note: ${r.scenario} has no expect: bounds\n`);
@@ -222,13 +255,16 @@ export async function main(argv: string[]): Promise<number> {
   let status = EXIT_OK;
   const engineOpt = { type: 'string', choices: ['sim', 'testbed'], describe: 'engine (default: the scenario\'s, else sim)' } as const;
   const seedOpt = { type: 'number', describe: 'seed, overriding the scenario\'s' } as const;
-  const guard = (fn: () => number) => {
+  const guard = async (fn: () => number | Promise<number>) => {
     try {
-      status = fn();
+      status = await fn();
     } catch (e) {
       if (e instanceof BadInput) {
         process.stderr.write(`migsim: ${e.message}\n`);
         status = EXIT_BAD_INPUT;
+      } else if (e instanceof RunFailed) {
+        process.stderr.write(`migsim: ${e.message}\n`);
+        status = EXIT_FAILED;
       } else {
         throw e;
       }

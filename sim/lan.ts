@@ -8,7 +8,7 @@ import { EdgeSwitch, REBIND_QUERY_MAX_RESP_DS } from '../switch/edge-switch.js';
 import { VsiTypeDb } from '../switch/vsi-db.js';
 import { ETHERTYPE } from '../switch/wire/ethernet.js';
 import { isMulticastMac, macAt } from '../switch/wire/fields.js';
-import { addressing, type Addressing } from './scenario/addressing.js';
+import { addressing, effectiveSwitch, SWITCH_MAC, type Addressing } from './scenario/addressing.js';
 import { managerIdFromText } from '../switch/wire/vdp.js';
 import { LinkDirection } from './access-link.js';
 import { kernelClock } from './clock.js';
@@ -89,13 +89,13 @@ export class SimLan {
 
   constructor(private readonly kernel: Kernel, s: Scenario, rng: Random) {
     const clock = kernelClock(kernel);
-    const sw = s.switch ?? { vdp: 'standard', dhcpRebind: 'none', igmpRebind: 'none', ipSourceGuard: true, igmpQueryIntervalNs: 125e9 };
+    const sw = effectiveSwitch(s);
     const vlan = s.vms[0]!.vlan;
     const types = new VsiTypeDb();
     for (const vm of s.vms) types.define(vm.vsiType.id, vm.vsiType.version, { vlan: vm.vlan });
     this.addr = s.dhcp ? addressing(s.dhcp.subnet, s.multicastSources.length) : null;
     this.sw = new EdgeSwitch({
-      mac: mac(0x5e, 1), ip: this.addr?.switchIp ?? null,
+      mac: SWITCH_MAC, ip: this.addr?.switchIp ?? null,
       vdp: sw.vdp, dhcpRebind: sw.dhcpRebind, igmpRebind: sw.igmpRebind,
       ipSourceGuard: sw.ipSourceGuard, igmpQueryIntervalNs: sw.igmpQueryIntervalNs,
       rebindQueryMaxRespDs: REBIND_QUERY_MAX_RESP_DS,

@@ -1,21 +1,39 @@
 // The network side of a migration's result (DESIGN.md "Result file"), read from what the
 // switch logged and what the VM and the probe observed. Every time is relative to the
 // VM's resume on the destination: 0 when the thing was already done by then, null when
-// it never happened within the run.
+// it never happened within the run. Both engines compute the fields here: the sim from its
+// LAN's objects, the testbed from the Redis stream and the containers' logs
+// (sim/testbed/testbed-result.ts); hence the small structural types below.
 
 import type { EventLog } from '../switch/event-log.js';
-import type { LanVm } from './lan.js';
-import type { Probe } from './net/probe.js';
 import type { MigrationResult } from './result.js';
-import type { Ns } from './scenario/types.js';
+import type { Ns, VmSpec } from './scenario/types.js';
 
 export type RebindFields = Pick<
   MigrationResult,
   'dhcpRebindMs' | 'igmpRebindMs' | 'sourceGuardDrops' | 'multicastGapMs' | 'multicastLost' | 'serviceInterruptionMs'
 >;
 
+/** What the metrics need of a VM: its identity and the multicast datagrams it received. */
+export interface ObservedVm {
+  spec: Pick<VmSpec, 'name' | 'mac' | 'multicast'>;
+  /** multicast datagrams received: group, seq, time */
+  multicast: readonly { group: string; seq: number; t: Ns }[];
+}
+
+/** One probe echo to a VM: when it was sent, when its reply came back (null: never). */
+export interface EchoRecord {
+  sentAt: Ns;
+  repliedAt: Ns | null;
+}
+
+/** What the metrics need of the probe: each target's echoes, in the order sent. */
+export interface EchoLog {
+  answeredAt(vm: string): readonly EchoRecord[];
+}
+
 export interface MoveWindow {
-  vm: LanVm;
+  vm: ObservedVm;
   /** the destination host (the switch port's name) */
   to: string;
   switchoverNs: Ns;
@@ -82,7 +100,7 @@ export function multicastGap(w: MoveWindow): { gapMs: number | null; lost: numbe
 }
 
 /** The longest run of unanswered probe echoes sent from just before the switchover to the window's end. */
-export function serviceInterruptionMs(probe: Probe | null, w: MoveWindow, intervalNs: Ns): number | null {
+export function serviceInterruptionMs(probe: EchoLog | null, w: MoveWindow, intervalNs: Ns): number | null {
   if (!probe) return null;
   const echoes = probe.answeredAt(w.vm.spec.name).filter((e) => e.sentAt >= w.switchoverNs - intervalNs && e.sentAt < w.untilNs);
   if (echoes.length === 0) return null;
@@ -100,7 +118,7 @@ export function serviceInterruptionMs(probe: Probe | null, w: MoveWindow, interv
   return ms(longest * intervalNs);
 }
 
-export function rebindFields(log: EventLog, probe: Probe | null, w: MoveWindow, probeIntervalNs: Ns): RebindFields {
+export function rebindFields(log: EventLog, probe: EchoLog | null, w: MoveWindow, probeIntervalNs: Ns): RebindFields {
   const mc = multicastGap(w);
   return {
     dhcpRebindMs: dhcpRebindMs(log, w),

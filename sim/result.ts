@@ -71,6 +71,15 @@ export const UNMEASURED_NETWORK = {
   serviceInterruptionMs: null,
 } as const satisfies Partial<MigrationResult>;
 
+/** A migration that never got going (refused, or its agent failed before it could report). */
+export function failedMigration(vm: string, from: string, to: string, mode: MigrationResult['mode'], error: string, startMs: number): MigrationResult {
+  return {
+    vm, from, to, mode, outcome: 'failed', startMs, switchoverMs: null, resumeMs: null, endMs: null, totalTimeMs: null,
+    downtimeMs: null, rounds: [], stopCopy: null, pagesSent: 0, bytesSent: 0, memoryVerified: null,
+    ...UNMEASURED_NETWORK, zeroPagesSent: 0, throttlePct: 0, postcopy: null, error,
+  };
+}
+
 export interface ExpectationResult {
   key: string;
   ok: boolean;

@@ -304,7 +304,8 @@ function fieldsOf(flat: string[]): Map<string, string> {
   return m;
 }
 
-function toEvent(id: string, flat: string[]): StreamEvent | null {
+/** One stream entry (id + flat field list) as an event; null if it is not one (no decimal `t`). */
+export function toStreamEvent(id: string, flat: string[]): StreamEvent | null {
   const f = fieldsOf(flat);
   const t = f.get('t');
   if (t === undefined || !/^\d+$/.test(t)) return null;
@@ -348,7 +349,7 @@ async function* events(redis: Redis, run: string, o: ReadOptions): AsyncGenerato
   for await (const page of pages(redis, runKeys(run).events, o.pageSize ?? 1000)) {
     const out: StreamEvent[] = [];
     for (const [id, flat] of page) {
-      const e = toEvent(id, flat);
+      const e = toStreamEvent(id, flat);
       if (!e) {
         if (o.skipped) o.skipped.count++;
         continue;

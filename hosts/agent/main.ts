@@ -80,7 +80,7 @@
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import type { MigrationResult } from '../../sim/result.js';
+import { failedMigration, type MigrationResult } from '../../sim/result.js';
 import { parseTrace } from '../../sim/scenario/load.js';
 import type { WorkloadSpec } from '../../sim/scenario/types.js';
 import { RedisEventSink } from '../../switch/event-stream.js';
@@ -275,14 +275,6 @@ function workloadSpec(w: WorkloadJson | undefined, pageCount: number): WorkloadS
 }
 
 /** A failed MigrationResult for a migration that never started (no such VM, postcopy …). */
-function failedResult(vm: string, from: string, to: string, mode: MigrationResult['mode'], error: string, startMs: number): MigrationResult {
-  return {
-    vm, from, to, mode, outcome: 'failed', startMs, switchoverMs: null, resumeMs: null, endMs: null, totalTimeMs: null,
-    downtimeMs: null, rounds: [], stopCopy: null, pagesSent: 0, bytesSent: 0, memoryVerified: null,
-    dhcpRebindMs: null, igmpRebindMs: null, sourceGuardDrops: null, multicastGapMs: null, multicastLost: null,
-    serviceInterruptionMs: null, zeroPagesSent: 0, throttlePct: 0, postcopy: null, error,
-  };
-}
 
 // ------------------------------------------------------------------------------------------
 // the process
@@ -449,7 +441,7 @@ export async function runHostAgent(a: HostAgentArgs, onReady: () => void = () =>
     const startNs = Number(process.hrtime.bigint());
     const p = m.params;
     if (p.mode === 'postcopy') {
-      emit('migration-result', { vm: m.vm, from: a.host, to, result: failedResult(m.vm, a.host, to, 'postcopy', 'postcopy is not run by the testbed host agent (precopy and stopcopy are)', (startNs - originNs) / 1e6), ns: null });
+      emit('migration-result', { vm: m.vm, from: a.host, to, result: failedMigration(m.vm, a.host, to, 'postcopy', 'postcopy is not run by the testbed host agent (precopy and stopcopy are)', (startNs - originNs) / 1e6), ns: null });
       return;
     }
     const params: MigrationParams = {
@@ -462,7 +454,7 @@ export async function runHostAgent(a: HostAgentArgs, onReady: () => void = () =>
       try {
         r = await agent.migrateVm(m.vm, m.dest, params);
       } catch (e) {
-        emit('migration-result', { vm: m.vm, from: a.host, to, result: failedResult(m.vm, a.host, to, p.mode, (e as Error).message, (startNs - originNs) / 1e6), ns: null });
+        emit('migration-result', { vm: m.vm, from: a.host, to, result: failedMigration(m.vm, a.host, to, p.mode, (e as Error).message, (startNs - originNs) / 1e6), ns: null });
         return;
       }
       const result = toMigrationResult(r, { from: a.host, to, originNs });

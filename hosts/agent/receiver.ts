@@ -140,17 +140,20 @@ export class Receiver {
         this.deviceState = r.data.slice();
         this.phase = 'state';
         const gate = this.opts.resumeGate?.(this.hello!.vm) ?? null;
-        if (gate === null) this.resume();
-        else {
+        if (gate === null) {
+          this.resume();
+          this.checksumOwn();
+        } else {
+          // held: the checksums wait too, so a release finds this process idle and answers at once
           this.emit('incoming-held', { pagesReceived: this.pages });
           gate.then(
-            () => this.resume(),
+            () => {
+              this.resume();
+              this.checksumOwn();
+            },
             (e: unknown) => this.reject(`the VM's resume was refused: ${e instanceof Error ? e.message : String(e)}`),
           );
         }
-        // the memory is final now (no page may follow DEVICE_STATE): checksum it meanwhile
-        this.ownCrcs = checksumAll(this.memory!, this.opts.checksumSlicePages ?? 256);
-        this.ownCrcs.catch(() => undefined);
         return;
       }
       case 'checksums':
@@ -174,6 +177,13 @@ export class Receiver {
     this.resumedNs = nowNs();
     this.socket.write(emitResumed(this.resumedNs));
     this.emit('incoming-resumed', { pagesReceived: this.pages });
+  }
+
+  /** The memory is final (no page may follow DEVICE_STATE): checksum it while the source sends its own. */
+  private checksumOwn(): void {
+    if (this.phase === 'over' || this.ownCrcs) return;
+    this.ownCrcs = checksumAll(this.memory!, this.opts.checksumSlicePages ?? 256);
+    this.ownCrcs.catch(() => undefined);
   }
 
   private async finish(): Promise<void> {

@@ -3,6 +3,7 @@
 // giaddr for leasequery); the VMs' pool in between.
 
 import { ipToU32, u32ToIp } from '../../switch/wire/fields.js';
+import type { Scenario, SwitchSpec } from './types.js';
 
 export interface Addressing {
   switchIp: string;
@@ -26,4 +27,12 @@ export function addressing(subnet: string, sources: number): Addressing {
     poolLast: at(size - 3),
     switchIp: at(size - 2),
   };
+}
+
+/** The switch's own MAC (both engines): locally administered, 02:5e:00:00:00:01. */
+export const SWITCH_MAC = '02:5e:00:00:00:01';
+
+/** The switch a scenario runs with: its `switch:` block, or the prior art when it has none. */
+export function effectiveSwitch(s: Scenario): SwitchSpec {
+  return s.switch ?? { vdp: 'standard', dhcpRebind: 'none', igmpRebind: 'none', ipSourceGuard: true, igmpQueryIntervalNs: 125e9 };
 }

@@ -360,37 +360,87 @@ export class TestbedNetwork {
   }
 
   /**
-   * Moves a VM to another host: pause, forwarding off in the old host, vnic into the new
-   * host's namespace, forwarding on there, unpause. Returns how long the VM was paused.
+   * Moves a VM to another host: pause, its vNIC moved (moveVnic), unpause. Returns how long
+   * the VM was paused. (A scenario run pauses and unpauses itself around moveVnic: engine.ts.)
    */
   async moveVm(vm: string, toHost: string): Promise<{ from: string; to: string; pausedMs: number }> {
+    const vmNode = this.node('vm', vm);
+    const t0 = process.hrtime.bigint();
+    await vmNode.pause();
+    let from: string;
+    try {
+      from = await this.moveVnic(vm, toHost);
+    } finally {
+      await vmNode.unpause();
+    }
+    return { from, to: toHost, pausedMs: Number(process.hrtime.bigint() - t0) / 1e6 };
+  }
+
+  /**
+   * The VM's vNIC peer to another host: forwarding off in the old host, `vnic-<vm>` into the
+   * new host's namespace (from inside the old one), forwarding on there. Returns the old host.
+   * The caller pauses the VM around it (a moving vNIC must not carry the guest's frames).
+   */
+  async moveVnic(vm: string, toHost: string): Promise<string> {
     const from = this.hostOf(vm);
     if (from === toHost) throw new Error(`${vm} is on ${toHost} already`);
-    const vmNode = this.node('vm', vm);
     const oldHost = this.node('host', from);
     const newHost = this.node('host', toHost);
     const [oldPid, newPid] = await Promise.all([oldHost.pid(), newHost.pid()]);
     const links = this.linksOrNew();
     const vnic = vnicName(vm);
-    const t0 = process.hrtime.bigint();
-    await vmNode.pause();
+    await links.removeRedirect(oldPid, vnic);
+    this.vmHost.set(vm, toHost); // the old host's forwarding no longer includes it
     try {
-      await links.removeRedirect(oldPid, vnic);
-      this.vmHost.set(vm, toHost); // the old host's forwarding no longer includes it
-      try {
-        await this.forwardHost(from, oldPid);
-        await links.moveBetween(oldPid, vnic, newPid);
-      } catch (e) {
-        // still in the old host: put its forwarding back as it was
-        this.vmHost.set(vm, from);
-        await this.forwardHost(from, oldPid).catch(() => undefined);
-        throw e;
-      }
-      await this.forwardHost(toHost, newPid);
-    } finally {
-      await vmNode.unpause();
+      await this.forwardHost(from, oldPid);
+      await links.moveBetween(oldPid, vnic, newPid);
+    } catch (e) {
+      // still in the old host: put its forwarding back as it was
+      this.vmHost.set(vm, from);
+      await this.forwardHost(from, oldPid).catch(() => undefined);
+      throw e;
     }
-    return { from, to: toHost, pausedMs: Number(process.hrtime.bigint() - t0) / 1e6 };
+    await this.forwardHost(toHost, newPid);
+    return from;
+  }
+
+  /** A container's address on the mgmt network (redis, switch, hosts). */
+  async mgmtIp(role: Role, name: string | null = null): Promise<string> {
+    const info = await this.node(role, name).inspect();
+    const ip = info?.NetworkSettings.Networks[dockerNetworkName(MGMT_NETWORK)]?.IPAddress;
+    if (!ip) throw new Error(`${TestbedNode.containerName(role, name)} has no address on ${dockerNetworkName(MGMT_NETWORK)}`);
+    return ip;
+  }
+
+  /**
+   * A fresh topology for a scenario run: the same scenario's topology left up (by
+   * `testbed up FILE` or a crashed run) is removed first, so every run starts from clean
+   * containers (no lease or process of an earlier run); another scenario's is a
+   * TopologyConflict. Then `up`.
+   */
+  async upFresh(s: Scenario): Promise<UpReport> {
+    const existing = await this.docker.listContainers({ all: true, filters: { label: [`${LABEL.migsim}=1`, LABEL.topology] } });
+    const others = existing.filter((c) => c.Labels[LABEL.scenario] !== s.name);
+    if (others.length > 0) {
+      const names = [...new Set(others.map((c) => c.Labels[LABEL.scenario] ?? '?'))].join(', ');
+      throw new TopologyConflict(`the testbed runs the topology of ${names}; run \`migsim testbed down\` first`);
+    }
+    if (existing.length > 0) {
+      this.log(`removing the ${s.name} topology left up (${existing.length} containers) for a fresh run`);
+      await this.removeTopology();
+    }
+    return this.up(s);
+  }
+
+  /** Removes the scenario topology's containers (the base, redis and mgmt, stays). */
+  async removeTopology(): Promise<string[]> {
+    const containers = await this.docker.listContainers({ all: true, filters: { label: [`${LABEL.migsim}=1`, LABEL.topology] } });
+    await Promise.all(containers.map((c) => removeContainer(this.docker, c.Id)));
+    for (const n of [...this.nodes.keys()]) if (n !== TestbedNode.containerName('redis', null)) this.nodes.delete(n);
+    this.vmHost.clear();
+    this.plan = null;
+    await removeHostLeftovers();
+    return containers.map((c) => (c.Names[0] ?? c.Id).replace(/^\//, '')).sort();
   }
 
   /** Removes every migsim container, network and host-namespace veth (images with `images`). */

@@ -1,0 +1,151 @@
+// The testbed's result file: the same RunResult as the sim's (DESIGN.md "Result file"),
+// computed from what the run recorded — the host agents' migration results, the Redis
+// stream (the switch's log) and the containers' NDJSON logs (the VMs' multicast receivers,
+// the probe) — with the sim's own metric functions (sim/rebind-metrics.ts). Pure: the
+// orchestrator (engine.ts) gathers the inputs; every time here is ns since the run's origin.
+
+import { evaluateExpectations } from '../expect.js';
+import { rebindFields, type EchoLog, type EchoRecord, type ObservedVm } from '../rebind-metrics.js';
+import { failedMigration, UNMEASURED_NETWORK, type MigrationResult, type NetworkResult, type RunResult } from '../result.js';
+import { effectiveSwitch } from '../scenario/addressing.js';
+import type { Scenario } from '../scenario/types.js';
+import { VERSION } from '../version.js';
+import { REBIND_QUERY_MAX_RESP_DS } from '../../switch/edge-switch.js';
+import { eventLogFromStream, type StreamEvent } from '../../switch/event-stream.js';
+
+/** One line of a container's NDJSON log (hosts/traffic/ndjson-log.ts): `t` is CLOCK_MONOTONIC ns. */
+export interface LogLine {
+  t: bigint;
+  kind: string;
+  [field: string]: unknown;
+}
+
+/** Parses an NDJSON log; lines that are not `{t: "<ns>", kind, …}` are skipped and counted. */
+export function parseLog(text: string | null): { lines: LogLine[]; skipped: number } {
+  const lines: LogLine[] = [];
+  let skipped = 0;
+  for (const raw of (text ?? '').split('\n')) {
+    if (raw.trim() === '') continue;
+    try {
+      const o = JSON.parse(raw) as Record<string, unknown>;
+      if (typeof o.t !== 'string' || !/^\d+$/.test(o.t) || typeof o.kind !== 'string') throw new Error('not an event');
+      lines.push({ ...o, t: BigInt(o.t), kind: o.kind });
+    } catch {
+      skipped++; // a half-written last line, or garbage: never fatal
+    }
+  }
+  return { lines, skipped };
+}
+
+export interface TestbedRecord {
+  /** CLOCK_MONOTONIC ns of the run's time 0 (the VMs' guests started) */
+  originNs: bigint;
+  /** CLOCK_MONOTONIC ns when the run ended (traffic stopped) */
+  endNs: bigint;
+  /** per scenario migration (s.migrations order): what its source agent reported, or why nothing */
+  migrations: (MigrationResult | { error: string })[];
+  events: StreamEvent[];
+  /** each VM's guest log (hosts/vm/guest-agent.ts) */
+  vmLogs: Map<string, LogLine[]>;
+  /** the probe's log (hosts/traffic/probe.ts), null without a probe */
+  probeLog: LogLine[] | null;
+  seed: number;
+  wallStart: number;
+}
+
+const rel = (t: bigint, origin: bigint): number => Number(t - origin);
+
+/** A VM as the metrics see it: its spec and the datagrams its receiver logged. */
+export function observedVm(s: Scenario, name: string, log: LogLine[], origin: bigint): ObservedVm {
+  const spec = s.vms.find((v) => v.name === name);
+  if (!spec) throw new Error(`no VM ${name} in ${s.name}`);
+  const multicast = log
+    .filter((l) => l.kind === 'multicast' && typeof l.group === 'string' && typeof l.seq === 'number')
+    .map((l) => ({ group: l.group as string, seq: l.seq as number, t: rel(l.t, origin) }));
+  return { spec, multicast };
+}
+
+/** The probe's echoes per target from its log: `sent {target, seq}` and `reply {target, seq}`. */
+export function echoLog(log: LogLine[], origin: bigint): EchoLog {
+  const byTarget = new Map<string, Map<number, EchoRecord>>();
+  const of = (target: string) => {
+    let m = byTarget.get(target);
+    if (!m) byTarget.set(target, (m = new Map()));
+    return m;
+  };
+  for (const l of log) {
+    if (typeof l.target !== 'string' || typeof l.seq !== 'number') continue;
+    if (l.kind === 'sent') of(l.target).set(l.seq, { sentAt: rel(l.t, origin), repliedAt: null });
+    else if (l.kind === 'reply' && l.dup !== true) {
+      const e = of(l.target).get(l.seq);
+      if (e && e.repliedAt === null) e.repliedAt = rel(l.t, origin);
+    }
+  }
+  return {
+    answeredAt: (vm) => [...(byTarget.get(vm)?.values() ?? [])].sort((a, b) => a.sentAt - b.sentAt),
+  };
+}
+
+export function testbedResult(s: Scenario, rec: TestbedRecord, hasNetwork: boolean): RunResult {
+  const endNs = rel(rec.endNs, rec.originNs);
+  const migrations = s.migrations.map((m, i) => {
+    const r = rec.migrations[i];
+    if (r && 'vm' in r) return { ...r };
+    return failedMigration(m.vm, m.from, m.to, m.mode, r?.error ?? 'the migration never started', m.atNs / 1e6);
+  });
+  let network: NetworkResult | null = null;
+  if (hasNetwork) {
+    const log = eventLogFromStream(rec.events, 'switch', rec.originNs);
+    const probe = rec.probeLog ? echoLog(rec.probeLog, rec.originNs) : null;
+    const probeInterval = s.probe ? 1e9 / s.probe.rate : 0;
+    migrations.forEach((r, i) => {
+      const spec = s.migrations[i]!;
+      if (r.switchoverMs === null || r.resumeMs === null || r.outcome === 'reverted') return;
+      const next = s.migrations.filter((x) => x.vm === spec.vm && x.atNs > spec.atNs).reduce((t, x) => Math.min(t, x.atNs), endNs);
+      const vm = observedVm(s, spec.vm, rec.vmLogs.get(spec.vm) ?? [], rec.originNs);
+      Object.assign(r, rebindFields(log, probe, {
+        vm, to: spec.to, switchoverNs: Math.round(r.switchoverMs * 1e6), resumeNs: Math.round(r.resumeMs * 1e6), untilNs: next,
+      }, probeInterval));
+    });
+    network = networkResult(s, rec.events, log.events.map((e) => ({ ...e, t: Math.round(e.t) / 1e6 })));
+  } else {
+    for (const r of migrations) Object.assign(r, UNMEASURED_NETWORK);
+  }
+  return {
+    version: 1,
+    scenario: s.name,
+    description: s.description,
+    file: s.file,
+    engine: 'testbed',
+    // real RAM, page by page: the testbed has no fluid model
+    fidelity: 'pages',
+    seed: rec.seed,
+    migsim: VERSION,
+    durationMs: Math.round(endNs) / 1e6,
+    migrations,
+    expectations: evaluateExpectations(s.expect, s.migrations, migrations),
+    network,
+    wallClock: { startedAt: new Date(rec.wallStart).toISOString(), elapsedMs: Date.now() - rec.wallStart },
+  };
+}
+
+/** The switch's policy, its counters (from its `switch-stopped` snapshot) and its log. */
+function networkResult(s: Scenario, events: StreamEvent[], log: NetworkResult['events']): NetworkResult {
+  const sw = effectiveSwitch(s);
+  const stopped = events.filter((e) => e.source === 'switch' && e.kind === 'switch-stopped').at(-1);
+  const counters: Record<string, number> = {};
+  const snap = stopped?.data as { counters?: Record<string, unknown>; malformedCount?: unknown; ports?: { role?: string; ecp?: Record<string, unknown> | null }[] } | undefined;
+  for (const [k, v] of Object.entries(snap?.counters ?? {})) if (typeof v === 'number') counters[k] = v;
+  if (typeof snap?.malformedCount === 'number') counters.malformedLogged = Math.min(snap.malformedCount, 100);
+  for (const k of ['sent', 'retransmits', 'givenUp', 'duplicates']) {
+    counters[`ecp.${k}`] = (snap?.ports ?? []).reduce((n, p) => n + (typeof p.ecp?.[k] === 'number' ? (p.ecp[k] as number) : 0), 0);
+  }
+  return {
+    switch: {
+      vdp: sw.vdp, dhcpRebind: sw.dhcpRebind, igmpRebind: sw.igmpRebind, ipSourceGuard: sw.ipSourceGuard,
+      igmpQueryIntervalMs: sw.igmpQueryIntervalNs / 1e6, rebindQueryMaxRespMs: REBIND_QUERY_MAX_RESP_DS * 100,
+    },
+    counters,
+    events: log,
+  };
+}
