@@ -83,6 +83,8 @@ export function sourceGuardDrops(log: EventLog, w: MoveWindow): number {
 /**
  * The receive gap around the move: from the last datagram before the switchover to the
  * first after the resume, per group; the largest gap, and the datagrams lost across it.
+ * What a receiver logs between the two does not count: a paused VM receives nothing (the
+ * sim's), and the testbed freezes the VM's container a few ms after the source's pause.
  */
 export function multicastGap(w: MoveWindow): { gapMs: number | null; lost: number | null } {
   if (w.vm.spec.multicast.length === 0) return { gapMs: null, lost: null };
@@ -91,7 +93,7 @@ export function multicastGap(w: MoveWindow): { gapMs: number | null; lost: numbe
   for (const g of w.vm.spec.multicast) {
     const rx = w.vm.multicast.filter((r) => r.group === g && r.t < w.untilNs);
     const before = rx.filter((r) => r.t <= w.switchoverNs).at(-1);
-    const after = rx.find((r) => r.t > w.switchoverNs);
+    const after = rx.find((r) => r.t > w.resumeNs);
     if (!before || !after) return { gapMs: null, lost: null };
     gap = Math.max(gap ?? 0, after.t - before.t);
     lost += Math.max(0, after.seq - before.seq - 1);

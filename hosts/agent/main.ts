@@ -36,19 +36,24 @@
 //                                 the bridge's answer → `vdp-response`
 //   migrate {vm: NAME, dest: "ADDR:PORT", destHost?, originNs?, params: {mode, downtimeLimitNs,
 //            maxRounds, bandwidthBps, linkBandwidthBps, deviceStateBytes, autoConverge,
-//            replyTimeoutMs?}}
+//            replyTimeoutMs?}, deassocOnResume?}
+//                                 (deassocOnResume: the station de-associates the VM, S-bit
+//                                 with hints, the moment the destination reports it resumed)
 //                                 runs the sender → `migration-result {vm, from, to, result:
 //                                 MigrationResult, ns: {startNs, switchoverNs, resumeNs,
 //                                 resumeAckNs, endNs}, streamBytes}`; `to` (and the result's)
 //                                 is destHost, else dest; result times are ms from `originNs`
 //                                 (CLOCK_MONOTONIC ns; default 0). The destination is `dest`,
 //                                 not `to`: `to` is the control message's addressee.
-//   hold {vm: NAME, timeoutMs = 30000}
+//   hold {vm: NAME, timeoutMs = 30000, associate?: {migrated}}
 //                                 the next arrival of that VM waits, memory complete, for
 //                                 `release` before it resumes (→ `incoming-held` when it is
 //                                 waiting); no release within timeoutMs of the hold discards
 //                                 the copy and the source resumes its VM. The orchestrator
-//                                 holds a VM until its network identity has moved.
+//                                 holds a VM until its network identity has moved. With
+//                                 `associate`, the station associates the VM the moment it
+//                                 resumes here (as libvirt on the destination does), not a
+//                                 control round trip later.
 //   release {vm: NAME}            lets the held VM resume (now, or at once when it arrives)
 //   stats                         → `host-stats`
 //   stop                          shut down (below)
@@ -237,7 +242,11 @@ const VdpMsg = z.looseObject({
   migrated: z.boolean().default(false),
   seed: z.number().int().min(0).max(0xffffffff).optional(),
 });
-const HoldMsg = z.looseObject({ vm: z.string().min(1), timeoutMs: z.number().positive().max(600_000).default(30_000) });
+const HoldMsg = z.looseObject({
+  vm: z.string().min(1),
+  timeoutMs: z.number().positive().max(3_600_000).default(30_000),
+  associate: z.strictObject({ migrated: z.boolean() }).optional(),
+});
 const ReleaseMsg = z.looseObject({ vm: z.string().min(1) });
 const MigrateMsg = z.looseObject({
   vm: z.string().min(1),
@@ -254,6 +263,7 @@ const MigrateMsg = z.looseObject({
     autoConverge: z.boolean().default(false),
     replyTimeoutMs: z.number().positive().optional(),
   }),
+  deassocOnResume: z.boolean().default(false),
 });
 
 function issues(e: z.ZodError): string {
@@ -354,8 +364,8 @@ export async function runHostAgent(a: HostAgentArgs, onReady: () => void = () =>
     return k;
   };
   // ---- resumes held for the orchestrator (hold / release)
-  const holds = new Map<string, { gate: Promise<void>; release: () => void }>();
-  const hold = (vm: string, timeoutMs: number): void => {
+  const holds = new Map<string, { gate: Promise<void>; release: () => void; associate: { migrated: boolean } | null }>();
+  const hold = (vm: string, timeoutMs: number, associate: { migrated: boolean } | null): void => {
     holds.get(vm)?.release(); // a second hold replaces the first
     let release!: () => void;
     const gate = new Promise<void>((resolve, reject) => {
@@ -366,13 +376,20 @@ export async function runHostAgent(a: HostAgentArgs, onReady: () => void = () =>
       };
     });
     gate.catch(() => holds.delete(vm));
-    holds.set(vm, { gate, release });
+    holds.set(vm, { gate, release, associate });
   };
   const resumeGate = (vm: string): Promise<void> | null => {
     const h = holds.get(vm);
     if (!h) return null;
-    return h.gate.finally(() => holds.delete(vm));
+    return h.gate
+      .then(() => {
+        // the VM runs here from now on: its vNIC is associated at this instant
+        if (h.associate) sendVdp(vm, 'assoc', h.associate.migrated);
+      })
+      .finally(() => holds.delete(vm));
   };
+  /** migrations whose source de-associates when the destination reports the VM resumed */
+  const deassocOnResume = new Set<string>();
 
   const vmByMac = (mac: string): string | null => {
     for (const k of known.values()) if (k.vsi?.mac === mac) return k.name;
@@ -381,7 +398,10 @@ export async function runHostAgent(a: HostAgentArgs, onReady: () => void = () =>
 
   // ---- the host agent
   const agent = new HostAgent(a.host, {
-    onEvent: (e) => sink.emit(e),
+    onEvent: (e) => {
+      sink.emit(e);
+      if (e.kind === 'resumed' && typeof e.vm === 'string' && deassocOnResume.delete(e.vm)) sendVdp(e.vm, 'deassoc', true);
+    },
     // an arrival runs the workload the agent was told about, else idle (so it can migrate on)
     workloadFor: (vm) => known.get(vm)?.run ?? { workload: { kind: 'idle' }, seed: 1 },
     resumeGate,
@@ -420,6 +440,18 @@ export async function runHostAgent(a: HostAgentArgs, onReady: () => void = () =>
       deassociatedByBridge: (mac: string) => emit('vdp-deassociated', { vm: vmByMac(mac), mac }),
     },
   );
+  /** Sends a VDP request for a VM this agent knows; a failure is a control-error. */
+  function sendVdp(name: string, op: 'preassoc' | 'assoc' | 'deassoc', migrated: boolean): void {
+    const k = known.get(name);
+    if (!k?.vsi) {
+      emit('control-error', { type: 'vdp', error: `vm ${name}: no mac/vsiType known (send the VM in full)` });
+      return;
+    }
+    if (op === 'preassoc') station.preAssociate(k.vsi);
+    else if (op === 'assoc') station.associate(k.vsi, migrated);
+    else station.deassociate(k.vsi, migrated);
+    emit('vdp-sent', { vm: name, mac: k.vsi.mac, op, migrated, hints, mBit: op === 'assoc' && migrated && hints, sBit: op === 'deassoc' && migrated && hints });
+  }
   port.onFrame((f) => {
     // only ECP and LLDP are the station's (untagged, as the bridge sends them)
     const type = f.length >= 14 ? (f[12]! << 8) | f[13]! : 0;
@@ -465,7 +497,10 @@ export async function runHostAgent(a: HostAgentArgs, onReady: () => void = () =>
       });
     })();
     migrations.add(run);
-    void run.finally(() => migrations.delete(run));
+    void run.finally(() => {
+      migrations.delete(run);
+      deassocOnResume.delete(m.vm); // it never resumed there, or did and was de-associated
+    });
   };
 
   const snapshot = () => ({
@@ -562,17 +597,13 @@ export async function runHostAgent(a: HostAgentArgs, onReady: () => void = () =>
         }
         const name = typeof r.data.vm === 'string' ? r.data.vm : r.data.vm.name;
         if (!k?.vsi) return controlError(msg.type, `vm ${name}: no mac/vsiType known (send the VM in full)`);
-        const { op, migrated } = r.data;
-        if (op === 'preassoc') station.preAssociate(k.vsi);
-        else if (op === 'assoc') station.associate(k.vsi, migrated);
-        else station.deassociate(k.vsi, migrated);
-        emit('vdp-sent', { vm: name, mac: k.vsi.mac, op, migrated, hints, mBit: op === 'assoc' && migrated && hints, sBit: op === 'deassoc' && migrated && hints });
+        sendVdp(name, r.data.op, r.data.migrated);
         return;
       }
       case 'hold': {
         const r = HoldMsg.safeParse(msg);
         if (!r.success) return controlError(msg.type, issues(r.error));
-        hold(r.data.vm, r.data.timeoutMs);
+        hold(r.data.vm, r.data.timeoutMs, r.data.associate ?? null);
         return;
       }
       case 'release': {
@@ -591,6 +622,7 @@ export async function runHostAgent(a: HostAgentArgs, onReady: () => void = () =>
         } catch (e) {
           return controlError(msg.type, `dest: ${(e as Error).message}`);
         }
+        if (r.data.deassocOnResume) deassocOnResume.add(r.data.vm);
         startMigration(r.data);
         return;
       }

@@ -17,15 +17,18 @@
 //
 // A migration (libvirt's order, the sim's lan.ts hooks):
 //   destination `vdp preassoc` (the full VM: its workload runs there after the move) and
-//   `hold` (the VM may not resume there before its network identity is there) → source
-//   `migrate` → at the source's `switchover` the VM container is frozen (the guest's network
-//   stops with its vCPUs) and its vNIC peer moved into the destination host → when the
-//   destination holds the whole state (`incoming-held`): destination `vdp assoc` (M-bit with
-//   `vdp: extended`), the VM container thawed, `release` (the destination resumes it: the
-//   downtime ends here), source `vdp deassoc` (S-bit), SIGUSR2 to the guest if
-//   `announceOnResume` → the source's `migration-result`. A migration that fails after the
-//   move puts the vNIC back and thaws the VM on the source. An `assist` from a host agent
-//   (the switch's assistance request) → SIGUSR1 to that VM's guest (udhcpc renews).
+//   `hold` (it may not resume there before its network identity is there; it associates
+//   itself at the resume, M-bit with `vdp: extended`) → source `migrate` (it de-associates,
+//   S-bit, when the destination reports the resume) → at the source's `switchover` the VM
+//   container is frozen (the guest's network stops with its vCPUs), its vNIC peer moved into
+//   the destination host, and the destination told `release` → the destination resumes the
+//   VM once the whole state is there (the downtime ends) → `incoming-resumed`: the VM
+//   container thawed, SIGUSR2 to the guest if `announceOnResume` → the source's
+//   `migration-result`. The VDP messages go out from the agents at the instant of the resume,
+//   not a control round trip later; the network identity thaws one event hop after it (the
+//   testbed's own lag, visible in serviceInterruptionMs, not in downtimeMs). A migration
+//   that fails after the move puts the vNIC back and thaws the VM on the source. An `assist`
+//   from a host agent (the switch's assistance request) → SIGUSR1 to that VM's guest.
 //
 // Wall-clock times: every component stamps CLOCK_MONOTONIC, shared by all containers on one
 // kernel; result times are ms since time 0.
@@ -43,7 +46,7 @@ import { readEvents, RedisEventSink, saveStream } from '../../switch/event-strea
 import { quitRedis, RedisBus } from '../../switch/redis-bus.js';
 import type { Log } from '../../hosts/image/build.js';
 import {
-  dhcpCommand, guestCommand, hostAgentCommand, LOGS, migrateMessage, msourceCommand, prefixLength, probeCommand, switchCommand,
+  dhcpCommand, guestCommand, hostAgentCommand, LOGS, migrateMessage, MIGRATION_PORT, msourceCommand, prefixLength, probeCommand, switchCommand,
   switchRunConfig, vmMessage, vsiTypes, type ProcessCommand,
 } from './commands.js';
 import { ContainerProcess, readContainerFile, writeContainerFile, CONTAINER_REPO } from './container-process.js';
@@ -356,39 +359,37 @@ class TestbedRun {
     this.emit('migration-start', { vm: spec.vm, from: spec.from, to: spec.to, index: spec.index });
     try {
       await this.vdp(spec.to, 'preassoc', this.vmJson(vm), false);
-      await this.control(dst, 'hold', { vm: spec.vm, timeoutMs: 600_000 });
+      // the destination resumes the VM only once released, and associates it (M-bit with
+      // hints) at that instant; the source de-associates (S-bit) when it hears of the resume
+      await this.control(dst, 'hold', { vm: spec.vm, timeoutMs: 3_600_000, associate: { migrated: true } });
       const from = f.mark();
-      await this.control(src, 'migrate', migrateMessage(s, spec, `${this.mgmt.get(spec.to)}:7100`, this.originNs));
+      await this.control(src, 'migrate', { ...migrateMessage(s, spec, `${this.mgmt.get(spec.to)}:${MIGRATION_PORT}`, this.originNs), deassocOnResume: true });
       const isResult = (e: { source: string; kind: string; data: Record<string, unknown> }) => e.source === src && e.kind === 'migration-result' && e.data.vm === spec.vm;
       const result = f.waitFor(isResult, 3_600_000, `${spec.vm}'s migration result`, from);
       result.catch(() => undefined);
 
-      // the switchover: freeze the guest's network identity and move its vNIC
+      // the switchover: freeze the guest's network identity, move its vNIC, let it resume there
       const sw = await Promise.race([
         f.waitFor((e) => e.source === src && e.kind === 'switchover' && e.data.vm === spec.vm, 3_600_000, `${spec.vm}'s switchover`, from),
         result,
       ]);
       if (sw.kind === 'switchover') {
-        await vmNode.pause();
+        await vmNode.freeze();
         frozen = true;
         this.emit('vm-frozen', { vm: spec.vm });
         await this.net.moveVnic(spec.vm, spec.to);
         moved = true;
         this.emit('vnic-moved', { vm: spec.vm, from: spec.from, to: spec.to });
-        const held = await Promise.race([
-          f.waitFor((e) => e.source === dst && e.kind === 'incoming-held' && e.data.vm === spec.vm, 600_000, `${spec.vm} held on ${spec.to}`, from),
+        await this.control(dst, 'release', { vm: spec.vm });
+        const resumed = await Promise.race([
+          f.waitFor((e) => e.source === dst && e.kind === 'incoming-resumed' && e.data.vm === spec.vm, 600_000, `${spec.vm} resumed on ${spec.to}`, from),
           result,
         ]);
-        if (held.kind === 'incoming-held') {
-          // the guest runs on the destination from here: associate, thaw, release, de-associate
-          // (the publishes are not awaited one by one: one connection keeps their order)
-          const assoc = this.vdp(spec.to, 'assoc', spec.vm, true, false);
-          await vmNode.unpause();
+        if (resumed.kind === 'incoming-resumed') {
+          // the guest's vCPUs run on the destination: its network identity goes on too
+          await vmNode.thaw();
           frozen = false;
-          const release = this.control(dst, 'release', { vm: spec.vm });
-          const deassoc = this.vdp(spec.from, 'deassoc', spec.vm, true, false);
           this.emit('vm-thawed', { vm: spec.vm, host: spec.to });
-          await Promise.all([assoc, release, deassoc]);
           if (vm.announceOnResume !== 'none') await this.guests.get(spec.vm)?.signal('SIGUSR2');
         }
       }
@@ -405,7 +406,7 @@ class TestbedRun {
       m.result = { error: `orchestrator: ${e instanceof Error ? e.message : String(e)}` };
       this.log(`${spec.vm} ${spec.from}→${spec.to}: ${(m.result as { error: string }).error}`);
     } finally {
-      if (frozen) await vmNode.unpause().catch(() => undefined);
+      if (frozen) await vmNode.thaw().catch(() => undefined);
       this.emit('migration-settled', { vm: spec.vm, index: spec.index });
     }
   }
@@ -431,12 +432,14 @@ class TestbedRun {
     const vmLogs = new Map<string, LogLine[]>();
     for (const vm of s.vms) vmLogs.set(vm.name, parseLog(await readContainerFile(this.net.node('vm', vm.name), LOGS.vm)).lines);
     const probeLog = s.probe ? parseLog(await readContainerFile(this.net.node('probe'), LOGS.probe)).lines : null;
+    const sourceLogs: LogLine[][] = [];
+    for (let i = 0; i < s.multicastSources.length; i++) sourceLogs.push(parseLog(await readContainerFile(this.net.node('msource', String(i)), LOGS.msource)).lines);
     if (this.o.eventsFile) {
       await mkdir(resolve(this.o.eventsFile, '..'), { recursive: true });
       await saveStream(this.redis!, this.run, this.o.eventsFile);
     }
     return testbedResult(s, {
-      originNs: this.originNs, endNs, events, vmLogs, probeLog, seed: this.seed, wallStart,
+      originNs: this.originNs, endNs, events, vmLogs, probeLog, sourceLogs, seed: this.seed, wallStart,
       migrations: this.migrations.map((m) => m.result ?? { error: 'the run ended before this migration reported' }),
     }, hasNetwork(s));
   }

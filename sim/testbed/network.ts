@@ -389,6 +389,12 @@ export class TestbedNetwork {
     const [oldPid, newPid] = await Promise.all([oldHost.pid(), newHost.pid()]);
     const links = this.linksOrNew();
     const vnic = vnicName(vm);
+    const vnicsOn = (h: string) => [...this.vmHost].filter(([, x]) => x === h).map(([v]) => vnicName(v));
+    const left = vnicsOn(from).filter((v) => v !== vnic);
+    if (await links.moveForwarded(oldPid, newPid, vnic, HOST_UPLINK, left, [...vnicsOn(toHost), vnic])) {
+      this.vmHost.set(vm, toHost);
+      return from;
+    }
     await links.removeRedirect(oldPid, vnic);
     this.vmHost.set(vm, toHost); // the old host's forwarding no longer includes it
     try {

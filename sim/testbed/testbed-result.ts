@@ -37,6 +37,14 @@ export function parseLog(text: string | null): { lines: LogLine[]; skipped: numb
   return { lines, skipped };
 }
 
+/**
+ * A datagram or echo reply later than this is counted as lost. A frozen VM container's
+ * kernel still takes in frames until its vNIC has moved (tens of ms) and hands them to the
+ * guest's sockets when it thaws; a paused VM's tap loses them (the sim's model, and QEMU's).
+ * On the testbed's veths a datagram or an echo takes well under a millisecond otherwise.
+ */
+export const STALE_NS = 50e6;
+
 export interface TestbedRecord {
   /** CLOCK_MONOTONIC ns of the run's time 0 (the VMs' guests started) */
   originNs: bigint;
@@ -49,18 +57,42 @@ export interface TestbedRecord {
   vmLogs: Map<string, LogLine[]>;
   /** the probe's log (hosts/traffic/probe.ts), null without a probe */
   probeLog: LogLine[] | null;
+  /** each multicast source's log (hosts/traffic/msource.ts), in scenario order */
+  sourceLogs: LogLine[][];
   seed: number;
   wallStart: number;
 }
 
 const rel = (t: bigint, origin: bigint): number => Number(t - origin);
 
-/** A VM as the metrics see it: its spec and the datagrams its receiver logged. */
-export function observedVm(s: Scenario, name: string, log: LogLine[], origin: bigint): ObservedVm {
+/** When each group's datagram k was due: the source's `start` t + round(k·1e9/rate) (msource.ts). */
+export type DueTime = (group: string, seq: number) => bigint | null;
+
+export function dueTimes(sourceLogs: LogLine[][]): DueTime {
+  const streams = new Map<string, { start: bigint; rate: number }>();
+  for (const log of sourceLogs) {
+    const st = log.find((l) => l.kind === 'start');
+    if (st && typeof st.group === 'string' && typeof st.rate === 'number' && st.rate > 0) streams.set(st.group, { start: st.t, rate: st.rate });
+  }
+  return (group, seq) => {
+    const g = streams.get(group);
+    return g ? g.start + BigInt(Math.round((seq * 1e9) / g.rate)) : null;
+  };
+}
+
+/**
+ * A VM as the metrics see it: its spec and the datagrams its receiver logged, without the
+ * stale ones (read more than STALE_NS after they were due: they waited in the frozen VM).
+ */
+export function observedVm(s: Scenario, name: string, log: LogLine[], origin: bigint, due: DueTime = () => null): ObservedVm {
   const spec = s.vms.find((v) => v.name === name);
   if (!spec) throw new Error(`no VM ${name} in ${s.name}`);
   const multicast = log
     .filter((l) => l.kind === 'multicast' && typeof l.group === 'string' && typeof l.seq === 'number')
+    .filter((l) => {
+      const d = due(l.group as string, l.seq as number);
+      return d === null || l.t - d <= BigInt(STALE_NS);
+    })
     .map((l) => ({ group: l.group as string, seq: l.seq as number, t: rel(l.t, origin) }));
   return { spec, multicast };
 }
@@ -78,7 +110,8 @@ export function echoLog(log: LogLine[], origin: bigint): EchoLog {
     if (l.kind === 'sent') of(l.target).set(l.seq, { sentAt: rel(l.t, origin), repliedAt: null });
     else if (l.kind === 'reply' && l.dup !== true) {
       const e = of(l.target).get(l.seq);
-      if (e && e.repliedAt === null) e.repliedAt = rel(l.t, origin);
+      // a reply later than STALE_NS was held by a frozen VM: lost, as to a paused one
+      if (e && e.repliedAt === null && rel(l.t, origin) - e.sentAt <= STALE_NS) e.repliedAt = rel(l.t, origin);
     }
   }
   return {
@@ -98,11 +131,12 @@ export function testbedResult(s: Scenario, rec: TestbedRecord, hasNetwork: boole
     const log = eventLogFromStream(rec.events, 'switch', rec.originNs);
     const probe = rec.probeLog ? echoLog(rec.probeLog, rec.originNs) : null;
     const probeInterval = s.probe ? 1e9 / s.probe.rate : 0;
+    const due = dueTimes(rec.sourceLogs);
     migrations.forEach((r, i) => {
       const spec = s.migrations[i]!;
       if (r.switchoverMs === null || r.resumeMs === null || r.outcome === 'reverted') return;
       const next = s.migrations.filter((x) => x.vm === spec.vm && x.atNs > spec.atNs).reduce((t, x) => Math.min(t, x.atNs), endNs);
-      const vm = observedVm(s, spec.vm, rec.vmLogs.get(spec.vm) ?? [], rec.originNs);
+      const vm = observedVm(s, spec.vm, rec.vmLogs.get(spec.vm) ?? [], rec.originNs, due);
       Object.assign(r, rebindFields(log, probe, {
         vm, to: spec.to, switchoverNs: Math.round(r.switchoverMs * 1e6), resumeNs: Math.round(r.resumeMs * 1e6), untilNs: next,
       }, probeInterval));
