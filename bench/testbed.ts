@@ -20,7 +20,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import Docker from 'dockerode';
 import { Redis } from 'ioredis';
 import type { RunResult } from '../sim/result.js';
@@ -436,8 +436,11 @@ if (only && !(only in benches)) {
 }
 
 const rows: Row[] = [];
+/** the 1-minute load average as each benchmark started: other work on the machine shows here */
+const loads: string[] = [];
 for (const [name, fn] of Object.entries(benches)) {
   if (only && only !== name) continue;
+  loads.push(`${name} ${loadavg()[0]!.toFixed(2)}`);
   log(`${name}${quick ? ' (quick)' : ''}…`);
   const t0 = Date.now();
   try {
@@ -465,7 +468,7 @@ try {
 }
 const cell = (t: string) => t.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 console.log(`Machine: ${cpu}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${kernel}, Docker ${dockerVersion}, Node ${process.version}`);
-console.log(`Date: ${new Date().toISOString().slice(0, 10)}${quick ? ' (--quick)' : ''}\n`);
+console.log(`Date: ${new Date().toISOString().slice(0, 10)}${quick ? ' (--quick)' : ''}; 1-minute load average at each benchmark's start: ${loads.join(', ')}\n`);
 console.log('| benchmark | measured | target | met | detail |');
 console.log('|---|---|---|---|---|');
 for (const r of rows) console.log(`| ${cell(r.name)} | ${cell(r.measured)} | ${cell(r.target)} | ${r.ok === null ? '—' : r.ok ? 'yes' : '**no**'} | ${cell(r.detail)} |`);

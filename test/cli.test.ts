@@ -93,7 +93,10 @@ describe('migsim run', () => {
     const r = migsim('run', file('sw.yaml', small + 'switch: { vdp: extended }\n'));
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/duration: .*needs a duration/);
-    expect(migsim('run', 'scenarios/quickstart.yaml', '--engine', 'testbed').code).toBe(2);
+    // the testbed runs no post-copy: refused by field before anything touches Docker
+    const pc = migsim('run', 'scenarios/modes/postcopy.yaml', '--engine', 'testbed');
+    expect(pc.code).toBe(2);
+    expect(pc.err).toMatch(/migrations\[0\]\.mode: postcopy is not run by the testbed/);
   });
 });
 

@@ -396,6 +396,10 @@ class TestbedRun {
       const r = await result;
       const mr = r.data.result as MigrationResult;
       m.result = mr;
+      if (mr.outcome === 'completed') {
+        // the destination runs the VM only after its verdict: a next move must wait for that
+        await f.waitFor((e) => e.source === dst && e.kind === 'vm-arrived' && e.data.vm === spec.vm, 60_000, `${spec.vm} running on ${spec.to}`, from);
+      }
       if (mr.outcome !== 'completed' && moved) {
         // the VM goes on at the source: its vNIC comes back, the destination drops its reservation
         await this.net.moveVnic(spec.vm, spec.from);
