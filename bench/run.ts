@@ -3,7 +3,6 @@
 //   node dist/bench/run.js [--only NAME] [--quick]
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpus, totalmem } from 'node:os';
 import { VdpStation } from '../hosts/vdp-station.js';
 import { kernelClock } from '../sim/clock.js';
 import { runScenario } from '../sim/engine.js';
@@ -19,19 +18,10 @@ import { ECP_SUBTYPE, emitEcp } from '../switch/wire/ecp.js';
 import { emitEthernet, ETHERTYPE } from '../switch/wire/ethernet.js';
 import { fromHex } from '../switch/wire/fields.js';
 import { IGMP_RECORD } from '../switch/wire/igmp.js';
+import { benchArgs, machineLine, printRows, type Row } from './report.js';
 import { emitVdp, managerIdFromText, responseStatus, VSI_ID_FORMAT, vsiIdFromMac, FILTER_FORMAT } from '../switch/wire/vdp.js';
 
-interface Row {
-  name: string;
-  measured: string;
-  target: string;
-  ok: boolean | null;
-  detail: string;
-}
-
-const args = process.argv.slice(2);
-const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
-const quick = args.includes('--quick');
+const { only, quick } = benchArgs();
 
 function best<T>(runs: number, fn: () => T): { ms: number; value: T } {
   let bestMs = Infinity;
@@ -331,16 +321,6 @@ for (const [name, fn] of Object.entries(benches)) {
   rows.push(fn());
 }
 
-const cpu = cpus()[0]?.model ?? 'unknown CPU';
-let kernel = '';
-try {
-  kernel = execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim();
-} catch {
-  kernel = 'unknown';
-}
-console.log(`Machine: ${cpu}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${kernel}, Node ${process.version}`);
+console.log(machineLine());
 console.log(`Date: ${new Date().toISOString().slice(0, 10)}\n`);
-console.log('| benchmark | measured | target | met | detail |');
-console.log('|---|---|---|---|---|');
-for (const r of rows) console.log(`| ${r.name} | ${r.measured} | ${r.target} | ${r.ok === null ? '—' : r.ok ? 'yes' : '**no**'} | ${r.detail} |`);
-if (rows.some((r) => r.ok === false)) process.exitCode = 1;
+printRows(rows);

@@ -18,9 +18,8 @@
 // benchmark brings up its own topology and removes it at the end (on failure too).
 // `--quick`: a 256 MiB guest, 50,000 frames per size, 20 migrations.
 
-import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem } from 'node:os';
+import { loadavg } from 'node:os';
 import Docker from 'dockerode';
 import { Redis } from 'ioredis';
 import type { RunResult } from '../sim/result.js';
@@ -33,21 +32,12 @@ import { runTestbed } from '../sim/testbed/engine.js';
 import { EventFollower } from '../sim/testbed/event-follower.js';
 import { listInterfaces } from '../sim/testbed/link.js';
 import { MGMT_NETWORK, portName, TestbedNetwork } from '../sim/testbed/network.js';
-import { dockerNetworkName, LABEL, removeContainer, TestbedNode } from '../sim/testbed/node.js';
+import { LABEL, removeContainer, TestbedNode } from '../sim/testbed/node.js';
 import { addressing } from '../sim/scenario/addressing.js';
 import { quitRedis, RedisBus, runKeys } from '../switch/redis-bus.js';
+import { benchArgs, machineLine, printRows, type Row } from './report.js';
 
-interface Row {
-  name: string;
-  measured: string;
-  target: string;
-  ok: boolean | null;
-  detail: string;
-}
-
-const args = process.argv.slice(2);
-const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
-const quick = args.includes('--quick');
+const { only, quick } = benchArgs();
 
 const MiB = 1024 * 1024;
 const REDIS_PORT = 6379;
@@ -72,13 +62,6 @@ const int = (x: number) => Math.round(x).toLocaleString('en-US');
 /** A testbed container by role and name, for exec and inspect only (no topology object needed). */
 function container(role: 'host' | 'switch' | 'dhcp' | 'probe', name: string | null = null): TestbedNode {
   return new TestbedNode(serviceOf(loadCompose(), role), name, { docker, image: '', runId: '' });
-}
-
-async function mgmtIp(n: TestbedNode): Promise<string> {
-  const info = await n.inspect();
-  const ip = info?.NetworkSettings.Networks[dockerNetworkName(MGMT_NETWORK)]?.IPAddress;
-  if (!ip) throw new Error(`${n.containerName} has no address on ${dockerNetworkName(MGMT_NETWORK)}`);
-  return ip;
 }
 
 /**
@@ -126,7 +109,7 @@ interface TcpRecv {
 async function tcpStream(from: string, to: string, bytes: number): Promise<{ send: TcpSend; recv: TcpRecv }> {
   const src = container('host', from);
   const dst = container('host', to);
-  const ip = await mgmtIp(dst);
+  const ip = await dst.networkIp(MGMT_NETWORK);
   let listening!: () => void;
   const ready = new Promise<void>((r) => (listening = r));
   const recv = nodeIn<TcpRecv>(dst, 'bench/testbed/tcp-stream.js', ['recv', '--port', String(TCP_PORT)], 600_000, (s) => {
@@ -453,23 +436,12 @@ for (const [name, fn] of Object.entries(benches)) {
   log(`${name}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 
-const cpu = cpus()[0]?.model ?? 'unknown CPU';
-let kernel = 'unknown';
-try {
-  kernel = execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim();
-} catch {
-  // not Linux?
-}
 let dockerVersion = 'unknown';
 try {
   dockerVersion = (await docker.version()).Version;
 } catch {
   // no engine: every row above failed already
 }
-const cell = (t: string) => t.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-console.log(`Machine: ${cpu}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${kernel}, Docker ${dockerVersion}, Node ${process.version}`);
+console.log(machineLine([`Docker ${dockerVersion}`]));
 console.log(`Date: ${new Date().toISOString().slice(0, 10)}${quick ? ' (--quick)' : ''}; 1-minute load average at each benchmark's start: ${loads.join(', ')}\n`);
-console.log('| benchmark | measured | target | met | detail |');
-console.log('|---|---|---|---|---|');
-for (const r of rows) console.log(`| ${cell(r.name)} | ${cell(r.measured)} | ${cell(r.target)} | ${r.ok === null ? '—' : r.ok ? 'yes' : '**no**'} | ${cell(r.detail)} |`);
-if (rows.some((r) => r.ok === false)) process.exitCode = 1;
+printRows(rows);

@@ -15,7 +15,7 @@ import { VERSION } from './version.js';
 import { readCapture, type CaptureFrame } from '../switch/wire/capture-file.js';
 import { decodeFrame } from '../switch/wire/decode.js';
 import { fromHex } from '../switch/wire/fields.js';
-import { testbedCommand } from './testbed/cli.js';
+import { ENGINE_HINT, isEngineDown, testbedCommand } from './testbed/cli.js';
 import { TopologyConflict } from './testbed/network.js';
 
 const EXIT_OK = 0;
@@ -72,8 +72,7 @@ async function execute(scenarios: Scenario[], a: RunArgs): Promise<{ results: Ru
     if (e instanceof UnsupportedError) throw new BadInput(e.message);
     if (e instanceof TopologyConflict) throw new BadInput(e.message);
     if (engines.includes('testbed') && !(e instanceof BadInput)) {
-      const engineDown = /connect (ECONNREFUSED|ENOENT|EACCES)/.test(String(e));
-      if (engineDown) throw new BadInput(`no Docker engine answers; start one with: sudo bash sim/testbed/ensure-docker.sh (${String(e)})`);
+      if (isEngineDown(e)) throw new BadInput(`${ENGINE_HINT} (${String(e)})`);
       throw new RunFailed(`testbed run failed: ${e instanceof Error ? e.message : String(e)}`);
     }
     throw e;

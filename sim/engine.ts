@@ -9,15 +9,14 @@ import { cutShort, migrate, MigrationRecord, toResult, type SimVm } from './migr
 import { MigrationNetwork } from './network.js';
 import { Random } from './random.js';
 import { evaluateExpectations } from './expect.js';
-import type { MigrationResult, RunResult } from './result.js';
+import { ECP_COUNTERS, switchPolicy, type MigrationResult, type RunResult } from './result.js';
 import type { Scenario, VmSpec } from './scenario/types.js';
 import { createWorkload } from './workload.js';
 import { VERSION } from './version.js';
 import { SimLan } from './lan.js';
-import { addressing } from './scenario/addressing.js';
+import { addressing, effectiveSwitch } from './scenario/addressing.js';
 import { rebindFields } from './rebind-metrics.js';
 import { ipToU32 } from '../switch/wire/fields.js';
-import { REBIND_QUERY_MAX_RESP_DS } from '../switch/edge-switch.js';
 import type { NetworkResult } from './result.js';
 
 /** The scenario asks for something this engine cannot do (yet): bad input for this version, exit 2. */
@@ -140,18 +139,13 @@ function addRebindFields(s: Scenario, lan: SimLan, records: MigrationRecord[], r
 }
 
 function networkResult(s: Scenario, lan: SimLan): NetworkResult {
-  const sw = lan.sw.config;
-  const ports = ['sent', 'retransmits', 'givenUp', 'duplicates'] as const;
-  const ecp = Object.fromEntries(ports.map((k) => [`ecp.${k}`, 0]));
+  const ecp = Object.fromEntries(ECP_COUNTERS.map((k) => [`ecp.${k}`, 0]));
   for (const h of s.hosts) {
     const st = lan.sw.portByName(h.name)?.ecp?.stats;
-    if (st) for (const k of ports) ecp[`ecp.${k}`]! += st[k];
+    if (st) for (const k of ECP_COUNTERS) ecp[`ecp.${k}`]! += st[k];
   }
   return {
-    switch: {
-      vdp: sw.vdp, dhcpRebind: sw.dhcpRebind, igmpRebind: sw.igmpRebind, ipSourceGuard: sw.ipSourceGuard,
-      igmpQueryIntervalMs: sw.igmpQueryIntervalNs / 1e6, rebindQueryMaxRespMs: REBIND_QUERY_MAX_RESP_DS * 100,
-    },
+    switch: switchPolicy(effectiveSwitch(s)),
     counters: { ...lan.sw.counters, malformedLogged: Math.min(lan.sw.log.malformedCount, 100), ...ecp },
     events: lan.sw.log.events.map((e) => ({ ...e, t: Math.round(e.t) / 1e6 })),
   };

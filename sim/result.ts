@@ -1,5 +1,8 @@
 // The result file (DESIGN.md "Result file", version 1) and the fields `expect:` may bound.
 
+import { REBIND_QUERY_MAX_RESP_DS } from '../switch/edge-switch.js';
+import type { SwitchSpec } from './scenario/types.js';
+
 export type Outcome = 'completed' | 'reverted' | 'failed';
 
 export interface RoundResult {
@@ -101,6 +104,17 @@ export interface NetworkResult {
   counters: Record<string, number>;
   /** the switch's log: binding moves, VDP exchanges, leasequeries, queries; `t` in ms */
   events: ({ t: number; kind: string } & Record<string, unknown>)[];
+}
+
+/** The ECP counters summed over the switch's host ports into `network.counters` (`ecp.<name>`). */
+export const ECP_COUNTERS = ['sent', 'retransmits', 'givenUp', 'duplicates'] as const;
+
+/** `network.switch`: the policy the switch ran with (both engines). */
+export function switchPolicy(sw: SwitchSpec): NetworkResult['switch'] {
+  return {
+    vdp: sw.vdp, dhcpRebind: sw.dhcpRebind, igmpRebind: sw.igmpRebind, ipSourceGuard: sw.ipSourceGuard,
+    igmpQueryIntervalMs: sw.igmpQueryIntervalNs / 1e6, rebindQueryMaxRespMs: REBIND_QUERY_MAX_RESP_DS * 100,
+  };
 }
 
 export interface RunResult {

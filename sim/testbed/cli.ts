@@ -23,9 +23,10 @@ const EXIT_OK = 0;
 const EXIT_FAILED = 1;
 const EXIT_BAD_INPUT = 2;
 
-const ENGINE_HINT = 'no Docker engine answers; start one with: sudo bash sim/testbed/ensure-docker.sh';
+export const ENGINE_HINT = 'no Docker engine answers; start one with: sudo bash sim/testbed/ensure-docker.sh';
 
-function isEngineDown(e: unknown): boolean {
+/** The Docker API could not be reached (no engine, or no permission on its socket). */
+export function isEngineDown(e: unknown): boolean {
   const code = (e as { code?: string }).code;
   return code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'EACCES' || /connect (ECONNREFUSED|ENOENT|EACCES)/.test(String(e));
 }

@@ -122,7 +122,6 @@ class TestbedRun {
   private originNs = 0n;
   private leases = new Map<string, string>();
   private readonly migrations: MigrationState[];
-  private failure: Error | null = null;
 
   constructor(private readonly s: Scenario, private readonly o: TestbedRunOptions & { repoDir: string }) {
     this.log = o.log ?? stderrLog;
@@ -134,7 +133,7 @@ class TestbedRun {
     const wallStart = Date.now();
     try {
       await this.setUp();
-      const endNs = await this.runScenario();
+      const endNs = await this.runTimeline();
       await this.stopAll();
       return await this.collect(endNs, wallStart);
     } catch (e) {
@@ -250,8 +249,7 @@ class TestbedRun {
     const name = typeof vm === 'string' ? vm : String(vm.name);
     await this.control(`host:${host}`, 'vdp', { op, vm, migrated, ...(typeof vm === 'string' ? {} : { seed: this.seed }) });
     if (!wait) return;
-    const mode = op === 'preassoc' ? 'preassoc' : op === 'assoc' ? 'assoc' : 'deassoc';
-    const r = await this.expect(`host:${host}`, (e) => e.kind === 'vdp-response' && e.data.vm === name && e.data.mode === mode, 10_000, `the switch's answer to ${host}'s ${op} of ${name}`, from);
+    const r = await this.expect(`host:${host}`, (e) => e.kind === 'vdp-response' && e.data.vm === name && e.data.mode === op, 10_000, `the switch's answer to ${host}'s ${op} of ${name}`, from);
     if (r.data.error !== 0) throw new Error(`the switch refused ${host}'s ${op} of ${name}: VDP error ${String(r.data.error)}`);
   }
 
@@ -266,7 +264,7 @@ class TestbedRun {
   // ---- 4: the run ----------------------------------------------------------------------------
 
   /** Time 0: guests and traffic start; migrations at their times; returns the end (CLOCK_MONOTONIC ns). */
-  private async runScenario(): Promise<bigint> {
+  private async runTimeline(): Promise<bigint> {
     const s = this.s;
     this.originNs = process.hrtime.bigint();
     this.emit('origin', {});
@@ -319,7 +317,6 @@ class TestbedRun {
         await all;
         await sleep(1000); // the last move's traffic settles
       }
-      if (this.failure) throw this.failure;
       return process.hrtime.bigint();
     } finally {
       watching = false;

@@ -24,7 +24,6 @@ export class EventFollower {
   private readonly listeners = new Set<(e: StreamEvent) => void>();
   private stopped = false;
   private readonly loop: Promise<void>;
-  private failure: Error | null = null;
 
   /** `redis` becomes this follower's own (it blocks in XREAD); closed by stop(). */
   constructor(private readonly redis: Redis, run: string) {
@@ -40,8 +39,11 @@ export class EventFollower {
         reply = (await this.redis.xread('COUNT', 1000, 'BLOCK', 200, 'STREAMS', key, last)) as [string, [string, string[]][]][] | null;
       } catch (e) {
         if (this.stopped) return;
-        this.failure = e instanceof Error ? e : new Error(String(e));
-        for (const w of this.waiters) w.reject(new Error(`event stream: ${this.failure.message}`));
+        // the waiters learn of it; the loop retries (ioredis reconnects)
+        for (const w of this.waiters) {
+          clearTimeout(w.timer);
+          w.reject(new Error(`event stream: ${e instanceof Error ? e.message : String(e)}`));
+        }
         this.waiters.clear();
         await new Promise((r) => setTimeout(r, 200));
         continue;

@@ -127,6 +127,11 @@ function classifierArgs(kind: 'matchall' | 'u32'): string[] {
   return kind === 'matchall' ? ['matchall'] : ['u32', 'match', 'u32', '0', '0'];
 }
 
+/** tc actions sending a frame out of each of `to`: mirrored copies, then the redirect. */
+function mirredActions(to: string[]): string[] {
+  return to.flatMap((dev, i) => ['action', 'mirred', 'egress', i < to.length - 1 ? 'mirror' : 'redirect', 'dev', dev]);
+}
+
 /** The catch-all filter kind this kernel supports (probed on first use). */
 export function catchAllClassifier(): 'matchall' | 'u32' | null {
   return catchAll;
@@ -245,7 +250,7 @@ export class LinkManager {
     const old = await this.prefs(pid, from);
     let pref = 1;
     while (old.includes(pref)) pref++;
-    const actions = to.flatMap((dev, i) => ['action', 'mirred', 'egress', i < to.length - 1 ? 'mirror' : 'redirect', 'dev', dev]);
+    const actions = mirredActions(to);
     const add = (kind: 'matchall' | 'u32') =>
       tryIn(pid, 'tc', ['filter', 'add', 'dev', from, 'parent', 'ffff:', 'protocol', 'all', 'pref', String(pref), ...classifierArgs(kind), ...actions]);
     if (catchAll === null) {
@@ -307,10 +312,8 @@ export class LinkManager {
     if (catchAll === null) return false;
     for (const n of [vnic, uplink, ...vnicsLeft, ...vnicsThere]) checkIfName(n);
     const cls = classifierArgs(catchAll).join(' ');
-    const fwd = (from: string, to: string[]) => {
-      const actions = to.map((dev, i) => `action mirred egress ${i < to.length - 1 ? 'mirror' : 'redirect'} dev ${dev}`).join(' ');
-      return `tc qdisc add dev ${from} ingress && tc filter add dev ${from} parent ffff: protocol all pref 1 ${cls} ${actions}`;
-    };
+    const fwd = (from: string, to: string[]) =>
+      `tc qdisc add dev ${from} ingress && tc filter add dev ${from} parent ffff: protocol all pref 1 ${cls} ${mirredActions(to).join(' ')}`;
     const del = (dev: string) => `{ tc qdisc del dev ${dev} ingress 2>/dev/null || true; }`;
     const oldScript = [del(vnic), del(uplink), ...(vnicsLeft.length > 0 ? [fwd(uplink, vnicsLeft)] : []), `ip link set ${vnic} netns ${toPid}`].join(' && ');
     const newScript = [`ip link set ${vnic} up`, del(vnic), fwd(vnic, [uplink]), del(uplink), fwd(uplink, vnicsThere)].join(' && ');

@@ -412,10 +412,7 @@ export class TestbedNetwork {
 
   /** A container's address on the mgmt network (redis, switch, hosts). */
   async mgmtIp(role: Role, name: string | null = null): Promise<string> {
-    const info = await this.node(role, name).inspect();
-    const ip = info?.NetworkSettings.Networks[dockerNetworkName(MGMT_NETWORK)]?.IPAddress;
-    if (!ip) throw new Error(`${TestbedNode.containerName(role, name)} has no address on ${dockerNetworkName(MGMT_NETWORK)}`);
-    return ip;
+    return this.node(role, name).networkIp(MGMT_NETWORK);
   }
 
   /**

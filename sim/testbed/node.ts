@@ -130,6 +130,14 @@ export class TestbedNode {
     return info.State.Pid;
   }
 
+  /** Its address on a Docker network (by compose key, e.g. `mgmt`). */
+  async networkIp(key: string): Promise<string> {
+    const info = await this.inspect();
+    const ip = info?.NetworkSettings.Networks[dockerNetworkName(key)]?.IPAddress;
+    if (!ip) throw new Error(`${this.containerName} has no address on ${dockerNetworkName(key)}`);
+    return ip;
+  }
+
   async exec(cmd: string[], opts: ExecOptions = {}): Promise<ExecResult> {
     const ex = await this.container.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, Tty: false });
     const stream = await ex.start({ hijack: true, stdin: false });

@@ -6,11 +6,10 @@
 
 import { evaluateExpectations } from '../expect.js';
 import { rebindFields, type EchoLog, type EchoRecord, type ObservedVm } from '../rebind-metrics.js';
-import { failedMigration, UNMEASURED_NETWORK, type MigrationResult, type NetworkResult, type RunResult } from '../result.js';
+import { ECP_COUNTERS, failedMigration, switchPolicy, UNMEASURED_NETWORK, type MigrationResult, type NetworkResult, type RunResult } from '../result.js';
 import { effectiveSwitch } from '../scenario/addressing.js';
 import type { Scenario } from '../scenario/types.js';
 import { VERSION } from '../version.js';
-import { REBIND_QUERY_MAX_RESP_DS } from '../../switch/edge-switch.js';
 import { eventLogFromStream, type StreamEvent } from '../../switch/event-stream.js';
 
 /** One line of a container's NDJSON log (hosts/traffic/ndjson-log.ts): `t` is CLOCK_MONOTONIC ns. */
@@ -165,20 +164,16 @@ export function testbedResult(s: Scenario, rec: TestbedRecord, hasNetwork: boole
 
 /** The switch's policy, its counters (from its `switch-stopped` snapshot) and its log. */
 function networkResult(s: Scenario, events: StreamEvent[], log: NetworkResult['events']): NetworkResult {
-  const sw = effectiveSwitch(s);
   const stopped = events.filter((e) => e.source === 'switch' && e.kind === 'switch-stopped').at(-1);
   const counters: Record<string, number> = {};
   const snap = stopped?.data as { counters?: Record<string, unknown>; malformedCount?: unknown; ports?: { role?: string; ecp?: Record<string, unknown> | null }[] } | undefined;
   for (const [k, v] of Object.entries(snap?.counters ?? {})) if (typeof v === 'number') counters[k] = v;
   if (typeof snap?.malformedCount === 'number') counters.malformedLogged = Math.min(snap.malformedCount, 100);
-  for (const k of ['sent', 'retransmits', 'givenUp', 'duplicates']) {
+  for (const k of ECP_COUNTERS) {
     counters[`ecp.${k}`] = (snap?.ports ?? []).reduce((n, p) => n + (typeof p.ecp?.[k] === 'number' ? (p.ecp[k] as number) : 0), 0);
   }
   return {
-    switch: {
-      vdp: sw.vdp, dhcpRebind: sw.dhcpRebind, igmpRebind: sw.igmpRebind, ipSourceGuard: sw.ipSourceGuard,
-      igmpQueryIntervalMs: sw.igmpQueryIntervalNs / 1e6, rebindQueryMaxRespMs: REBIND_QUERY_MAX_RESP_DS * 100,
-    },
+    switch: switchPolicy(effectiveSwitch(s)),
     counters,
     events: log,
   };

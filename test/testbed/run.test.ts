@@ -47,7 +47,11 @@ beforeAll(() => {
 afterAll(async () => {
   rmSync(out, { recursive: true, force: true });
   // a run removes its own topology, pass or fail
-  expect(await leftovers()).toEqual([]);
+  const left = await leftovers();
+  // and the base this file brought up goes too: nothing labelled migsim stays behind
+  execFileSync(process.execPath, [join(REPO, 'bin/migsim.js'), 'testbed', 'down'], { stdio: 'inherit' });
+  expect(left).toEqual([]);
+  expect(await new Docker().listContainers({ all: true, filters: { label: [`${LABEL.migsim}=1`] } })).toEqual([]);
 });
 
 describe('the testbed quickstart and the sim, on the same file', () => {
