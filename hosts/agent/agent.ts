@@ -9,8 +9,8 @@ import { emitTo, nowNs, type AgentEvent, type EventSink } from './events.js';
 import { GuestWorker } from './guest.js';
 import { Receiver, type ReceiveResult } from './receiver.js';
 import { migrate, type MigrateParams, type SenderResult } from './sender.js';
-import { DEFAULT_LIMITS, type StreamLimits } from './stream.js';
-import { VmMemory } from './vm-memory.js';
+import { DEFAULT_LIMITS, type Hello, type StreamLimits } from './stream.js';
+import { VmMemory, type VmGeometry } from './vm-memory.js';
 
 export interface VmConfig {
   name: string;
@@ -50,6 +50,8 @@ export interface HostAgentOptions {
 export class HostAgent {
   private readonly vms = new Map<string, HostedVm>();
   private readonly arriving = new Set<string>();
+  /** RAM set aside for VMs expected to arrive, by name (reserve) */
+  private readonly reserved = new Map<string, { memory: VmMemory; taken: boolean }>();
   private readonly sockets = new Set<Socket>();
   private server: Server | null = null;
   private closed = false;
@@ -77,6 +79,41 @@ export class HostAgent {
     return vm;
   }
 
+  /**
+   * Set RAM aside for a VM expected to arrive, faulted in ahead of its stream (as libvirt
+   * starts the destination QEMU, -incoming and -mem-prealloc, before the migration): its
+   * stream is then taken in at the socket's pace. Resolves when the RAM is faulted in (or
+   * the VM's stream took it first; the rest then faults in as its pages land). A second
+   * reservation of the name replaces the first.
+   */
+  async reserve(name: string, g: VmGeometry): Promise<{ bytes: number; ms: number; complete: boolean }> {
+    if (this.closed) throw new Error(`${this.host} is closed`);
+    if (this.vms.has(name)) throw new Error(`VM ${name} is already on ${this.host}`);
+    const limit = (this.opts.limits ?? DEFAULT_LIMITS).maxMemoryBytes;
+    if (g.memoryBytes > limit) throw new Error(`VM ${name}: ${g.memoryBytes} bytes of RAM is more than this host accepts (${limit})`);
+    const t0 = nowNs();
+    const entry = { memory: VmMemory.allocate(g), taken: false };
+    this.reserved.set(name, entry);
+    const complete = await entry.memory.prefault(() => entry.taken || this.reserved.get(name) !== entry);
+    const ms = (nowNs() - t0) / 1e6;
+    this.emit('vm-reserved', name, { bytes: g.memoryBytes, ms, complete });
+    return { bytes: g.memoryBytes, ms, complete };
+  }
+
+  /** Drop a reservation that was not taken (the migration went elsewhere or failed). */
+  unreserve(name: string): boolean {
+    return this.reserved.delete(name);
+  }
+
+  /** The reservation for an arriving VM, if its geometry matches. */
+  private takeReserved(hello: Hello): VmMemory | null {
+    const r = this.reserved.get(hello.vm);
+    if (!r || r.memory.pageSize !== hello.pageSize || r.memory.pageCount !== hello.pageCount) return null;
+    r.taken = true;
+    this.reserved.delete(hello.vm);
+    return r.memory;
+  }
+
   getVm(name: string): HostedVm | undefined {
     return this.vms.get(name);
   }
@@ -88,7 +125,8 @@ export class HostAgent {
   /** Take incoming migrations on `port` (0: an ephemeral port); resolves with the port. */
   async listen(port = 0, host = '127.0.0.1'): Promise<number> {
     if (this.server) throw new Error(`${this.host} is already listening`);
-    const server = createServer((socket) => this.accept(socket));
+    // accepted paused: the Receiver reads pages straight into RAM (direct-reads.ts)
+    const server = createServer({ pauseOnConnect: true }, (socket) => this.accept(socket));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -112,12 +150,13 @@ export class HostAgent {
       socket.destroy();
       return;
     }
-    this.track(socket);
     let name: string | null = null;
     const receiver = new Receiver(socket, {
+      directReads: true,
       limits: this.opts.limits ?? DEFAULT_LIMITS,
       onEvent: this.sink,
       ...(this.opts.resumeGate ? { resumeGate: this.opts.resumeGate } : {}),
+      memoryFor: (hello) => this.takeReserved(hello),
       accept: (hello) => {
         if (this.vms.has(hello.vm) || this.arriving.has(hello.vm)) return `VM ${hello.vm} is already on ${this.host}`;
         name = hello.vm;
@@ -125,6 +164,7 @@ export class HostAgent {
         return null;
       },
     });
+    this.track(receiver.socket);
     this.counters.incoming++;
     const done = receiver.result.then(async (r) => {
       if (name !== null) this.arriving.delete(name);
@@ -193,6 +233,7 @@ export class HostAgent {
     await Promise.allSettled(this.incoming);
     await Promise.all([...this.vms.values()].map((v) => v.guest?.stop()));
     this.vms.clear();
+    this.reserved.clear();
   }
 }
 

@@ -55,6 +55,10 @@
 //                                 resumes here (as libvirt on the destination does), not a
 //                                 control round trip later.
 //   release {vm: NAME}            lets the held VM resume (now, or at once when it arrives)
+//   reserve {vm: VM}              set RAM of the VM's size aside for its arrival, faulted in
+//                                 ahead (as libvirt starts the destination QEMU with
+//                                 -mem-prealloc before it migrates): the stream is then taken
+//                                 in at the socket's pace → `vm-reserved {bytes, ms, complete}`
 //   stats                         → `host-stats`
 //   stop                          shut down (below)
 // VM (a VmSpec-like JSON object): {name, memoryBytes, pageSize = 4096, zeroPages = 0,
@@ -248,6 +252,7 @@ const HoldMsg = z.looseObject({
   associate: z.strictObject({ migrated: z.boolean() }).optional(),
 });
 const ReleaseMsg = z.looseObject({ vm: z.string().min(1) });
+const ReserveMsg = z.looseObject({ vm: VmJsonSchema });
 const MigrateMsg = z.looseObject({
   vm: z.string().min(1),
   dest: z.string().min(3),
@@ -612,6 +617,14 @@ export async function runHostAgent(a: HostAgentArgs, onReady: () => void = () =>
         const h = holds.get(r.data.vm);
         if (!h) return controlError(msg.type, `vm ${r.data.vm}: not held`);
         h.release();
+        return;
+      }
+      case 'reserve': {
+        const r = ReserveMsg.safeParse(msg);
+        if (!r.success) return controlError(msg.type, issues(r.error));
+        const vm = r.data.vm;
+        if (vm.memoryBytes === undefined) return controlError(msg.type, 'vm.memoryBytes is required');
+        agent.reserve(vm.name, { memoryBytes: vm.memoryBytes, pageSize: vm.pageSize ?? 4096 }).catch((e: unknown) => controlError(msg.type, `vm ${vm.name}: ${(e as Error).message}`));
         return;
       }
       case 'migrate': {

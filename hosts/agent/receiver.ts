@@ -8,9 +8,14 @@
 // A malformed or out-of-order stream is answered with an ERROR record and the connection is
 // closed; a stream that is cut or rejected leaves the copy discarded (the source reverts).
 // Never throws into the event loop: every outcome ends in `result`.
+//
+// With `directReads` (an accepted socket, still paused), the kernel copies a PAGES batch's
+// runs of consecutive pages straight into the VM's RAM (direct-reads.ts); everything else is
+// read into one reused scratch buffer and decoded from there.
 
 import type { Socket } from 'node:net';
 import { crc32 } from 'node:zlib';
+import { rehome } from './direct-reads.js';
 import { emitTo, nowNs, type EventSink } from './events.js';
 import { DEFAULT_LIMITS, emitError, emitResumed, emitVerdict, StreamDecoder, type Hello, type StreamLimits, type StreamRecord } from './stream.js';
 import { VmMemory } from './vm-memory.js';
@@ -31,6 +36,8 @@ export interface ReceiveResult {
   pagesReceived: number;
   zeroPagesReceived: number;
   bytesIn: number;
+  /** of bytesIn, the pages the kernel wrote straight into the VM's RAM (directReads) */
+  bytesInPlace: number;
   helloNs: number | null;
   /** when the whole state was here and RESUMED went out */
   resumedNs: number | null;
@@ -42,6 +49,13 @@ export interface ReceiverOptions {
   onEvent?: EventSink;
   /** veto an incoming VM (e.g. one of that name already runs here): a reason refuses it */
   accept?: (hello: Hello) => string | null;
+  /** RAM set aside for this VM (HostAgent.reserve), if any and of the HELLO's geometry; else it is allocated */
+  memoryFor?: (hello: Hello) => VmMemory | null;
+  /**
+   * the socket was accepted paused (pauseOnConnect): read runs of pages straight into RAM.
+   * The receiver then owns another socket (`socket`); the one passed in is destroyed.
+   */
+  directReads?: boolean;
   /** pages checksummed per slice before yielding to the event loop */
   checksumSlicePages?: number;
   /** a source silent this long is given up (the copy discarded), ms; default 60 s */
@@ -56,6 +70,14 @@ export interface ReceiverOptions {
 }
 
 type Phase = 'hello' | 'live' | 'state' | 'checksums' | 'done' | 'over';
+
+/** a run of pages at least this long is read straight into RAM */
+const MIN_DIRECT_READ = 32 * 1024;
+/** the most one read into RAM asks for */
+const MAX_DIRECT_READ = 4 * 1024 * 1024;
+const SCRATCH_BYTES = 64 * 1024;
+/** a read at a record boundary: a PAGES header and index list of up to 1024 pages, and a little more */
+const BOUNDARY_READ = 16 * 1024;
 
 export class Receiver {
   readonly result: Promise<ReceiveResult>;
@@ -72,12 +94,22 @@ export class Receiver {
   private zeros = 0;
   private helloNs: number | null = null;
   private resumedNs: number | null = null;
+  private reservedRam = false;
+  private bytesInPlace = 0;
 
-  constructor(private readonly socket: Socket, private readonly opts: ReceiverOptions = {}) {
+  /** the connection (with directReads, not the socket passed in) */
+  readonly socket: Socket;
+  /** reads that are not of pages in place go here */
+  private scratch: Uint8Array | null = null;
+
+  constructor(accepted: Socket, private readonly opts: ReceiverOptions = {}) {
     this.decoder = new StreamDecoder('forward', opts.limits ?? DEFAULT_LIMITS);
     this.result = new Promise((resolve) => {
       this.settle = resolve;
     });
+    const direct = opts.directReads ? rehome(accepted, { next: () => this.nextReadBuffer(), read: (n, buf) => this.onRead(n, buf) }) : null;
+    const socket = direct ?? accepted;
+    this.socket = socket;
     socket.setNoDelay(true);
     const idleMs = opts.idleTimeoutMs ?? 60_000;
     socket.setTimeout(idleMs);
@@ -85,16 +117,49 @@ export class Receiver {
       this.discard(`the source sent nothing for ${idleMs} ms`);
       socket.destroy();
     });
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    if (!direct) {
+      socket.on('data', (chunk: Buffer) => this.onData(chunk));
+      socket.resume(); // accepted paused, or flowing already
+    }
     socket.on('error', (e) => this.discard(`connection error: ${e.message}`));
     socket.on('close', () => this.discard(this.decoder.midRecord ? `connection closed inside a record after ${this.decoder.bytesIn} bytes` : `connection closed after ${this.decoder.bytesIn} bytes, before DONE`));
+  }
+
+  /**
+   * The next read's buffer: the VM's RAM where the batch's next run of pages goes, when that
+   * run is long enough to be worth a read of its own (a read per scattered page would cost
+   * more syscalls than the copy it saves); else the scratch buffer, kept short at a record
+   * boundary so little of a next batch's pages lands there to be copied.
+   */
+  private nextReadBuffer(): Uint8Array {
+    const mem = this.memory;
+    if (mem && this.phase === 'live') {
+      const span = this.decoder.directSpan(MAX_DIRECT_READ);
+      if (span && span.bytes >= MIN_DIRECT_READ) {
+        const at = span.page * mem.pageSize + span.offset;
+        return mem.bytes.subarray(at, at + span.bytes);
+      }
+    }
+    this.scratch ??= new Uint8Array(SCRATCH_BYTES);
+    return this.decoder.midRecord ? this.scratch : this.scratch.subarray(0, BOUNDARY_READ);
+  }
+
+  private onRead(n: number, buf: Uint8Array): void {
+    if (this.phase === 'over') return;
+    if (buf.buffer === this.scratch?.buffer) {
+      this.onData(buf.subarray(0, n));
+      return;
+    }
+    this.bytesInPlace += n;
+    const bad = this.decoder.pushDirect(n);
+    if (bad) this.reject(bad);
   }
 
   private emit(kind: string, fields: Record<string, unknown> = {}): void {
     emitTo(this.opts.onEvent, { t: nowNs(), kind, vm: this.hello?.vm ?? '', ...fields });
   }
 
-  private onData(chunk: Buffer): void {
+  private onData(chunk: Uint8Array): void {
     if (this.phase === 'over') return;
     const bad = this.decoder.push(chunk, (r) => this.apply(r));
     if (bad) this.reject(bad);
@@ -107,14 +172,26 @@ export class Receiver {
         const veto = this.opts.accept?.(r) ?? null;
         if (veto) return veto;
         try {
-          this.memory = VmMemory.allocate({ memoryBytes: r.pageSize * r.pageCount, pageSize: r.pageSize });
+          const reserved = this.opts.memoryFor?.(r) ?? null;
+          this.reservedRam = reserved !== null;
+          this.memory = reserved ?? VmMemory.allocate({ memoryBytes: r.pageSize * r.pageCount, pageSize: r.pageSize });
         } catch (e) {
           return `cannot hold ${r.pageSize * r.pageCount} bytes of RAM: ${e instanceof Error ? e.message : String(e)}`;
         }
         this.hello = r;
         this.helloNs = nowNs();
         this.phase = 'live';
-        this.emit('incoming-start', { memoryBytes: r.pageSize * r.pageCount, pageSize: r.pageSize, deviceStateBytes: r.deviceStateBytes });
+        this.emit('incoming-start', { memoryBytes: r.pageSize * r.pageCount, pageSize: r.pageSize, deviceStateBytes: r.deviceStateBytes, reserved: this.reservedRam });
+        return;
+      }
+      case 'pages':
+        if (this.phase !== 'live') return `PAGES after DEVICE_STATE`;
+        this.pages += r.pages.length;
+        return;
+      case 'pageData': {
+        // checked by the codec: the span lies within the batch's pages (all < pageCount)
+        const mem = this.memory!;
+        mem.bytes.set(r.data, r.page * mem.pageSize + r.offset);
         return;
       }
       case 'page':
@@ -201,7 +278,7 @@ export class Receiver {
     const verified = mismatches === 0;
     this.socket.write(emitVerdict({ mismatches, firstPage: first, pagesChecked: own.length }));
     this.socket.end();
-    this.emit('incoming-verdict', { verified, mismatches, firstMismatch: first });
+    this.emit('incoming-verdict', { verified, mismatches, firstMismatch: first, bytesIn: this.decoder.bytesIn, bytesInPlace: this.bytesInPlace });
     this.end({
       outcome: verified ? 'completed' : 'failed',
       memory: verified ? this.memory : null,
@@ -242,6 +319,7 @@ export class Receiver {
       pagesReceived: this.pages,
       zeroPagesReceived: this.zeros,
       bytesIn: this.decoder.bytesIn,
+      bytesInPlace: this.bytesInPlace,
       helloNs: this.helloNs,
       resumedNs: this.resumedNs,
       endNs: nowNs(),

@@ -16,9 +16,10 @@
 // logging stops, the throttle is lifted and the paused guest resumes here, memory intact.
 
 import type { Socket } from 'node:net';
-import { AutoConverge, canSwitchOver, PAGE_HEADER_BYTES, pageWireBytes, wireBytes, ZERO_PAGE_BYTES } from '../precopy.js';
+import { AutoConverge, canSwitchOver, wireBytes } from '../precopy.js';
 import { UNMEASURED_NETWORK, type MigrationResult, type RoundResult, type StopCopyResult } from '../../sim/result.js';
 import { emitTo, nowNs, type EventSink } from './events.js';
+import { Aborted, PageWriter, TokenBucket } from './page-writer.js';
 import type { GuestControl } from './guest.js';
 import {
   emitChecksums,
@@ -26,8 +27,6 @@ import {
   emitDone,
   emitHello,
   emitRoundEnd,
-  putPageHeader,
-  putZeroRecord,
   StreamDecoder,
   type StreamRecord,
 } from './stream.js';
@@ -52,7 +51,7 @@ export interface MigrateParams {
   onEvent?: EventSink;
   /** how long to wait for each reply (RESUMED, VERDICT), and for any progress of the connection, ms; default 60 s */
   replyTimeoutMs?: number;
-  /** bytes per socket write (several records); default 256 KiB */
+  /** bytes of pages per write (a PAGES batch); default 256 KiB when paced, 1 MiB when not */
   chunkBytes?: number;
   /** test-only fault injection */
   testHooks?: {
@@ -99,60 +98,11 @@ export interface SenderResult {
   sourceChecksums: Uint32Array | null;
 }
 
-const DEFAULT_CHUNK = 256 * 1024;
-/** Extra pacing depth beyond one chunk: absorbs timer lateness without letting a round burst. */
-const BUCKET_SLACK_NS = 4e6;
-
-class Aborted extends Error {
-  constructor(reason: string) {
-    super(reason);
-    this.name = 'Aborted';
-  }
-}
-
-/** A token bucket on bytes written; empty at each reset, so a round starts unburst. */
-export class TokenBucket {
-  private tokens = 0;
-  private last = nowNs();
-  private readonly capacity: number;
-
-  constructor(readonly rateBps: number, chunkBytes: number) {
-    this.capacity = chunkBytes + (rateBps / 8) * (BUCKET_SLACK_NS / 1e9);
-  }
-
-  reset(): void {
-    this.tokens = 0;
-    this.last = nowNs();
-  }
-
-  private refill(): void {
-    const now = nowNs();
-    this.tokens = Math.min(this.capacity, this.tokens + ((now - this.last) / 1e9) * (this.rateBps / 8));
-    this.last = now;
-  }
-
-  /**
-   * Resolves when `bytes` may go (they are taken from the bucket). Timers are late by up to
-   * a millisecond or so; in the middle of a phase the tokens that piled up meanwhile make up
-   * for it, but the last write of a phase ends the phase, so `precise` waits out the final
-   * fraction of a millisecond by yielding to the event loop instead of sleeping.
-   */
-  async take(bytes: number, abort: Promise<never>, precise = false): Promise<void> {
-    for (;;) {
-      this.refill();
-      if (this.tokens >= bytes || this.tokens >= this.capacity) {
-        this.tokens -= bytes;
-        return;
-      }
-      const waitMs = (((bytes - this.tokens) * 8) / this.rateBps) * 1e3;
-      if (!precise) await Promise.race([sleep(Math.max(1, Math.ceil(waitMs))), abort]);
-      else if (waitMs > 1.5) await Promise.race([sleep(Math.floor(waitMs - 1)), abort]);
-      else await Promise.race([new Promise<void>((resolve) => setImmediate(resolve)), abort]);
-    }
-  }
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** bytes per write when a rate is paced (smooth pacing) and when none is (fewer, larger writes) */
+const PACED_BATCH = 256 * 1024;
+const UNPACED_BATCH = 1024 * 1024;
+/** bytes queued in the socket beyond what the kernel took, before the sender waits */
+const BACKLOG = 4 * 1024 * 1024;
 
 function deviceStateBytes(n: number, vm: string): Uint8Array {
   const out = new Uint8Array(n);
@@ -241,7 +191,7 @@ export async function migrate(p: MigrateParams): Promise<SenderResult> {
     if (bad) giveUp(`bad reply from the destination: ${bad}`);
   };
   const onError = (e: Error): void => giveUp(`connection error: ${e.message}`);
-  const onClose = (): void => giveUp(gotVerdict ? 'connection closed' : `connection closed by the destination after ${res.streamBytes} bytes`);
+  const onClose = (): void => giveUp(gotVerdict ? 'connection closed' : `connection closed by the destination after ${writer.streamBytes} bytes`);
   const idleMs = p.replyTimeoutMs ?? 60_000;
   const onIdle = (): void => giveUp(`the connection made no progress for ${idleMs} ms`);
   socket.on('data', onData);
@@ -266,63 +216,20 @@ export async function migrate(p: MigrateParams): Promise<SenderResult> {
   };
 
   // ---- writing ----
-  const chunkBytes = Math.max(p.chunkBytes ?? DEFAULT_CHUNK, pageWireBytes(memory.pageSize));
-  let lastWrite: Promise<void> = Promise.resolve();
-  /** chunk buffers back from the kernel, for reuse (a fresh 256 KiB buffer costs page faults) */
-  const pool: Buffer[] = [];
-  const write = async (data: Uint8Array, pacer: TokenBucket | null, recycle?: Buffer, last = false): Promise<void> => {
-    if (pacer) await pacer.take(data.length, abort, last);
-    if (abortReason !== null) throw new Aborted(abortReason);
-    res.streamBytes += data.length;
-    let done!: () => void;
-    lastWrite = new Promise<void>((r) => {
-      done = r;
-    });
-    const more = socket.write(data, (err) => {
-      if (recycle && !err && pool.length < 8) pool.push(recycle);
-      done();
-    });
-    if (!more) await Promise.race([waitDrain(socket), abort]);
-  };
-  /** resolves once the last write has been handed to the kernel */
-  const flushed = (): Promise<void> => Promise.race([lastWrite, abort]);
-
-  const skip = p.testHooks?.skipPage ?? -1;
-  const recBytes = pageWireBytes(memory.pageSize);
-  /** Send `pages` (null: every page, in order) as PAGE/ZERO records. */
-  const sendPages = async (pages: Uint32Array | null, pacer: TokenBucket | null, endsPhase: boolean): Promise<{ pages: number; zeros: number; bytes: number }> => {
-    const n = pages ? pages.length : memory.pageCount;
-    const fresh = (): Buffer => pool.pop() ?? Buffer.allocUnsafeSlow(chunkBytes);
-    let buf = fresh();
-    let pos = 0;
-    let zeros = 0;
-    for (let i = 0; i < n; i++) {
-      const page = pages ? pages[i]! : i;
-      const zero = memory.isZeroPage(page);
-      if (zero) zeros++;
-      if (page === skip) continue;
-      const size = zero ? ZERO_PAGE_BYTES : recBytes;
-      if (pos + size > chunkBytes) {
-        await write(buf.subarray(0, pos), pacer, buf);
-        buf = fresh();
-        pos = 0;
-      }
-      if (zero) pos += putZeroRecord(buf, pos, page);
-      else {
-        putPageHeader(buf, pos, page);
-        memory.copyPageTo(page, buf, pos + PAGE_HEADER_BYTES);
-        pos += recBytes;
-      }
-    }
-    if (pos > 0) await write(buf.subarray(0, pos), pacer, buf, endsPhase);
-    else pool.push(buf);
-    await flushed();
-    return { pages: n, zeros, bytes: wireBytes(n, zeros, memory.pageSize) };
-  };
-
   const liveRate = minRate(p.bandwidthBps, p.linkBandwidthBps);
-  const livePacer = liveRate === null ? null : new TokenBucket(liveRate, chunkBytes);
-  const linkPacer = p.linkBandwidthBps === null ? null : new TokenBucket(p.linkBandwidthBps, chunkBytes);
+  const batchBytes = p.chunkBytes ?? (liveRate === null ? UNPACED_BATCH : PACED_BATCH);
+  const writer = new PageWriter(socket, memory, {
+    batchBytes,
+    backlogBytes: Math.max(BACKLOG, 2 * batchBytes),
+    abort,
+    aborted: () => abortReason,
+    ...(p.testHooks?.skipPage !== undefined ? { skipPage: p.testHooks.skipPage } : {}),
+  });
+  const write = (data: Uint8Array, pacer: TokenBucket | null, last = false): Promise<void> => writer.write(data, pacer, last);
+  const burst = writer.batchPages * memory.pageSize;
+
+  const livePacer = liveRate === null ? null : new TokenBucket(liveRate, burst);
+  const linkPacer = p.linkBandwidthBps === null ? null : new TokenBucket(p.linkBandwidthBps, burst);
   const autoConverge = p.autoConverge ? new AutoConverge() : null;
   let pausing: Promise<{ atNs: number }> | null = null;
   // opaque, but made before the pause: producing it is not part of the paused transfer
@@ -340,7 +247,7 @@ export async function migrate(p: MigrateParams): Promise<SenderResult> {
       for (let index = 0; ; index++) {
         const t0 = nowNs();
         livePacer?.reset();
-        const sent = await sendPages(set, livePacer, true);
+        const sent = await writer.sendPages(set, livePacer, true);
         const durationNs = nowNs() - t0;
         await write(emitRoundEnd(index, sent.pages, sent.bytes), null);
         const dirty = memory.takeDirty();
@@ -380,9 +287,9 @@ export async function migrate(p: MigrateParams): Promise<SenderResult> {
     emit('switchover', { pausedAtNs: stopped.atNs });
     const stopSet = rest === null ? null : mergePages(rest, memory.takeDirty());
     linkPacer?.reset();
-    const sent = await sendPages(stopSet, linkPacer, false);
-    await write(deviceState, linkPacer, undefined, true);
-    await flushed();
+    const sent = await writer.sendPages(stopSet, linkPacer, false);
+    await write(deviceState, linkPacer, true);
+    await writer.flushed();
     const stopEnd = nowNs();
     res.pagesSent += sent.pages;
     res.zeroPagesSent += sent.zeros;
@@ -441,6 +348,7 @@ export async function migrate(p: MigrateParams): Promise<SenderResult> {
     socket.destroy();
     emit('migration-reverted', { reason, wasPaused: pausing !== null });
   } finally {
+    res.streamBytes = writer.streamBytes;
     socket.off('data', onData);
     socket.off('error', onError);
     socket.off('close', onClose);

@@ -8,10 +8,18 @@
 //     header = (operand << 12) | type          operand: 52 bits, type: 12 bits
 //
 // For PAGE and ZERO the operand is the page index (so the header costs exactly
-// PAGE_HEADER_BYTES of hosts/precopy.ts, and a zero page ZERO_PAGE_BYTES); for every
-// other record it is the payload length in bytes. All integers are big-endian.
+// PAGE_HEADER_BYTES of hosts/precopy.ts, and a zero page ZERO_PAGE_BYTES); for PAGES the
+// page count; for every other record the payload length in bytes. All integers are
+// big-endian.
 //
 //   type   record        operand     payload
+//   0x001  PAGES         count n     n × u64 page index (each < pageCount), then the n pages'
+//                        (1..1024)   bytes in that order: a batch, as QEMU's multifd packets
+//                                    (offset[] then the pages), so a sender can hand runs of
+//                                    guest RAM to the kernel without copying them; a page still
+//                                    costs PAGE_HEADER_BYTES + pageSize, plus 8 bytes a batch.
+//                                    The decoder hands the pages' bytes out as they arrive
+//                                    (`pageData` spans), never buffering a batch whole.
 //   0x002  ZERO          page index  1 byte, 0x00 (the fill byte, as QEMU RAM_SAVE_FLAG_ZERO)
 //   0x008  PAGE          page index  pageSize bytes (QEMU RAM_SAVE_FLAG_PAGE)
 //   0x004  HELLO         length      off 0 u32 magic 0x4d475331 "MGS1" · 4 u16 version (1)
@@ -27,8 +35,8 @@
 //                                    · u32 first mismatching page (0xffffffff: none) · u32 pages checked
 //   0x400  ERROR         length      UTF-8 reason, ≤ 1024 bytes (the destination rejected the stream)
 //
-// A forward stream is: HELLO, then (PAGE|ZERO)* ROUND_END per live round, then the paused
-// pages (PAGE|ZERO)*, DEVICE_STATE, CHECKSUMS, DONE. The codec checks framing and fields
+// A forward stream is: HELLO, then (PAGES|PAGE|ZERO)* ROUND_END per live round, then the
+// paused pages (PAGES|PAGE|ZERO)*, DEVICE_STATE, CHECKSUMS, DONE. The codec checks framing and fields
 // (HELLO first and once, page index < pageCount, exact lengths, nothing after DONE); the
 // order of the rest is the receiver's to check.
 
@@ -36,6 +44,7 @@ import { PAGE_HEADER_BYTES, ZERO_PAGE_BYTES, pageWireBytes } from '../precopy.js
 import { u32 } from '../../switch/wire/fields.js';
 
 export const REC = {
+  PAGES: 0x001,
   ZERO: 0x002,
   HELLO: 0x004,
   PAGE: 0x008,
@@ -56,6 +65,8 @@ export const MAX_ERROR_BYTES = 1024;
 export const MIN_PAGE_SIZE = 64;
 export const MAX_PAGE_SIZE = 2 * 1024 * 1024;
 export const NO_PAGE = 0xffffffff;
+/** most pages in one PAGES batch (its index list is reassembled when split; its pages never are) */
+export const MAX_BATCH_PAGES = 1024;
 
 /** Field offsets, from the start of the record (header included). */
 const F = {
@@ -83,6 +94,14 @@ export type StreamRecord =
   /** `data` is a view into the decoder's input: valid during the callback only */
   | { type: 'page'; page: number; data: Uint8Array }
   | { type: 'zero'; page: number }
+  /** a PAGES batch's index list; its pages' bytes follow as `pageData` */
+  | { type: 'pages'; pages: Uint32Array }
+  /**
+   * bytes of the current PAGES batch, as they arrive: they belong at byte `offset` of page
+   * `page` and may run on into the pages after it (the decoder joins a batch's consecutive
+   * page indexes into one span). `data` is a view, valid during the callback only.
+   */
+  | { type: 'pageData'; page: number; offset: number; data: Uint8Array }
   | { type: 'roundEnd'; round: number; pagesSent: number; bytesSent: number }
   /** `data` is a view, as for pages */
   | { type: 'deviceState'; data: Uint8Array }
@@ -238,6 +257,20 @@ export function parseRecord(b: Uint8Array, ctx: ParseContext): ParseStep {
   if (!hello) return rej(`${typeName(type)} before HELLO`);
 
   switch (type) {
+    case REC.PAGES: {
+      if (operand < 1 || operand > MAX_BATCH_PAGES) return rej(`PAGES batch of ${operand} pages (1..${MAX_BATCH_PAGES})`);
+      const len = HEADER_BYTES + 8 * operand;
+      const n = need(len);
+      if (n) return n;
+      const pages = new Uint32Array(operand);
+      for (let i = 0; i < operand; i++) {
+        const at = HEADER_BYTES + 8 * i;
+        const page = v.u64(at);
+        if (page >= hello.pageCount) return rej(`PAGES entry ${i}: page ${page} is beyond the VM's ${hello.pageCount} pages`);
+        pages[i] = page;
+      }
+      return { kind: 'record', record: { type: 'pages', pages }, length: len };
+    }
     case REC.PAGE: {
       if (operand >= hello.pageCount) return rej(`PAGE ${operand} is beyond the VM's ${hello.pageCount} pages`);
       const total = pageWireBytes(hello.pageSize);
@@ -333,6 +366,35 @@ export function putPageRecord(b: Uint8Array, off: number, page: number, data: Ui
   return HEADER_BYTES + data.length;
 }
 
+/** Bytes of a PAGES batch's header and index list for `count` pages. */
+export function pagesHeaderBytes(count: number): number {
+  return HEADER_BYTES + 8 * count;
+}
+
+/**
+ * Write a PAGES header and index list for `pages[from .. from + count)` at `off`; the pages'
+ * bytes are to follow in that order. Returns the bytes written.
+ */
+export function putPagesHeader(b: Uint8Array, off: number, pages: ArrayLike<number>, from: number, count: number): number {
+  if (!Number.isInteger(count) || count < 1 || count > MAX_BATCH_PAGES) throw new StreamEmitError(`PAGES batch of ${count} pages (1..${MAX_BATCH_PAGES})`);
+  putHeader(b, off, count, REC.PAGES);
+  for (let i = 0; i < count; i++) put64At(b, off + HEADER_BYTES + 8 * i, pages[from + i]!);
+  return pagesHeaderBytes(count);
+}
+
+/** A whole PAGES batch (tests, tools; the sender writes the pages straight from guest RAM). */
+export function emitPages(pages: readonly number[], data: readonly Uint8Array[]): Uint8Array {
+  if (pages.length !== data.length) throw new StreamEmitError(`${pages.length} page indexes for ${data.length} pages`);
+  const bytes = data.reduce((n, d) => n + d.length, 0);
+  const out = new Uint8Array(pagesHeaderBytes(pages.length) + bytes);
+  let off = putPagesHeader(out, 0, pages, 0, pages.length);
+  for (const d of data) {
+    out.set(d, off);
+    off += d.length;
+  }
+  return out;
+}
+
 /** Write a ZERO record at `off`; returns the bytes written (ZERO_PAGE_BYTES). */
 export function putZeroRecord(b: Uint8Array, off: number, page: number): number {
   putHeader(b, off, page, REC.ZERO);
@@ -413,7 +475,7 @@ export function emitError(reason: string): Uint8Array {
   return out;
 }
 
-/** Any record as bytes (tests, tools; the sender writes pages in place with putPageRecord). */
+/** Any record as bytes (tests, tools; the sender writes pages in place with putPagesHeader). */
 export function emitRecord(r: StreamRecord): Uint8Array {
   switch (r.type) {
     case 'hello':
@@ -428,6 +490,14 @@ export function emitRecord(r: StreamRecord): Uint8Array {
       putZeroRecord(out, 0, r.page);
       return out;
     }
+    case 'pages': {
+      const out = new Uint8Array(pagesHeaderBytes(r.pages.length));
+      putPagesHeader(out, 0, r.pages, 0, r.pages.length);
+      return out;
+    }
+    case 'pageData':
+      // the batch's bytes as they came: decoded records emit back to the stream they came from
+      return r.data.slice();
     case 'roundEnd':
       return emitRoundEnd(r.round, r.pagesSent, r.bytesSent);
     case 'deviceState':
@@ -450,19 +520,23 @@ export function emitRecord(r: StreamRecord): Uint8Array {
 
 /**
  * Feeds on TCP chunks of any size: records split across chunks are reassembled (only the
- * split record is copied; whole records in a chunk are handed out as views). The first
- * bad record stops the decoder for good; `push` returns its reason from then on.
- * The handler may return a reason to reject a record that is well-formed but out of place.
+ * split record is copied; whole records in a chunk are handed out as views), and a PAGES
+ * batch's pages are handed out as `pageData` views of the chunks they arrive in, so RAM is
+ * written straight from the socket's buffers. The first bad record stops the decoder for
+ * good; `push` returns its reason from then on. The handler may return a reason to reject a
+ * record that is well-formed but out of place.
  */
 export class StreamDecoder {
   private hello: Hello | null = null;
   private pending = new Uint8Array(0);
   private pendingLen = 0;
+  /** the PAGES batch whose pages are arriving: `at` of `total` bytes handed out */
+  private batch: { pages: Uint32Array; at: number; total: number } | null = null;
   private failure: string | null = null;
   private doneSeen = false;
   /** bytes taken in so far */
   bytesIn = 0;
-  /** complete records so far */
+  /** complete records so far (a PAGES batch counts once its index list is in) */
   records = 0;
   private readonly ctx: ParseContext;
 
@@ -487,9 +561,9 @@ export class StreamDecoder {
     return this.doneSeen;
   }
 
-  /** Whether a partial record is held. */
+  /** Whether a partial record (or a batch's pages) is still expected. */
   get midRecord(): boolean {
-    return this.pendingLen > 0;
+    return this.pendingLen > 0 || this.batch !== null;
   }
 
   push(chunk: Uint8Array, onRecord: (r: StreamRecord) => string | void): string | null {
@@ -501,8 +575,8 @@ export class StreamDecoder {
         const step = parseRecord(this.pending.subarray(0, this.pendingLen), this.ctx);
         if (step.kind === 'reject') return this.fail(step.reason);
         if (step.kind === 'record') {
-          const bad = this.deliver(step.record, onRecord);
           this.pendingLen = 0;
+          const bad = this.deliver(step.record, onRecord);
           if (bad) return this.fail(bad);
           break;
         }
@@ -515,6 +589,12 @@ export class StreamDecoder {
       }
     }
     while (off < chunk.length) {
+      if (this.batch) {
+        const used = this.feedBatch(this.batch, chunk, off, onRecord);
+        if (this.failure) return this.failure;
+        off += used;
+        continue;
+      }
       if (this.doneSeen && this.direction === 'forward') return this.fail(`${chunk.length - off} bytes after DONE`);
       const step = parseRecord(chunk.subarray(off), this.ctx);
       if (step.kind === 'reject') return this.fail(step.reason);
@@ -535,8 +615,67 @@ export class StreamDecoder {
   /** The peer closed: null if the stream ended on a record boundary, else why not. */
   end(): string | null {
     if (this.failure) return this.failure;
+    if (this.batch) return this.fail(`stream ended inside a PAGES batch (${this.batch.at} of its ${this.batch.total} page bytes)`);
     if (this.pendingLen > 0) return this.fail(`stream ended inside a record (${this.pendingLen} bytes of it)`);
     return null;
+  }
+
+  /**
+   * Where the next bytes of the PAGES batch being received belong, as far as its pages run
+   * on consecutively (at most `max` bytes): a reader may receive them straight into the VM's
+   * RAM there and report them with `pushDirect`. null: no batch's pages are due.
+   */
+  directSpan(max = Infinity): { page: number; offset: number; bytes: number } | null {
+    const b = this.batch;
+    if (!b || this.failure) return null;
+    const run = this.runAt(b, max);
+    return { page: b.pages[run.k]!, offset: run.within, bytes: run.bytes };
+  }
+
+  /** `n` bytes of the batch arrived straight in RAM at the last directSpan(): they are accounted for, not handed out. */
+  pushDirect(n: number): string | null {
+    if (this.failure) return this.failure;
+    const span = this.directSpan(n);
+    if (span === null) return this.fail(`${n} bytes received in place with no PAGES batch due`);
+    if (span.bytes < n) return this.fail(`${n} bytes received in place, but only ${span.bytes} belong there`);
+    this.bytesIn += n;
+    const b = this.batch!;
+    b.at += n;
+    if (b.at === b.total) this.batch = null;
+    return null;
+  }
+
+  /**
+   * The batch's next bytes: they go to its k-th page at `within`, and run on for `bytes`
+   * (at most `max`) over the pages after it that are consecutive in RAM.
+   */
+  private runAt(b: { pages: Uint32Array; at: number; total: number }, max: number): { k: number; within: number; bytes: number } {
+    const ps = this.hello!.pageSize;
+    const k = Math.floor(b.at / ps);
+    const within = b.at - k * ps;
+    const want = Math.min(max, b.total - b.at);
+    // look no further than the pages `want` reaches
+    const reach = Math.min(b.pages.length, k + Math.ceil((within + want) / ps));
+    let j = k + 1;
+    while (j < reach && b.pages[j] === b.pages[j - 1]! + 1) j++;
+    return { k, within, bytes: Math.min(want, (j - k) * ps - within) };
+  }
+
+  /** Hand out what `chunk` holds of the batch's pages from `off`, a span per run of consecutive pages; returns the bytes used. */
+  private feedBatch(b: { pages: Uint32Array; at: number; total: number }, chunk: Uint8Array, off: number, onRecord: (r: StreamRecord) => string | void): number {
+    let used = 0;
+    while (used < chunk.length - off && b.at < b.total) {
+      const run = this.runAt(b, chunk.length - off - used);
+      const bad = onRecord({ type: 'pageData', page: b.pages[run.k]!, offset: run.within, data: chunk.subarray(off + used, off + used + run.bytes) });
+      if (bad) {
+        this.fail(bad);
+        return used;
+      }
+      used += run.bytes;
+      b.at += run.bytes;
+    }
+    if (b.at === b.total) this.batch = null;
+    return used;
   }
 
   private deliver(r: StreamRecord, onRecord: (r: StreamRecord) => string | void): string | null {
@@ -546,6 +685,7 @@ export class StreamDecoder {
       this.ctx.hello = this.hello;
     }
     if (r.type === 'done') this.doneSeen = true;
+    if (r.type === 'pages') this.batch = { pages: r.pages, at: 0, total: r.pages.length * this.hello!.pageSize };
     this.records++;
     return onRecord(r) || null;
   }
@@ -560,6 +700,7 @@ export class StreamDecoder {
   private fail(reason: string): string {
     this.failure = reason;
     this.pendingLen = 0;
+    this.batch = null;
     return reason;
   }
 }

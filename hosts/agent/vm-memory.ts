@@ -151,6 +151,27 @@ export class VmMemory {
     return mem;
   }
 
+  /**
+   * Fault every page of RAM in (write a zero to each 4 KiB page of it), `slicePages` OS pages
+   * at a time with the event loop served in between, until done or `stop()` says so. A
+   * first write to fresh anonymous memory costs a page fault that takes several times the
+   * memcpy of the page (on this machine type 0.5 ms a MiB against 0.09): a destination
+   * whose RAM is faulted in before the stream arrives takes pages at the socket's pace, as a
+   * destination QEMU started with -mem-prealloc does. Only for RAM nobody has written yet:
+   * it writes zeros.
+   */
+  async prefault(stop: () => boolean = () => false, slicePages = 4096): Promise<boolean> {
+    const b = this.bytes;
+    const step = 4096;
+    for (let off = 0; off < b.length; ) {
+      if (stop()) return false;
+      const end = Math.min(b.length, off + slicePages * step);
+      for (; off < end; off += step) b[off] = 0;
+      if (off < b.length) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    return true;
+  }
+
   /** The same memory, seen from another thread. */
   static attach(shared: VmMemoryShared): VmMemory {
     return new VmMemory(shared);
@@ -169,10 +190,16 @@ export class VmMemory {
     return this.buffer.compare(this.zeroRef, 0, this.pageSize, off, off + this.pageSize) === 0;
   }
 
-  /** Copy page `p` into `target` at `at` (memcpy, no view allocated). */
-  copyPageTo(p: number, target: Uint8Array, at: number): void {
-    const off = p * this.pageSize;
-    this.buffer.copy(target, at, off, off + this.pageSize);
+  /** Copy pages `first .. first + count` into `target` at `at` (one memcpy). */
+  copyPagesTo(first: number, count: number, target: Uint8Array, at: number): void {
+    const off = first * this.pageSize;
+    this.buffer.copy(target, at, off, off + count * this.pageSize);
+  }
+
+  /** Pages `first .. first + count` as a view on the RAM itself (no copy). */
+  view(first: number, count: number): Buffer {
+    const off = first * this.pageSize;
+    return this.buffer.subarray(off, off + count * this.pageSize);
   }
 
   // ---- dirty logging ----

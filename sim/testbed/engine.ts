@@ -16,6 +16,8 @@
 //                 stream saved beside it; the scenario's containers removed (also on failure).
 //
 // A migration (libvirt's order, the sim's lan.ts hooks):
+//   (ahead of it: the destination sets the VM's RAM aside, `reserve`, faulted in before its
+//   stream comes — before time 0 for a VM's first move, after each move for its next) →
 //   destination `vdp preassoc` (the full VM: its workload runs there after the move) and
 //   `hold` (it may not resume there before its network identity is there; it associates
 //   itself at the resume, M-bit with `vdp: extended`) → source `migrate` (it de-associates,
@@ -198,6 +200,11 @@ class TestbedRun {
       await this.expect(`host:${vm.host}`, (e) => e.kind === 'vm-started' && e.data.vm === vm.name, SETUP_TIMEOUT_MS, `${vm.name} started on ${vm.host}`, from);
       await this.vdp(vm.host, 'assoc', vm.name, false);
     }
+    // each VM's first destination sets its RAM aside before time 0
+    for (const vm of s.vms) {
+      const first = this.vmMigrations(vm.name)[0];
+      if (first) await this.reserve(first, true);
+    }
     this.log(`set up in ${((Date.now() - t0) / 1000).toFixed(1)} s (run ${this.run})`);
   }
 
@@ -209,6 +216,25 @@ class TestbedRun {
     const j = vmMessage(vm);
     if (vm.workload.kind === 'trace') j.workload = { kind: 'trace', file: traceInContainer(this.s, vm, this.s.vms.indexOf(vm), this.o.repoDir), loop: vm.workload.loop };
     return j;
+  }
+
+  /** A VM's migrations in the order they run. */
+  private vmMigrations(vm: string): MigrationState[] {
+    return this.migrations.filter((m) => m.spec.vm === vm).sort((a, b) => a.spec.atNs - b.spec.atNs || a.spec.index - b.spec.index);
+  }
+
+  /**
+   * The destination of `m` sets the VM's RAM aside and faults it in ahead of the stream, as
+   * libvirt starts the destination QEMU (-mem-prealloc) before it migrates; without it the
+   * destination's page faults, not the network, would pace the transfer. Before time 0 for
+   * a VM's first move (waited for); after each move for its next (not waited for).
+   */
+  private async reserve(m: MigrationState, wait: boolean): Promise<void> {
+    const vm = this.s.vms.find((v) => v.name === m.spec.vm)!;
+    const host = `host:${m.spec.to}`;
+    const from = this.follower!.mark();
+    await this.control(host, 'reserve', { vm: this.vmJson(vm) });
+    if (wait) await this.expect(host, (e) => e.kind === 'vm-reserved' && e.data.vm === vm.name, SETUP_TIMEOUT_MS, `${vm.name}'s RAM reserved on ${m.spec.to}`, from);
   }
 
   private async start(role: Role, name: string | null, label: string, cmd: ProcessCommand): Promise<ContainerProcess> {
@@ -410,6 +436,11 @@ class TestbedRun {
       if (frozen) await vmNode.thaw().catch(() => undefined);
       this.emit('migration-settled', { vm: spec.vm, index: spec.index });
     }
+    // the VM's next destination (if not where it runs now) prepares while it waits its turn
+    const chain = this.vmMigrations(spec.vm);
+    const next = chain[chain.indexOf(m) + 1];
+    const at = m.result !== null && 'outcome' in m.result && m.result.outcome === 'completed' ? spec.to : spec.from;
+    if (next && next.spec.to !== at) await this.reserve(next, false).catch((e: unknown) => this.log(`reserving for ${spec.vm}'s next move: ${String(e)}`));
   }
 
   // ---- 5: the end ------------------------------------------------------------------------------

@@ -12,12 +12,15 @@ type FromRemote =
   | { type: 'listening'; port: number }
   | { type: 'event'; event: AgentEvent }
   | { type: 'incoming'; outcome: string; vm: string | null; verified: boolean | null; reason: string | null; bytesIn: number }
+  | { type: 'reserved'; ms: number }
   | { type: 'closed' };
 
 export interface RemoteAgent {
   port: number;
   events: AgentEvent[];
   incoming: Extract<FromRemote, { type: 'incoming' }>[];
+  /** HostAgent.reserve in the agent's thread; resolves with the ms it took */
+  reserve(vm: string, g: { memoryBytes: number; pageSize: number }): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -37,6 +40,16 @@ export async function startRemoteAgent(name: string): Promise<RemoteAgent> {
     port,
     events,
     incoming,
+    reserve: (vm, g) =>
+      new Promise<number>((resolve) => {
+        const on = (m: FromRemote): void => {
+          if (m.type !== 'reserved') return;
+          worker.off('message', on);
+          resolve(m.ms);
+        };
+        worker.on('message', on);
+        worker.postMessage({ type: 'reserve', vm, g });
+      }),
     close: async () => {
       const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
       worker.postMessage({ type: 'close' });
@@ -60,7 +73,11 @@ async function main(port: NonNullable<typeof parentPort>, name: string): Promise
     }
   };
   const timer = setInterval(watch, 5);
-  port.on('message', (m: { type: string }) => {
+  port.on('message', (m: { type: string; vm?: string; g?: { memoryBytes: number; pageSize: number } }) => {
+    if (m.type === 'reserve') {
+      void agent.reserve(m.vm!, m.g!).then((r) => port.postMessage({ type: 'reserved', ms: r.ms } satisfies FromRemote));
+      return;
+    }
     if (m.type !== 'close') return;
     clearInterval(timer);
     void agent.close().then(() => {

@@ -8,6 +8,7 @@ import {
   emitDone,
   emitError,
   emitHello,
+  emitPages,
   emitRecord,
   emitResumed,
   emitRoundEnd,
@@ -34,14 +35,34 @@ const concat = (parts: Uint8Array[]): Uint8Array => {
   return out;
 };
 
-/** Records as plain data (views copied), so they can be compared after the callback. */
+/**
+ * Records as plain data (views copied), so they can be compared after the callback. A PAGES
+ * batch's `pageData` spans (cut wherever the chunks were cut) are gathered into the batch's
+ * record as whole pages; a batch whose pages did not all arrive is left out.
+ */
 function decodeAll(chunks: Uint8Array[], direction: Direction = 'forward'): { records: unknown[]; error: string | null; end: string | null } {
   const d = new StreamDecoder(direction);
   const records: unknown[] = [];
+  let batch: { type: 'pages'; pages: number[]; data: number[] } | null = null;
+  let due = 0;
   let error: string | null = null;
   for (const c of chunks) {
     error = d.push(c, (r) => {
-      records.push(plain(r));
+      if (r.type === 'pages') {
+        batch = { type: 'pages', pages: Array.from(r.pages), data: [] };
+        due = r.pages.length * (d.header?.pageSize ?? 0);
+      } else if (r.type === 'pageData') {
+        const b = batch!;
+        // the span is where the batch's bytes are due: the page of the batch at that point, joined pages consecutive
+        const at = b.data.length;
+        const k = Math.floor(at / PS);
+        expect([r.page, r.offset]).toEqual([b.pages[k], at - k * PS]);
+        b.data.push(...r.data);
+        if (b.data.length === due) {
+          records.push(b);
+          batch = null;
+        }
+      } else records.push(plain(r));
     });
     if (error) break;
   }
@@ -63,7 +84,8 @@ function sampleStream(): { bytes: Uint8Array; records: Uint8Array[] } {
     emitRecord({ type: 'page', page: 0, data: page(0) }),
     emitRecord({ type: 'zero', page: 1 }),
     emitRecord({ type: 'page', page: 15, data: page(15) }),
-    emitRoundEnd(0, 3, 2 * pageWireBytes(PS) + ZERO_PAGE_BYTES),
+    emitPages([4, 5, 6, 9], [page(4), page(5), page(6), page(9)]),
+    emitRoundEnd(0, 7, 6 * pageWireBytes(PS) + ZERO_PAGE_BYTES),
     emitRecord({ type: 'page', page: 3, data: page(3) }),
     emitRoundEnd(1, 1, pageWireBytes(PS)),
     emitRecord({ type: 'page', page: 3, data: page(33) }),
@@ -88,6 +110,18 @@ describe('stream codec: layout', () => {
     const r = emitRecord({ type: 'zero', page: 7 });
     expect(r.length).toBe(ZERO_PAGE_BYTES);
     expect(Array.from(r)).toEqual([0, 0, 0, 0, 0, 0, 0x70, 0x02, 0]);
+  });
+
+  it('a PAGES batch is the header (count << 12 | 0x001), a be64 index per page, then the pages: 8 bytes a batch over pageWireBytes a page', () => {
+    const r = emitPages([2, 0x123456789], [page(1), page(2)]);
+    expect(r.length).toBe(8 + 2 * pageWireBytes(PS));
+    expect(Array.from(r.subarray(0, 24))).toEqual([
+      0, 0, 0, 0, 0, 0, 0x20, 0x01, // header: 2 pages, PAGES
+      0, 0, 0, 0, 0, 0, 0, 2,
+      0, 0, 0, 0x01, 0x23, 0x45, 0x67, 0x89,
+    ]);
+    expect(Array.from(r.subarray(24, 24 + PS))).toEqual(Array.from(page(1)));
+    expect(Array.from(r.subarray(24 + PS))).toEqual(Array.from(page(2)));
   });
 
   it('page indexes above 2^32 survive the 52-bit operand', () => {
@@ -225,7 +259,7 @@ describe('stream codec: incremental decoding', () => {
       const complete = [...boundaries].filter((b) => b <= cut).length - 1;
       expect(r.records).toEqual(whole.records.slice(0, complete));
       if (boundaries.has(cut)) expect(r.end).toBeNull();
-      else expect(r.end).toMatch(/ended inside a record/);
+      else expect(r.end).toMatch(/ended inside a (record|PAGES batch)/);
     }
   });
 });
@@ -265,6 +299,60 @@ describe('stream codec: bad input', () => {
     expect(reject([lying], 'reply')).toMatch(/verified=0 with 0 mismatching/);
   });
 
+  it('PAGES batches: empty, too large, an index beyond the VM, cut inside its pages, rejected by the handler', () => {
+    const batch = emitPages([1, 2], [page(1), page(2)]);
+    const count = (n: number): Uint8Array => {
+      // operand n << 12 | type 0x001
+      const b = batch.slice(0, 8);
+      b[5] = (n >> 4) & 0xff;
+      b[6] = (n & 0xf) << 4;
+      b[7] = 0x01;
+      return b;
+    };
+    expect(reject([hello, count(0)])).toMatch(/PAGES batch of 0 pages \(1\.\.1024\)/);
+    expect(reject([hello, count(1025)])).toMatch(/PAGES batch of 1025 pages/);
+    expect(reject([hello, emitPages([3, PAGES], [page(0), page(0)])])).toMatch(/PAGES entry 1: page 16 is beyond the VM's 16 pages/);
+    const high = batch.slice();
+    high[11] = 1; // index 2^32 + 1
+    expect(reject([hello, high])).toMatch(/PAGES entry 0: page 4294967297 is beyond/);
+    expect(decodeAll([hello, batch.subarray(0, batch.length - 1)]).end).toMatch(/ended inside a PAGES batch \(127 of its 128 page bytes\)/);
+    const d = new StreamDecoder('forward');
+    expect(d.push(concat([hello, batch]), (r) => (r.type === 'pageData' ? 'no room' : undefined))).toBe('no room');
+  });
+
+  it('pages received in place: directSpan says where the next bytes go (consecutive pages joined), pushDirect accounts for them', () => {
+    const d = new StreamDecoder('forward');
+    expect(d.directSpan()).toBeNull();
+    const batch = emitPages([3, 4, 5, 9], [page(3), page(4), page(5), page(9)]);
+    const header = 8 + 4 * 8;
+    const seen: string[] = [];
+    expect(d.push(concat([hello, batch.subarray(0, header)]), (r) => void seen.push(r.type))).toBeNull();
+    expect(seen).toEqual(['hello', 'pages']);
+    expect(d.directSpan()).toEqual({ page: 3, offset: 0, bytes: 3 * PS });
+    expect(d.directSpan(100)).toEqual({ page: 3, offset: 0, bytes: 100 });
+    expect(d.pushDirect(100)).toBeNull();
+    expect(d.directSpan()).toEqual({ page: 4, offset: 36, bytes: 2 * PS - 36 });
+    expect(d.pushDirect(2 * PS - 36)).toBeNull();
+    expect(d.directSpan()).toEqual({ page: 9, offset: 0, bytes: PS });
+    expect(d.midRecord).toBe(true);
+    // the rest may come either way: part in a chunk, part in place
+    expect(d.push(batch.subarray(header + 3 * PS, header + 3 * PS + 10), () => undefined)).toBeNull();
+    expect(d.directSpan()).toEqual({ page: 9, offset: 10, bytes: PS - 10 });
+    expect(d.pushDirect(PS - 9)).toMatch(/55 bytes received in place, but only 54 belong there/);
+    const e = new StreamDecoder('forward');
+    e.push(hello, () => undefined);
+    expect(e.pushDirect(1)).toMatch(/no PAGES batch due/);
+    const f = new StreamDecoder('forward');
+    f.push(concat([hello, batch.subarray(0, header)]), () => undefined);
+    expect(f.pushDirect(4 * PS)).toMatch(/256 bytes received in place, but only 192 belong there/);
+    const g = new StreamDecoder('forward');
+    g.push(concat([hello, batch.subarray(0, header)]), () => undefined);
+    expect(g.pushDirect(3 * PS)).toBeNull();
+    expect(g.pushDirect(PS)).toBeNull();
+    expect(g.midRecord).toBe(false);
+    expect(g.bytesIn).toBe(hello.length + batch.length);
+  });
+
   it('a rejected decoder stays rejected', () => {
     const d = new StreamDecoder('forward');
     const first = d.push(emitDone(), () => undefined);
@@ -302,8 +390,9 @@ describe('stream codec: bad input', () => {
           const d = new StreamDecoder('forward');
           for (let off = 0; off < b.length; off += step) {
             d.push(b.subarray(off, off + step), (r) => {
-              // views handed out stay inside their record
+              // views handed out stay inside their record, and pages inside the VM
               if (r.type === 'page') expect(r.data.length).toBe(PS);
+              if (r.type === 'pageData') expect(r.page * PS + r.offset + r.data.length).toBeLessThanOrEqual(PAGES * PS);
             });
           }
           d.end();
