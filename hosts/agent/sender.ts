@@ -51,7 +51,7 @@ export interface MigrateParams {
   onEvent?: EventSink;
   /** how long to wait for each reply (RESUMED, VERDICT), and for any progress of the connection, ms; default 60 s */
   replyTimeoutMs?: number;
-  /** bytes of pages per write (a PAGES batch); default 256 KiB when paced, 1 MiB when not */
+  /** bytes of pages per write (a PAGES batch); default ~2 ms of the live rate, 256 KiB .. 1 MiB */
   chunkBytes?: number;
   /** test-only fault injection */
   testHooks?: {
@@ -98,9 +98,15 @@ export interface SenderResult {
   sourceChecksums: Uint32Array | null;
 }
 
-/** bytes per write when a rate is paced (smooth pacing) and when none is (fewer, larger writes) */
-const PACED_BATCH = 256 * 1024;
-const UNPACED_BATCH = 1024 * 1024;
+/**
+ * Bytes of pages per write: about 2 ms of the paced rate, so pacing stays smooth, within
+ * 256 KiB .. 1 MiB (smaller batches cost the receiver more reads outside the VM's RAM; on
+ * loopback 1 MiB batches moved pages 1.4× as fast as 256 KiB ones, 4 MiB no faster).
+ */
+const MIN_BATCH = 256 * 1024;
+const MAX_BATCH = 1024 * 1024;
+const BATCH_NS = 2e6;
+const batchFor = (rateBps: number | null): number => (rateBps === null ? MAX_BATCH : Math.min(MAX_BATCH, Math.max(MIN_BATCH, (rateBps / 8) * (BATCH_NS / 1e9))));
 /** bytes queued in the socket beyond what the kernel took, before the sender waits */
 const BACKLOG = 4 * 1024 * 1024;
 
@@ -217,7 +223,7 @@ export async function migrate(p: MigrateParams): Promise<SenderResult> {
 
   // ---- writing ----
   const liveRate = minRate(p.bandwidthBps, p.linkBandwidthBps);
-  const batchBytes = p.chunkBytes ?? (liveRate === null ? UNPACED_BATCH : PACED_BATCH);
+  const batchBytes = p.chunkBytes ?? batchFor(liveRate);
   const writer = new PageWriter(socket, memory, {
     batchBytes,
     backlogBytes: Math.max(BACKLOG, 2 * batchBytes),

@@ -300,27 +300,43 @@ export class LinkManager {
   }
 
   /**
-   * The fast path of a VM's move (it runs inside the VM's downtime): one shell per
-   * namespace instead of a dozen tc/ip processes. In the old namespace: `vnic`'s forwarding
-   * deleted, `uplink`'s rebuilt toward the vNICs that stay, `vnic` sent to `toPid`'s
-   * namespace; in the new one: `vnic` up and forwarded to `uplink`, `uplink`'s forwarding
-   * rebuilt toward `vnicsThere` (the moved one included). Rebuilding `uplink`'s filter leaves
-   * a gap of microseconds for the VMs that stay (the slow path, `forward`, has none). Needs
-   * the catch-all classifier known (any `forward` call before probes it); false if it is not.
+   * The fast path of a VM's move (it runs inside the VM's downtime): one host shell, with
+   * every tc change of a namespace in one `tc -batch` (the slow path runs a dozen tc/ip
+   * processes). In order: `vnic` into `toPid`'s namespace; there, whatever forwarding came
+   * along deleted, `vnic` up and forwarded to `uplink`, and `uplink`'s forwarding rebuilt
+   * toward `vnicsThere` (the moved one included) — the VM can run from here; then, in the
+   * old namespace, `uplink`'s forwarding rebuilt toward the vNICs that stay. Rebuilding a
+   * filter leaves a gap of microseconds for the VMs that stay (the slow path, `forward`, has
+   * none). Needs the catch-all classifier known (any `forward` call before probes it); false
+   * if it is not.
    */
   async moveForwarded(fromPid: number, toPid: number, vnic: string, uplink: string, vnicsLeft: string[], vnicsThere: string[]): Promise<boolean> {
     if (catchAll === null) return false;
     for (const n of [vnic, uplink, ...vnicsLeft, ...vnicsThere]) checkIfName(n);
     const cls = classifierArgs(catchAll).join(' ');
-    const fwd = (from: string, to: string[]) =>
-      `tc qdisc add dev ${from} ingress && tc filter add dev ${from} parent ffff: protocol all pref 1 ${cls} ${mirredActions(to).join(' ')}`;
-    const del = (dev: string) => `{ tc qdisc del dev ${dev} ingress 2>/dev/null || true; }`;
-    const oldScript = [del(vnic), del(uplink), ...(vnicsLeft.length > 0 ? [fwd(uplink, vnicsLeft)] : []), `ip link set ${vnic} netns ${toPid}`].join(' && ');
-    const newScript = [`ip link set ${vnic} up`, del(vnic), fwd(vnic, [uplink]), del(uplink), fwd(uplink, vnicsThere)].join(' && ');
-    await must(...inNs(fromPid, 'sh', ['-c', oldScript]));
+    const fwd = (from: string, to: string[]) => [`qdisc add dev ${from} ingress`, `filter add dev ${from} parent ffff: protocol all pref 1 ${cls} ${mirredActions(to).join(' ')}`];
+    const del = (...devs: string[]) => devs.map((d) => `qdisc del dev ${d} ingress`);
+    /** tc commands in one process in `pid`'s namespace; `bestEffort`: deletions of what may not be there */
+    const tc = (pid: number, lines: string[], bestEffort = false) =>
+      `printf '%s\\n' ${lines.map((l) => `'${l}'`).join(' ')} | nsenter -t ${pid} -n tc ${bestEffort ? '-force ' : ''}-batch -${bestEffort ? ' 2>/dev/null || true' : ''}`;
+    const script = [
+      'set -e',
+      `nsenter -t ${fromPid} -n ip link set ${vnic} netns ${toPid}`,
+      tc(toPid, del(vnic, uplink), true),
+      `nsenter -t ${toPid} -n ip link set ${vnic} up`,
+      tc(toPid, [...fwd(vnic, [uplink]), ...fwd(uplink, vnicsThere)]),
+      tc(fromPid, del(uplink), true),
+      ...(vnicsLeft.length > 0 ? [tc(fromPid, fwd(uplink, vnicsLeft))] : []),
+    ].join('\n');
     const end = this.endAt(fromPid, vnic);
-    if (end) end.pid = toPid;
-    await must(...inNs(toPid, 'sh', ['-c', newScript]));
+    try {
+      await must('sh', ['-c', script]);
+      if (end) end.pid = toPid;
+    } catch (e) {
+      // failed part way: the vNIC is wherever the kernel says
+      if (end && (await tryIn(toPid, 'ip', ['link', 'show', vnic])).code === 0) end.pid = toPid;
+      throw e;
+    }
     return true;
   }
 
