@@ -26,7 +26,7 @@ import { z } from 'zod';
 import { REBIND_QUERY_MAX_RESP_DS } from './edge-switch.js';
 import { VsiTypeDb } from './vsi-db.js';
 import { isIpv4, isMac } from './wire/fields.js';
-import { withTimeout } from './ports/process-kit.js';
+import { rateLimitedStderr, withTimeout } from './ports/process-kit.js';
 
 /** A run id is part of every key: no colons, no spaces. */
 export const RUN_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -80,22 +80,8 @@ export function connectRedis(address: string, options: RedisOptions & { name?: s
   return redis;
 }
 
-/** A stderr logger that prints at most one line per `intervalMs`, with the count of those it skipped. */
-export function rateLimitedStderr(prefix: string, intervalMs = 1000): (e: unknown) => void {
-  let last = 0;
-  let skipped = 0;
-  return (e) => {
-    const now = Date.now();
-    if (now - last < intervalMs) {
-      skipped++;
-      return;
-    }
-    const more = skipped > 0 ? ` (+${skipped} more since the last report)` : '';
-    skipped = 0;
-    last = now;
-    process.stderr.write(`${prefix}: ${e instanceof Error ? e.message : String(e)}${more}\n`);
-  };
-}
+// here too, for the modules that already import it from the bus
+export { rateLimitedStderr };
 
 // ------------------------------------------------------------------------------------------
 // what is stored

@@ -52,7 +52,7 @@ import { EdgeSwitch, type PortRole } from './edge-switch.js';
 import { RedisEventSink, streamSwitchLog } from './event-stream.js';
 import { PcapPort } from './ports/pcap-port.js';
 import { seededRandom, wallClock } from './ports/wall-clock.js';
-import { isEntryPoint, numberArg, UsageError, withTimeout, parseOptions } from './ports/process-kit.js';
+import { isEntryPoint, numberArg, UsageError, withTimeout, parseOptions, runMain } from './ports/process-kit.js';
 
 export { UsageError };
 import { hash32 } from '../sim/random.js';
@@ -512,25 +512,6 @@ export async function runSwitch(a: RunnerArgs, onReady: () => void = () => undef
   return done;
 }
 
-async function main(): Promise<void> {
-  let args: RunnerArgs;
-  try {
-    args = parseRunnerArgs(process.argv.slice(2));
-  } catch (e) {
-    process.stderr.write(`${(e as Error).message}\n${USAGE}\n`);
-    process.exit(2);
-  }
-  const report = rateLimitedStderr(`migsim switch [${args.run}]: uncaught`);
-  process.on('uncaughtException', (e) => {
-    runnerStats.uncaught++;
-    report(e.stack ?? e);
-  });
-  process.on('unhandledRejection', (e) => {
-    runnerStats.uncaught++;
-    report(e instanceof Error ? (e.stack ?? e) : e);
-  });
-  const code = await runSwitch(args, () => process.stdout.write('ready\n'));
-  process.exit(code);
+if (isEntryPoint(import.meta.url)) {
+  void runMain(parseRunnerArgs, USAGE, (a) => runSwitch(a, () => process.stdout.write('ready\n')), { label: (a) => `migsim switch [${a.run}]`, stats: runnerStats });
 }
-
-if (isEntryPoint(import.meta.url)) void main();

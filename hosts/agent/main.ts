@@ -99,7 +99,7 @@ import { ConfigError, connectRedis, parseRedisAddress, quitRedis, rateLimitedStd
 import { ETHERTYPE } from '../../switch/wire/ethernet.js';
 import { isMac } from '../../switch/wire/fields.js';
 import { managerIdFromText, type AssistRequest, type VdpMode } from '../../switch/wire/vdp.js';
-import { isEntryPoint, numberArg, UsageError, withTimeout, parseOptions } from '../../switch/ports/process-kit.js';
+import { isEntryPoint, numberArg, UsageError, withTimeout, parseOptions, runMain } from '../../switch/ports/process-kit.js';
 
 export { UsageError };
 import { VdpStation, type VsiSpec } from '../vdp-station.js';
@@ -678,25 +678,6 @@ export async function runHostAgent(a: HostAgentArgs, onReady: () => void = () =>
   return done;
 }
 
-async function main(): Promise<void> {
-  let args: HostAgentArgs;
-  try {
-    args = parseHostAgentArgs(process.argv.slice(2));
-  } catch (e) {
-    process.stderr.write(`${(e as Error).message}\n${HOST_AGENT_USAGE}\n`);
-    process.exit(2);
-  }
-  const report = rateLimitedStderr(`migsim host ${args.host} [${args.run}]: uncaught`);
-  process.on('uncaughtException', (e) => {
-    hostAgentStats.uncaught++;
-    report(e.stack ?? e);
-  });
-  process.on('unhandledRejection', (e) => {
-    hostAgentStats.uncaught++;
-    report(e instanceof Error ? (e.stack ?? e) : e);
-  });
-  const code = await runHostAgent(args, () => process.stdout.write('ready\n'));
-  process.exit(code);
+if (isEntryPoint(import.meta.url)) {
+  void runMain(parseHostAgentArgs, HOST_AGENT_USAGE, (a) => runHostAgent(a, () => process.stdout.write('ready\n')), { label: (a) => `migsim host ${a.host} [${a.run}]`, stats: hostAgentStats });
 }
-
-if (isEntryPoint(import.meta.url)) void main();

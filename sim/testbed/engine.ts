@@ -261,13 +261,17 @@ class TestbedRun {
   /** Waits for an event from `source`; a `control-error` from it meanwhile fails at once. */
   private async expect(source: string, pred: (e: { kind: string; data: Record<string, unknown> }) => boolean, timeoutMs: number, what: string, from: number) {
     const f = this.follower!;
-    const got = await Promise.race([
-      f.waitFor((e) => e.source === source && pred(e), timeoutMs, what, from),
-      f.waitFor((e) => e.source === source && e.kind === 'control-error', timeoutMs + 1000, 'control-error', from).then((e) => {
-        throw new Error(`${source}: ${String(e.data.type)}: ${String(e.data.error)}`);
-      }),
-    ]);
-    return got;
+    const settled = new AbortController();
+    try {
+      return await Promise.race([
+        f.waitFor((e) => e.source === source && pred(e), timeoutMs, what, from, settled.signal),
+        f.waitFor((e) => e.source === source && e.kind === 'control-error', timeoutMs + 1000, 'control-error', from, settled.signal).then((e) => {
+          throw new Error(`${source}: ${String(e.data.type)}: ${String(e.data.error)}`);
+        }),
+      ]);
+    } finally {
+      settled.abort(); // the other wait is given up, not left to time out
+    }
   }
 
   private async vdp(host: string, op: 'preassoc' | 'assoc' | 'deassoc', vm: string | Record<string, unknown>, migrated: boolean, wait = true): Promise<void> {

@@ -79,20 +79,38 @@ export class EventFollower {
     return () => this.listeners.delete(cb);
   }
 
-  /** The first entry (from index `from`) that matches, waiting up to `timeoutMs` for it. */
-  waitFor(pred: Pred, timeoutMs: number, what: string, from = 0): Promise<StreamEvent> {
+  /**
+   * The first entry (from index `from`) that matches, waiting up to `timeoutMs` for it. An
+   * abort of `signal` gives up the wait (the promise rejects) and frees its timer.
+   */
+  waitFor(pred: Pred, timeoutMs: number, what: string, from = 0, signal?: AbortSignal): Promise<StreamEvent> {
     for (let i = from; i < this.events.length; i++) if (pred(this.events[i]!)) return Promise.resolve(this.events[i]!);
+    if (signal?.aborted) return Promise.reject(new Error(`stopped waiting for ${what}`));
     return new Promise((resolve, reject) => {
+      const onAbort = (): void => {
+        clearTimeout(w.timer);
+        this.waiters.delete(w);
+        reject(new Error(`stopped waiting for ${what}`));
+      };
+      const done = (): void => signal?.removeEventListener('abort', onAbort);
       const w: Waiter = {
         pred,
-        resolve,
-        reject,
+        resolve: (e) => {
+          done();
+          resolve(e);
+        },
+        reject: (e) => {
+          done();
+          reject(e);
+        },
         timer: setTimeout(() => {
           this.waiters.delete(w);
+          done();
           const tail = this.events.slice(-12).map((e) => `  ${e.source} ${e.kind} ${JSON.stringify(e.data).slice(0, 160)}`);
           reject(new Error(`no ${what} within ${timeoutMs} ms; the stream's last entries:\n${tail.join('\n')}`));
         }, timeoutMs),
       };
+      signal?.addEventListener('abort', onAbort, { once: true });
       this.waiters.add(w);
     });
   }

@@ -67,14 +67,54 @@ export function isEntryPoint(url: string): boolean {
   }
 }
 
-/** Parse the arguments (a UsageError prints `usage` and exits 2), run, exit with its status. */
-export async function runMain<A>(parse: (argv: string[]) => A, usage: string, run: (args: A) => Promise<number>): Promise<void> {
+/** A stderr logger that prints at most one line per `intervalMs`, with the count of those it skipped. */
+export function rateLimitedStderr(prefix: string, intervalMs = 1000): (e: unknown) => void {
+  let last = 0;
+  let skipped = 0;
+  return (e) => {
+    const now = Date.now();
+    if (now - last < intervalMs) {
+      skipped++;
+      return;
+    }
+    const more = skipped > 0 ? ` (+${skipped} more since the last report)` : '';
+    skipped = 0;
+    last = now;
+    process.stderr.write(`${prefix}: ${e instanceof Error ? e.message : String(e)}${more}\n`);
+  };
+}
+
+
+/** A long-running component stays up through a stray exception: counted, reported (rate-limited), survived. */
+export interface Survive<A> {
+  /** the stderr prefix, from the parsed arguments */
+  label: (args: A) => string;
+  stats: { uncaught: number };
+}
+
+/**
+ * Parse the arguments (a UsageError prints `usage` and exits 2), run, exit with its status.
+ * With `survive`, uncaught exceptions and unhandled rejections are counted and reported
+ * instead of ending the process.
+ */
+export async function runMain<A>(parse: (argv: string[]) => A, usage: string, run: (args: A) => Promise<number>, survive?: Survive<A>): Promise<void> {
   let args: A;
   try {
     args = parse(process.argv.slice(2));
   } catch (e) {
     process.stderr.write(`${(e as Error).message}\n${usage}\n`);
     process.exit(2);
+  }
+  if (survive) {
+    const report = rateLimitedStderr(`${survive.label(args)}: uncaught`);
+    process.on('uncaughtException', (e) => {
+      survive.stats.uncaught++;
+      report(e.stack ?? e);
+    });
+    process.on('unhandledRejection', (e) => {
+      survive.stats.uncaught++;
+      report(e instanceof Error ? (e.stack ?? e) : e);
+    });
   }
   process.exit(await run(args));
 }
