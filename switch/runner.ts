@@ -52,6 +52,7 @@ import { EdgeSwitch, type PortRole } from './edge-switch.js';
 import { RedisEventSink, streamSwitchLog } from './event-stream.js';
 import { PcapPort } from './ports/pcap-port.js';
 import { seededRandom, wallClock } from './ports/wall-clock.js';
+import { ComponentLifecycle } from './ports/lifecycle.js';
 import { isEntryPoint, numberArg, UsageError, withTimeout, parseOptions, runMain } from './ports/process-kit.js';
 
 export { UsageError };
@@ -436,15 +437,13 @@ export async function runSwitch(a: RunnerArgs, onReady: () => void = () => undef
   });
 
   // stopping
-  let unsubscribe: (() => Promise<void>) | null = null;
-  let resolveDone!: (code: number) => void;
-  const done = new Promise<number>((r) => (resolveDone = r));
-  let stopping = false;
-  const stop = (reason: string) => {
-    if (stopping) return;
-    stopping = true;
-    say(`stopping (${reason})`);
-    void (async () => {
+  const life = new ComponentLifecycle({
+    say,
+    redis,
+    sink,
+    clearReady: () => bus.clearSwitchReady(),
+    unlisten,
+    teardown: async (reason) => {
       for (const p of ports) p.pcap.close();
       sw.stop();
       for (const p of ports) p.pacer.close();
@@ -452,64 +451,41 @@ export async function runSwitch(a: RunnerArgs, onReady: () => void = () => undef
       const final = snapshot();
       unwrap();
       sink.emit({ t: process.hrtime.bigint(), kind: 'switch-stopped', reason, ...final });
-      const st = await sink.close();
-      try {
-        await withTimeout(bus.clearSwitchReady(), 2000, 'DEL ready');
-      } catch (e) {
-        say((e as Error).message);
-      }
-      if (unsubscribe) await withTimeout(unsubscribe(), 2000, 'UNSUBSCRIBE').catch(() => undefined);
-      await quitRedis(redis);
-      const lost = st.lost + st.dropped + st.failed;
-      say(`stopped: ${st.written} events written${lost > 0 ? `, ${lost} LOST (${st.failed} refused by Redis)` : ''}`);
-      unlisten();
-      resolveDone(lost > 0 ? 3 : 0);
-    })().catch((e: unknown) => {
-      say(`shutdown failed: ${(e as Error).message}`);
-      unlisten();
-      resolveDone(1);
-    });
-  };
+    },
+  });
+  const stop = (reason: string): void => life.stop(reason);
   onSignal = stop;
 
   // control
   const controlInvalid = rateLimitedStderr(`migsim switch [${a.run}]: control message`);
-  try {
-    unsubscribe = await withTimeout(bus.subscribeControl((msg) => {
-      if (msg.to !== undefined && msg.to !== 'switch') return;
-      if (stopping) return;
-      if (msg.type === 'stop') stop('control');
-      else if (msg.type === 'stats') sink.emit({ t: process.hrtime.bigint(), kind: 'switch-stats', ...snapshot() });
-    }, (raw, reason) => {
-      runnerStats.controlInvalid++;
-      controlInvalid(new Error(`${reason}: ${raw.slice(0, 200)}`));
-    }), 10_000, `SUBSCRIBE ${bus.keys.control}`);
-  } catch (e) {
-    say((e as Error).message);
-    stop('could not subscribe to the control channel');
-    await done;
-    return 1;
-  }
-
-  if (stopping) {
-    // a signal arrived while we were subscribing
-    void unsubscribe?.().catch(() => undefined);
-    return done;
-  }
+  const over = await life.subscribe(
+    () =>
+      bus.subscribeControl(
+        (msg) => {
+          if (msg.to !== undefined && msg.to !== 'switch') return;
+          if (life.stopped) return;
+          if (msg.type === 'stop') stop('control');
+          else if (msg.type === 'stats') sink.emit({ t: process.hrtime.bigint(), kind: 'switch-stats', ...snapshot() });
+        },
+        (raw, reason) => {
+          runnerStats.controlInvalid++;
+          controlInvalid(new Error(`${reason}: ${raw.slice(0, 200)}`));
+        },
+      ),
+    `SUBSCRIBE ${bus.keys.control}`,
+  );
+  if (over !== null) return over;
   sw.start();
 
   // ready
   const t = process.hrtime.bigint();
   const portsInfo = ports.map((p) => ({ name: p.spec.name, role: p.spec.role, ifname: p.spec.ifname }));
-  sink.emit({ t, kind: 'switch-ready', pid: process.pid, ports: portsInfo });
-  try {
-    await withTimeout(sink.flush(), 10_000, 'XADD switch-ready');
-    await withTimeout(bus.markSwitchReady({ pid: process.pid, t: t.toString(), ports: portsInfo }), 10_000, 'SET ready');
-  } catch (e) {
-    say((e as Error).message);
-  }
-  if (!stopping) onReady();
-  return done;
+  return life.ready(
+    'switch-ready',
+    () => sink.emit({ t, kind: 'switch-ready', pid: process.pid, ports: portsInfo }),
+    () => bus.markSwitchReady({ pid: process.pid, t: t.toString(), ports: portsInfo }),
+    onReady,
+  );
 }
 
 if (isEntryPoint(import.meta.url)) {

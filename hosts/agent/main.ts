@@ -99,6 +99,7 @@ import { ConfigError, connectRedis, parseRedisAddress, quitRedis, rateLimitedStd
 import { ETHERTYPE } from '../../switch/wire/ethernet.js';
 import { isMac } from '../../switch/wire/fields.js';
 import { managerIdFromText, type AssistRequest, type VdpMode } from '../../switch/wire/vdp.js';
+import { ComponentLifecycle } from '../../switch/ports/lifecycle.js';
 import { isEntryPoint, numberArg, UsageError, withTimeout, parseOptions, runMain } from '../../switch/ports/process-kit.js';
 
 export { UsageError };
@@ -520,15 +521,13 @@ export async function runHostAgent(a: HostAgentArgs, onReady: () => void = () =>
   });
 
   // ---- stopping
-  let unsubscribe: (() => Promise<void>) | null = null;
-  let resolveDone!: (code: number) => void;
-  const done = new Promise<number>((r) => (resolveDone = r));
-  let stopping = false;
-  const stop = (reason: string): void => {
-    if (stopping) return;
-    stopping = true;
-    say(`stopping (${reason})`);
-    void (async () => {
+  const life = new ComponentLifecycle({
+    say,
+    redis,
+    sink,
+    clearReady: () => redis.del(readyKey),
+    unlisten,
+    teardown: async (reason) => {
       // the VMs it held when told to stop (closing stops their workloads and lets them go)
       const held = agent.vmNames();
       clearInterval(lldpTimer);
@@ -536,24 +535,9 @@ export async function runHostAgent(a: HostAgentArgs, onReady: () => void = () =>
       await agent.close();
       await withTimeout(Promise.allSettled([...migrations]), 10_000, 'migrations').catch(() => undefined);
       emit('host-stopped', { reason, ...snapshot(), vms: held });
-      const st = await sink.close();
-      try {
-        await withTimeout(redis.del(readyKey), 2000, 'DEL ready');
-      } catch (e) {
-        say((e as Error).message);
-      }
-      if (unsubscribe) await withTimeout(unsubscribe(), 2000, 'UNSUBSCRIBE').catch(() => undefined);
-      await quitRedis(redis);
-      const lost = st.lost + st.dropped + st.failed;
-      say(`stopped: ${st.written} events written${lost > 0 ? `, ${lost} LOST` : ''}`);
-      unlisten();
-      resolveDone(lost > 0 ? 3 : 0);
-    })().catch((e: unknown) => {
-      say(`shutdown failed: ${(e as Error).message}`);
-      unlisten();
-      resolveDone(1);
-    });
-  };
+    },
+  });
+  const stop = (reason: string): void => life.stop(reason);
   onSignal = stop;
 
   // ---- control
@@ -565,7 +549,7 @@ export async function runHostAgent(a: HostAgentArgs, onReady: () => void = () =>
       if (msg.type === 'stop') stop('control (everyone)');
       return;
     }
-    if (msg.to !== source || stopping) return;
+    if (msg.to !== source || life.stopped) return;
     switch (msg.type) {
       case 'stop':
         stop('control');
@@ -644,38 +628,20 @@ export async function runHostAgent(a: HostAgentArgs, onReady: () => void = () =>
     }
   };
   const invalid = rateLimitedStderr(`migsim host ${a.host} [${a.run}]: control message`);
-  try {
-    unsubscribe = await withTimeout(
+  const over = await life.subscribe(
+    () =>
       bus.subscribeControl(handle, (raw, reason) => {
         hostAgentStats.controlInvalid++;
         invalid(new Error(`${reason}: ${raw.slice(0, 200)}`));
       }),
-      10_000,
-      `SUBSCRIBE ${bus.keys.control}`,
-    );
-  } catch (e) {
-    say((e as Error).message);
-    stop('could not subscribe to the control channel');
-    await done;
-    return 1;
-  }
-  if (stopping) {
-    void unsubscribe?.().catch(() => undefined);
-    return done;
-  }
+    `SUBSCRIBE ${bus.keys.control}`,
+  );
+  if (over !== null) return over;
 
   // ---- ready
   const t = process.hrtime.bigint();
   const ready: HostReady = { pid: process.pid, t: t.toString(), advertise: a.advertise, listen: `${a.listenHost}:${a.listenPort}`, uplink: a.uplink, stationMac, hints };
-  sink.emit({ ...ready, t, kind: 'host-ready' });
-  try {
-    await withTimeout(sink.flush(), 10_000, 'XADD host-ready');
-    await withTimeout(redis.set(readyKey, JSON.stringify(ready)), 10_000, 'SET ready');
-  } catch (e) {
-    say((e as Error).message);
-  }
-  if (!stopping) onReady();
-  return done;
+  return life.ready('host-ready', () => sink.emit({ ...ready, t, kind: 'host-ready' }), () => redis.set(readyKey, JSON.stringify(ready)), onReady);
 }
 
 if (isEntryPoint(import.meta.url)) {
