@@ -15,9 +15,9 @@
 //
 // The uplink: frames the VMs send are forwarded by tc in the kernel (sim/testbed/link.ts),
 // not by this process; the station only sends ECP/VDP and LLDP there, with the uplink's MAC
-// as its own, and only ECP and LLDP frames from the bridge are handed to it (the port sees
-// the VMs' traffic too; the rest is ignored). It announces its EVB TLV (LLDP) at start and
-// every --lldp-interval-ms. Station parameters as the sim's (sim/lan.ts): manager ID
+// as its own, and only ECP and LLDP frames from the bridge are handed to it (the uplink
+// carries the VMs' traffic too; the port's capture filter leaves it in the kernel). It
+// announces its EVB TLV (LLDP) at start and every --lldp-interval-ms. Station parameters as the sim's (sim/lan.ts): manager ID
 // "migsim", RKA 20, ECP R 3 / RTE 8 (the bridge's larger values win).
 //
 // Redis (switch/redis-bus.ts has the run's layout; this process adds one key):
@@ -427,7 +427,8 @@ export async function runHostAgent(a: HostAgentArgs, onReady: () => void = () =>
   let port: PcapPort;
   try {
     if (stationMac === null) throw new Error(`no interface ${a.uplink} (or it has no Ethernet address)`);
-    port = PcapPort.open(a.uplink);
+    // the uplink carries the VMs' traffic too: the kernel keeps it from this process
+    port = PcapPort.open(a.uplink, { etherTypes: [ETHERTYPE.ECP, ETHERTYPE.LLDP] });
   } catch (e) {
     say((e as Error).message);
     await agent.close();
@@ -459,7 +460,8 @@ export async function runHostAgent(a: HostAgentArgs, onReady: () => void = () =>
     emit('vdp-sent', { vm: name, mac: k.vsi.mac, op, migrated, hints, mBit: op === 'assoc' && migrated && hints, sBit: op === 'deassoc' && migrated && hints });
   }
   port.onFrame((f) => {
-    // only ECP and LLDP are the station's (untagged, as the bridge sends them)
+    // only ECP and LLDP are the station's (untagged, as the bridge sends them); the capture
+    // filter passes no other, this checks it
     const type = f.length >= 14 ? (f[12]! << 8) | f[13]! : 0;
     if (type !== ETHERTYPE.ECP && type !== ETHERTYPE.LLDP) {
       hostAgentStats.framesIgnored++;

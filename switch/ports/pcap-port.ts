@@ -20,6 +20,7 @@
 // read from /sys/class/net at open: the host stack always sends with the interface's MAC,
 // and the filter works in kernel and userland alike. Not covered: frames another process
 // injects on the same interface with a foreign source MAC (`stats.filter` shows the filter).
+// `etherTypes` adds `ether proto` terms, which userland BPF evaluates too.
 //
 // Ring size: with immediate mode libpcap uses TPACKET_V2, one slot per frame sized for
 // cap's fixed 65535-byte snaplen, so the default 16 MiB buffer holds ~256 frames; a longer
@@ -98,6 +99,23 @@ function interfaceMac(ifname: string): string | null {
 export interface PcapPortOptions {
   /** libpcap's kernel ring, bytes (default 16 MiB ≈ 256 frames, see above) */
   bufferBytes?: number;
+  /**
+   * Only frames of these EtherTypes (untagged) are captured: the kernel filters out the rest
+   * before they are copied to the ring or cost a callback (a host's station on an uplink
+   * that carries all its VMs' traffic wants ECP and LLDP only). Default: every EtherType.
+   */
+  etherTypes?: number[];
+}
+
+/** The capture filter: never our own frames (see above), and only `etherTypes` if given. */
+export function captureFilter(mac: string | null, etherTypes: number[] = []): string {
+  for (const t of etherTypes) {
+    if (!Number.isInteger(t) || t < 0x600 || t > 0xffff) throw new RangeError(`EtherType ${t} is not 0x0600..0xffff`);
+  }
+  const own = mac === null ? '' : `not ether src ${mac}`;
+  const types = etherTypes.map((t) => `ether proto 0x${t.toString(16).padStart(4, '0')}`).join(' or ');
+  if (!types) return own;
+  return own ? `${own} and (${types})` : types;
 }
 
 export class PcapPort {
@@ -122,7 +140,7 @@ export class PcapPort {
     const { Cap } = loadCap();
     const buffer = Buffer.alloc(FRAME_BUFFER_BYTES);
     const mac = interfaceMac(ifname);
-    const filter = mac === null ? '' : `not ether src ${mac}`;
+    const filter = captureFilter(mac, options.etherTypes);
     const cap = new Cap();
     let linkType: string;
     try {

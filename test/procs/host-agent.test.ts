@@ -255,6 +255,33 @@ describe('the host agent process: Redis control, pre-copy between two namespaces
     report.push(`assistance request on the uplink → assist event in Redis ${ms(assist.t - t0).toFixed(1)} ms`);
   });
 
+  it('the uplink’s other traffic stays in the kernel: 200 IPv4 frames from the bridge reach no callback, the ECP frame after them does', async () => {
+    const { ports, bridges } = A();
+    const stats = async (): Promise<{ pcap: { rx: number }; frames: { framesIgnored: number; framesToStation: number } }> => {
+      const seen = (await events()).length;
+      await control('h2', 'stats');
+      const got = await until(async () => (await events()).slice(seen).find((e) => e.source === 'host:h2' && e.kind === 'host-stats'), 5000, 'host-stats');
+      return got.data as never;
+    };
+    const before = await stats();
+    const h2 = HOSTS.find((h) => h.name === 'h2')!;
+    const frame = new Uint8Array(60);
+    frame.set(h2.uplinkMac.split(':').map((x) => parseInt(x, 16)), 0);
+    frame.set([0x02, 0, 0, 0, 0x77, 0x01, 0x08, 0x00], 6); // a VM's MAC, IPv4
+    for (let i = 0; i < 200; i++) ports[HOSTS.indexOf(h2)]!.send(frame);
+    bridges.get('h2')!.ecp.send(ECP_SUBTYPE.VDP, emitVdp({
+      managerId: managerIdFromText('migsim'), vsis: [],
+      assists: [{ idFormat: VSI_ID_FORMAT.MAC, id: vsiIdFromMac(VM.mac), mac: VM.mac, ip: '10.77.0.6', dhcp: true, igmp: false }],
+      orgTlvs: [], unknown: [],
+    }));
+    await event((e) => e.source === 'host:h2' && e.kind === 'assist' && e.data.ip === '10.77.0.6', 5000, 'the second assist');
+    const after = await stats();
+    expect(after.frames.framesIgnored).toBe(0);
+    expect(after.frames.framesToStation).toBeGreaterThan(before.frames.framesToStation);
+    // every frame libpcap handed over was the station's
+    expect(after.pcap.rx - before.pcap.rx).toBe(after.frames.framesToStation - before.frames.framesToStation);
+  });
+
   it('stop (h1: the control message, h2: SIGTERM): every event flushed (no gaps in their sequence numbers), ready keys deleted, exit 0', async () => {
     const { agents, redis } = A();
     await control('h1', 'stop');
