@@ -7,16 +7,17 @@
 // libpcap-dev). Cleanup (lldpad, netns, veth, temp dir) runs in afterAll and on process
 // exit, and leftovers of an earlier run that was killed are swept first.
 
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EdgeSwitch } from '../../switch/edge-switch.js';
 import type { Clock, Timer } from '../../switch/platform.js';
 import { PcapPort } from '../../switch/ports/pcap-port.js';
 import { seededRandom, wallClock } from '../../switch/ports/wall-clock.js';
 import { VsiTypeDb } from '../../switch/vsi-db.js';
+import { alive, findTool, mustSync, runSync, sleep, sleepSync, stopProcess } from '../support/processes.js';
 
 const INSTALL_HINT = 'install with: apt-get install lldpad iproute2 libpcap-dev (then npm install, so the `cap` binding builds)';
 
@@ -45,32 +46,6 @@ interface RunResult {
   out: string;
 }
 
-function sleepSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-function findTool(name: string): string | null {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/local/sbin', '/usr/sbin', '/sbin', '/usr/local/bin', '/usr/bin', '/bin'];
-  for (const d of dirs) {
-    if (d && existsSync(join(d, name))) return join(d, name);
-  }
-  return null;
-}
-
-/** Synchronous: for setup and cleanup only (it blocks the event loop, so the switch too). */
-function runSync(cmd: string, args: string[], timeoutMs = 10_000): RunResult {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: timeoutMs });
-  return { rc: r.status, out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) : ''}` };
-}
-
-function mustSync(cmd: string, args: string[]): string {
-  const r = runSync(cmd, args);
-  if (r.rc !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (rc ${r.rc}): ${r.out.trim()}`);
-  return r.out;
-}
-
 /** Asynchronous: the event loop (and so the switch) keeps running while the command waits. */
 function run(cmd: string, args: string[], timeoutMs: number): Promise<RunResult> {
   return new Promise((resolve) => {
@@ -88,27 +63,6 @@ function run(cmd: string, args: string[], timeoutMs: number): Promise<RunResult>
       resolve({ rc, out });
     });
   });
-}
-
-/** Running (a zombie is not: our own child stays one until the event loop reaps it). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-/** SIGTERM, wait up to 2 s, then SIGKILL. Only for processes this test started. */
-function stopProcess(pid: number): void {
-  if (!alive(pid)) return;
-  try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ }
-  for (let i = 0; i < 40 && alive(pid); i++) sleepSync(50);
-  if (alive(pid)) {
-    try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
-    for (let i = 0; i < 40 && alive(pid); i++) sleepSync(50);
-  }
 }
 
 // ------------------------------------------------------------------------------------------

@@ -6,7 +6,6 @@
 import { seededRandom } from '../../switch/ports/wall-clock.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -18,6 +17,7 @@ import {
   ConfigError, connectRedis, parseControl, parseRedisAddress, parseSwitchConfig, RedisBus, runKeys, type ControlMessage, type SwitchRunConfig,
 } from '../../switch/redis-bus.js';
 import { VsiTypeDb } from '../../switch/vsi-db.js';
+import { freePort, sleep } from '../support/processes.js';
 
 const ENABLED = process.env.MIGSIM_RUNNER_TESTS === '1';
 
@@ -30,18 +30,6 @@ interface PrivateRedis {
   log: string[];
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 function alive(p: ChildProcess): boolean {
   return p.exitCode === null && p.signalCode === null;

@@ -14,16 +14,16 @@
 // the temp dir — runs in afterAll, on a failed set-up and at process exit; leftovers of an
 // earlier run that was killed are swept first.
 
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readEvents, type StreamEvent } from '../../switch/event-stream.js';
 import { RedisBus, runKeys, type SwitchRunConfig } from '../../switch/redis-bus.js';
+import { alive, Child, findTool, freePort, mustSync, percentile, runSync, sleep, sleepSync, stopProcess, until as untilDone } from '../support/processes.js';
 
 const ENABLED = process.env.MIGSIM_RUNNER_TESTS === '1';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -70,100 +70,6 @@ const SWITCH_LOG_KINDS = new Set([
 
 // ------------------------------------------------------------------------------------------
 // processes
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-function sleepSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-function findTool(name: string): string | null {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/local/sbin', '/usr/sbin', '/sbin', '/usr/local/bin', '/usr/bin', '/bin'];
-  for (const d of dirs) if (d && existsSync(join(d, name))) return join(d, name);
-  return null;
-}
-
-function runSync(cmd: string, args: string[], timeoutMs = 10_000): { rc: number | null; out: string } {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: timeoutMs });
-  return { rc: r.status, out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) : ''}` };
-}
-
-function mustSync(cmd: string, args: string[], timeoutMs?: number): string {
-  const r = runSync(cmd, args, timeoutMs);
-  if (r.rc !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (rc ${r.rc}): ${r.out.trim()}`);
-  return r.out;
-}
-
-/** Running (a zombie is not). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-/** SIGTERM, up to 3 s, then SIGKILL. Only for processes this test started. */
-function stopProcess(pid: number): void {
-  if (!alive(pid)) return;
-  try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ }
-  for (let i = 0; i < 60 && alive(pid); i++) sleepSync(50);
-  if (alive(pid)) {
-    try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
-    for (let i = 0; i < 40 && alive(pid); i++) sleepSync(50);
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a ? res(a.port) : rej(new Error('no port'))));
-    });
-  });
-}
-
-/** A child process with its output kept, line by line. */
-class Child {
-  readonly lines: string[] = [];
-  readonly err: string[] = [];
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  private onLine: ((l: string) => void) | null = null;
-
-  constructor(readonly proc: ChildProcess, readonly label: string) {
-    let partial = '';
-    proc.stdout?.on('data', (d: Buffer) => {
-      const ls = (partial + d.toString()).split('\n');
-      partial = ls.pop() ?? '';
-      for (const l of ls) {
-        this.lines.push(l);
-        this.onLine?.(l);
-      }
-    });
-    proc.stderr?.on('data', (d: Buffer) => this.err.push(d.toString()));
-    this.exited = new Promise((r) => proc.on('exit', (code, signal) => r({ code, signal })));
-  }
-
-  get pid(): number {
-    return this.proc.pid!;
-  }
-
-  get running(): boolean {
-    return this.proc.exitCode === null && this.proc.signalCode === null;
-  }
-
-  listen(cb: (l: string) => void): void {
-    this.onLine = cb;
-  }
-
-  output(): string {
-    const cut = (l: string) => (l.length > 300 ? `${l.slice(0, 300)}…` : l);
-    return `--- ${this.label} (pid ${this.proc.pid}) stdout:\n${this.lines.slice(-40).map(cut).join('\n')}\n--- stderr:\n${this.err.join('').split('\n').slice(-40).join('\n')}`;
-  }
-}
 
 // ------------------------------------------------------------------------------------------
 // the namespace agent: our PcapPort, VdpStation and codecs on the namespace end
@@ -267,7 +173,7 @@ class Agent {
   private waiters: { pred: (m: AgentMsg) => boolean; resolve: (m: AgentMsg) => void }[] = [];
 
   constructor(readonly host: HostName, readonly child: Child) {
-    child.listen((l) => {
+    child.onLine((l) => {
       let m: AgentMsg;
       try {
         m = JSON.parse(l) as AgentMsg;
@@ -492,21 +398,13 @@ async function events(run = RUN1): Promise<StreamEvent[]> {
   return readEvents(bed!.redis!, run);
 }
 
-async function until<T>(f: () => Promise<T | null | undefined | false>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms\n${diagnostics()}`);
-    await sleep(50);
-  }
+/** Waits for `f`; on a timeout, the namespaces' diagnostics. */
+function until<T>(f: () => Promise<T | null | undefined | false>, timeoutMs: number, what: string): Promise<T> {
+  return untilDone(f, timeoutMs, what, diagnostics);
 }
 
 const ctx = (ev: StreamEvent[]) => `${ev.slice(-60).map((e) => `${e.t} ${e.source} ${e.kind} ${JSON.stringify(e.data)}`).join('\n')}\n${diagnostics()}`;
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
 
 /** vm1 sends from an address it has no binding for: IP source guard must drop each frame. */
 const UNBOUND = { srcMac: VM1.mac, dstMac: 'ff:ff:ff:ff:ff:ff', srcIp: '10.77.0.50', dstIp: '10.77.0.99', srcPort: 40000, dstPort: 7001 };
