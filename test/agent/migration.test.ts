@@ -32,12 +32,12 @@ async function agents(events?: AgentEvent[]): Promise<{ h1: HostAgent; h2: HostA
 }
 
 /** A destination that is a bare Receiver, so the test holds its socket (to cut it). */
-async function bareDestination(): Promise<{ port: number; sockets: Socket[]; results: Promise<ReceiveResult>[] }> {
+async function bareDestination(opts: { directReads?: boolean } = {}): Promise<{ port: number; sockets: Socket[]; results: Promise<ReceiveResult>[] }> {
   const sockets: Socket[] = [];
   const results: Promise<ReceiveResult>[] = [];
   const server: Server = createServer((s) => {
     sockets.push(s);
-    results.push(new Receiver(s).result);
+    results.push(new Receiver(s, opts).result);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   cleanups.push(
@@ -404,6 +404,21 @@ describe('the destination reads pages in place', () => {
     // most of the long run was read in place (the first read after a header is the scratch buffer's)
     expect(result!.bytesInPlace).toBeGreaterThan(128 * 1024);
     expect(result!.bytesInPlace).toBeLessThanOrEqual(run.length * PS);
+  });
+});
+
+describe('the destination reads as usual where it cannot read in place', () => {
+  it('a socket already reading (not accepted paused) cannot be re-homed: the receiver takes its chunks, memory verified, nothing read in place', async () => {
+    const { h1 } = await agents();
+    const dest = await bareDestination({ directReads: true });
+    await h1.startVm(vmConfig({ memoryBytes: 8 * MiB }));
+    const r = await h1.migrateVm('vm1', { host: '127.0.0.1', port: dest.port }, params());
+    expect(r.outcome).toBe('completed');
+    expect(r.memoryVerified).toBe(true);
+    const [got] = await Promise.all(dest.results);
+    expect(got!.outcome).toBe('completed');
+    expect(got!.bytesInPlace).toBe(0);
+    expect(got!.bytesIn).toBeGreaterThan(8 * MiB);
   });
 });
 
