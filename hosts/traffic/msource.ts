@@ -27,7 +27,7 @@
 
 import { createSocket, type Socket } from 'node:dgram';
 import { interfaceOf, isIpv4Text, isMulticastIpv4, NdjsonLog, txChecksumOff } from './ndjson-log.js';
-import { durationArgMs, isEntryPoint, numberArg, sleep, UsageError, runMain, parseOptions } from '../../switch/ports/process-kit.js';
+import { durationArgMs, endOnSignal, isEntryPoint, numberArg, sleep, UsageError, runMain, parseOptions } from '../../switch/ports/process-kit.js';
 
 export const MSOURCE_SRC_PORT = 5000;
 export const MSOURCE_DST_PORT = 5001;
@@ -146,8 +146,7 @@ export async function runMsource(a: MsourceArgs): Promise<number> {
   let errorsSinceReport = 0;
   let lastErrorReport = 0;
   let timer: NodeJS.Timeout | null = null;
-  let finish!: (reason: string) => void;
-  const finished = new Promise<string>((r) => (finish = r));
+  const { finish, finished } = endOnSignal();
   let over = false;
   log.write('start', { group: a.group, ip: a.ip, rate: a.rate, size: a.size, port: a.port, srcPort: a.srcPort, ttl: a.ttl, if: ifname, txChecksum }, start);
 
@@ -183,16 +182,11 @@ export async function runMsource(a: MsourceArgs): Promise<number> {
     const waitMs = Number(dueAt(k) - process.hrtime.bigint()) / 1e6;
     timer = setTimeout(tick, Math.max(0, Math.floor(waitMs)));
   };
-  const onSignal = (sig: string) => finish(sig);
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
   tick();
 
   const reason = await finished;
   over = true;
   if (timer) clearTimeout(timer);
-  process.off('SIGTERM', onSignal);
-  process.off('SIGINT', onSignal);
   // let the last sends' callbacks run (closing cancels what libuv still queues)
   await sleep(20);
   await new Promise<void>((r) => socket.close(() => r()));

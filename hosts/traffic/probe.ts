@@ -32,7 +32,7 @@ import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { type Socket } from 'node:dgram';
 import { bindUdp } from './msource.js';
 import { interfaceOf, isIpv4Text, NdjsonLog, txChecksumOff } from './ndjson-log.js';
-import { durationArgMs, isEntryPoint, numberArg, sleep, UsageError, runMain, parseOptions } from '../../switch/ports/process-kit.js';
+import { durationArgMs, endOnSignal, isEntryPoint, numberArg, sleep, UsageError, runMain, parseOptions } from '../../switch/ports/process-kit.js';
 
 export const PROBE_SRC_PORT = 7007;
 export const ECHO_PORT = 7;
@@ -160,8 +160,7 @@ export async function runProbe(a: ProbeArgs): Promise<number> {
   let timer: NodeJS.Timeout | null = null;
   let over = false;
   let sending = true;
-  let finish!: (reason: string) => void;
-  const finished = new Promise<string>((r) => (finish = r));
+  const { finish, finished } = endOnSignal();
   log.write('start', { ip: a.ip, rate: a.rate, port: a.port, echoPort: a.echoPort, if: ifname, txChecksum }, start);
 
   const dueAt = (t: Target): bigint => t.addedAt + BigInt(Math.round(t.k * intervalNs));
@@ -287,10 +286,7 @@ export async function runProbe(a: ProbeArgs): Promise<number> {
     }
   }
   const onHup = () => readTargetsFile();
-  const onSignal = (sig: string) => finish(sig);
   process.on('SIGHUP', onHup);
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
 
   for (const t of a.targets) add(t.name, t.ip);
   readTargetsFile();
@@ -302,8 +298,6 @@ export async function runProbe(a: ProbeArgs): Promise<number> {
   if (reread) clearTimeout(reread);
   watcher?.close();
   process.off('SIGHUP', onHup);
-  process.off('SIGTERM', onSignal);
-  process.off('SIGINT', onSignal);
   await sleep(5);
   await new Promise<void>((r) => socket.close(() => r()));
   log.write('stop', { sent, replies, reason });

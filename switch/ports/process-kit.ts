@@ -56,6 +56,23 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * How a traffic process ends: `finish(reason)` from its own logic, or SIGTERM / SIGINT.
+ * `finished` resolves with the first reason; the signal handlers come off then.
+ */
+export function endOnSignal(): { finish: (reason: string) => void; finished: Promise<string> } {
+  let finish!: (reason: string) => void;
+  const finished = new Promise<string>((r) => (finish = r));
+  const onSignal = (sig: NodeJS.Signals): void => finish(sig);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  void finished.then(() => {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  });
+  return { finish, finished };
+}
+
 /** Whether the module at `url` (import.meta.url) is the script node was started with. */
 export function isEntryPoint(url: string): boolean {
   const entry = process.argv[1];
