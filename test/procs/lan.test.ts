@@ -295,6 +295,30 @@ describe('testbed LAN processes in namespaces: real dhcpd, udhcpc, kernel IGMP',
     report.push(`multicast: ${count} datagrams at 1000/s to ${GROUPS[0]} → VM ${vmIp}: all in order, none lost; receive time − due time median ${percentile(lat, 50).toFixed(2)} ms, p99 ${percentile(lat, 99).toFixed(2)} ms; stream span ${span.toFixed(0)} ms`);
   });
 
+  it('the multicast source and the probe stop on SIGTERM: exit 0, the stop line says so, the log is closed', async () => {
+    const { bed, vmIp } = L();
+    const mlog = `${bed.tmp}/msource-term.ndjson`;
+    const plog = `${bed.tmp}/probe-term.ndjson`;
+    const src = bed.node(bed.ns('ms'), dist('hosts/traffic/msource.js'), ['--ip', ADDR.sourceIp(0), '--group', GROUPS[0]!, '--rate', '100', '--size', '200', '--log', mlog], 'msource (no count)');
+    const probe = bed.node(bed.ns('probe'), dist('hosts/traffic/probe.js'), ['--ip', ADDR.probeIp, '--rate', '100', '--target', `vm1=${vmIp}`, '--log', plog], 'probe (no count)');
+    try {
+      await sleep(500); // their logs are written out at the end: let them send a while
+      for (const c of [src, probe]) {
+        expect(c.running, c.output()).toBe(true);
+        process.kill(c.pid, 'SIGTERM');
+      }
+      for (const [c, log] of [[src, mlog], [probe, plog]] as const) {
+        const exit = await Promise.race([c.exited, sleep(5000).then(() => null)]);
+        expect(exit, c.output()).toEqual({ code: 0, signal: null });
+        const stop = readNdjson(log).at(-1)!;
+        expect(stop).toMatchObject({ kind: 'stop', reason: 'SIGTERM' });
+        expect(stop.sent).toBeGreaterThan(10);
+      }
+    } finally {
+      for (const c of [src, probe]) stopProcess(c.pid);
+    }
+  });
+
   it('the probe echoes the VM at its rate and every echo comes back', async () => {
     const { bed, vmIp } = L();
     const log = `${bed.tmp}/probe.ndjson`;
