@@ -132,9 +132,23 @@ function mirredActions(to: string[]): string[] {
   return to.flatMap((dev, i) => ['action', 'mirred', 'egress', i < to.length - 1 ? 'mirror' : 'redirect', 'dev', dev]);
 }
 
-/** The catch-all filter kind this kernel supports (probed on first use). */
-export function catchAllClassifier(): 'matchall' | 'u32' | null {
-  return catchAll;
+/**
+ * The catch-all kind, for a process that did not make the forwarding it now changes (a
+ * later `migsim` run against a topology already up): the kind on `dev`'s filter in `pid`'s
+ * namespace, which `forward` put there.
+ */
+async function learnCatchAll(pid: number, dev: string): Promise<'matchall' | 'u32'> {
+  if (catchAll !== null) return catchAll;
+  const out = (await tryIn(pid, 'tc', ['filter', 'show', 'dev', dev, 'ingress'])).stdout;
+  const kind = /\bmatchall\b/.test(out) ? 'matchall' : /\bu32\b/.test(out) ? 'u32' : null;
+  if (kind === null) throw new Error(`no forwarding filter on ${dev} to tell the catch-all classifier by (is the topology up?)`);
+  catchAll = kind;
+  return kind;
+}
+
+/** Forget the classifier kind learned so far (tests: act as a process that made no forwarding). */
+export function forgetCatchAll(): void {
+  catchAll = null;
 }
 
 /**
@@ -222,18 +236,6 @@ export class LinkManager {
   }
 
   /**
-   * Moves an interface from one container's namespace to another's, keeping its name, and
-   * brings it up there. The move runs inside the old namespace (`ip link set X netns NEWPID`):
-   * the interface is not visible from the host's.
-   */
-  async moveBetween(fromPid: number, ifname: string, toPid: number): Promise<void> {
-    await ipIn(fromPid, ['link', 'set', ifname, 'netns', String(toPid)]);
-    const end = this.endAt(fromPid, ifname);
-    if (end) end.pid = toPid;
-    await ipIn(toPid, ['link', 'set', ifname, 'up']);
-  }
-
-  /**
    * Inside `pid`'s namespace, every frame arriving on `from` leaves by each of `to` (none:
    * the forwarding is removed). Replaces any earlier forwarding on `from` without a gap: the
    * new filter is added before the old one is deleted.
@@ -300,20 +302,17 @@ export class LinkManager {
   }
 
   /**
-   * The fast path of a VM's move (it runs inside the VM's downtime): one host shell, with
-   * every tc change of a namespace in one `tc -batch` (the slow path runs a dozen tc/ip
+   * A VM's move (it runs inside the VM's downtime): one host shell, with every tc change of
+   * a namespace in one `tc -batch` (per-filter `forward` calls would take a dozen tc/ip
    * processes). In order: `vnic` into `toPid`'s namespace; there, whatever forwarding came
    * along deleted, `vnic` up and forwarded to `uplink`, and `uplink`'s forwarding rebuilt
    * toward `vnicsThere` (the moved one included) — the VM can run from here; then, in the
    * old namespace, `uplink`'s forwarding rebuilt toward the vNICs that stay. Rebuilding a
-   * filter leaves a gap of microseconds for the VMs that stay (the slow path, `forward`, has
-   * none). Needs the catch-all classifier known (any `forward` call before probes it); false
-   * if it is not.
+   * filter leaves a gap of microseconds for the VMs that stay (`forward` has none).
    */
-  async moveForwarded(fromPid: number, toPid: number, vnic: string, uplink: string, vnicsLeft: string[], vnicsThere: string[]): Promise<boolean> {
-    if (catchAll === null) return false;
+  async moveForwarded(fromPid: number, toPid: number, vnic: string, uplink: string, vnicsLeft: string[], vnicsThere: string[]): Promise<void> {
     for (const n of [vnic, uplink, ...vnicsLeft, ...vnicsThere]) checkIfName(n);
-    const cls = classifierArgs(catchAll).join(' ');
+    const cls = classifierArgs(await learnCatchAll(fromPid, vnic)).join(' ');
     const fwd = (from: string, to: string[]) => [`qdisc add dev ${from} ingress`, `filter add dev ${from} parent ffff: protocol all pref 1 ${cls} ${mirredActions(to).join(' ')}`];
     const del = (...devs: string[]) => devs.map((d) => `qdisc del dev ${d} ingress`);
     /** tc commands in one process in `pid`'s namespace; `bestEffort`: deletions of what may not be there */
@@ -337,7 +336,6 @@ export class LinkManager {
       if (end && (await tryIn(toPid, 'ip', ['link', 'show', vnic])).code === 0) end.pid = toPid;
       throw e;
     }
-    return true;
   }
 
   /** Deletes a link (from whichever end's namespace still exists); gone already is fine. */

@@ -391,22 +391,8 @@ export class TestbedNetwork {
     const vnic = vnicName(vm);
     const vnicsOn = (h: string) => [...this.vmHost].filter(([, x]) => x === h).map(([v]) => vnicName(v));
     const left = vnicsOn(from).filter((v) => v !== vnic);
-    if (await links.moveForwarded(oldPid, newPid, vnic, HOST_UPLINK, left, [...vnicsOn(toHost), vnic])) {
-      this.vmHost.set(vm, toHost);
-      return from;
-    }
-    await links.removeRedirect(oldPid, vnic);
-    this.vmHost.set(vm, toHost); // the old host's forwarding no longer includes it
-    try {
-      await this.forwardHost(from, oldPid);
-      await links.moveBetween(oldPid, vnic, newPid);
-    } catch (e) {
-      // still in the old host: put its forwarding back as it was
-      this.vmHost.set(vm, from);
-      await this.forwardHost(from, oldPid).catch(() => undefined);
-      throw e;
-    }
-    await this.forwardHost(toHost, newPid);
+    await links.moveForwarded(oldPid, newPid, vnic, HOST_UPLINK, left, [...vnicsOn(toHost), vnic]);
+    this.vmHost.set(vm, toHost);
     return from;
   }
 
