@@ -26,7 +26,7 @@ export interface VmConfig {
 
 export type MigrationParams = Pick<
   MigrateParams,
-  'mode' | 'bandwidthBps' | 'linkBandwidthBps' | 'downtimeLimitNs' | 'maxRounds' | 'deviceStateBytes' | 'autoConverge' | 'replyTimeoutMs' | 'chunkBytes' | 'testHooks'
+  'mode' | 'bandwidthBps' | 'linkBandwidthBps' | 'downtimeLimitNs' | 'maxRounds' | 'deviceStateBytes' | 'autoConverge' | 'replyTimeoutMs' | 'batchBytes' | 'testHooks'
 >;
 
 export interface HostedVm {

@@ -52,7 +52,7 @@ export interface MigrateParams {
   /** how long to wait for each reply (RESUMED, VERDICT), and for any progress of the connection, ms; default 60 s */
   replyTimeoutMs?: number;
   /** bytes of pages per write (a PAGES batch); default ~2 ms of the live rate, 256 KiB .. 1 MiB */
-  chunkBytes?: number;
+  batchBytes?: number;
   /** test-only fault injection */
   testHooks?: {
     /** "forget" this page: it is counted as sent in every round but never goes on the wire */
@@ -223,7 +223,7 @@ export async function migrate(p: MigrateParams): Promise<SenderResult> {
 
   // ---- writing ----
   const liveRate = minRate(p.bandwidthBps, p.linkBandwidthBps);
-  const batchBytes = p.chunkBytes ?? batchFor(liveRate);
+  const batchBytes = p.batchBytes ?? batchFor(liveRate);
   const writer = new PageWriter(socket, memory, {
     batchBytes,
     backlogBytes: Math.max(BACKLOG, 2 * batchBytes),

@@ -37,7 +37,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { NdjsonLog, txChecksumOff } from '../traffic/ndjson-log.js';
+import { NdjsonLog, txChecksumSetting } from '../traffic/ndjson-log.js';
 import { durationArgMs, isEntryPoint, numberArg, UsageError, parseOptions } from '../../switch/ports/process-kit.js';
 import { dhcpAddressing, dhcpdConfig, parseSubnet } from './dhcpd-config.js';
 
@@ -138,7 +138,7 @@ export async function runDhcp(a: DhcpMainArgs): Promise<number> {
     }
   }
 
-  const txChecksum = a.fixTxOffload ? txChecksumOff(a.ifname).detail : 'kept';
+  const txChecksum = txChecksumSetting(a.ifname, a.fixTxOffload);
   const argv = ['-4', '-f', '-d', '-cf', confFile, '-lf', leases, '-pf', pidFile, a.ifname];
   const child = spawn(a.dhcpd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: string }>((resolve) => {

@@ -26,7 +26,7 @@
 // arguments; 1: the socket could not be set up.
 
 import { createSocket, type Socket } from 'node:dgram';
-import { interfaceOf, isIpv4Text, isMulticastIpv4, NdjsonLog, txChecksumOff } from './ndjson-log.js';
+import { interfaceOf, isIpv4Text, isMulticastIpv4, NdjsonLog, txChecksumSetting } from './ndjson-log.js';
 import { durationArgMs, endOnSignal, isEntryPoint, numberArg, sleep, UsageError, runMain, parseOptions } from '../../switch/ports/process-kit.js';
 
 export const MSOURCE_SRC_PORT = 5000;
@@ -134,7 +134,7 @@ export async function runMsource(a: MsourceArgs): Promise<number> {
   }
 
   const ifname = interfaceOf(a.ip);
-  const txChecksum = !a.fixTxOffload ? 'kept' : ifname ? txChecksumOff(ifname).detail : 'no interface';
+  const txChecksum = txChecksumSetting(ifname, a.fixTxOffload);
   const intervalNs = 1e9 / a.rate;
   // the stream's origin: datagram k is due at start + round(k·1e9/rate) (the `start` line's t)
   const start = process.hrtime.bigint();

@@ -127,6 +127,12 @@ export function txChecksumOff(ifname: string, ethtool = 'ethtool'): { ok: boolea
   return { ok: false, detail: (r.stderr || r.stdout || `exit ${r.status}`).trim() };
 }
 
+/** The `txChecksum` of a start line: `kept` unless `fix`, else what txChecksumOff did (or that there was no interface). */
+export function txChecksumSetting(ifname: string | null, fix: boolean): string {
+  if (!fix) return 'kept';
+  return ifname ? txChecksumOff(ifname).detail : 'no interface';
+}
+
 /** The interface that carries `ip` now, or null. */
 export function interfaceOf(ip: string): string | null {
   for (const [name, addrs] of Object.entries(networkInterfaces())) {

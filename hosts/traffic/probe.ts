@@ -31,7 +31,7 @@
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { type Socket } from 'node:dgram';
 import { bindUdp } from './msource.js';
-import { interfaceOf, isIpv4Text, NdjsonLog, txChecksumOff } from './ndjson-log.js';
+import { interfaceOf, isIpv4Text, NdjsonLog, txChecksumSetting } from './ndjson-log.js';
 import { durationArgMs, endOnSignal, isEntryPoint, numberArg, sleep, UsageError, runMain, parseOptions } from '../../switch/ports/process-kit.js';
 
 export const PROBE_SRC_PORT = 7007;
@@ -146,7 +146,7 @@ export async function runProbe(a: ProbeArgs): Promise<number> {
     return 1;
   }
   const ifname = interfaceOf(a.ip);
-  const txChecksum = !a.fixTxOffload ? 'kept' : ifname ? txChecksumOff(ifname).detail : 'no interface';
+  const txChecksum = txChecksumSetting(ifname, a.fixTxOffload);
   const intervalNs = 1e9 / a.rate;
   const start = process.hrtime.bigint();
   const stopSendingAt = a.durationMs === null ? null : start + BigInt(Math.round(a.durationMs * 1e6));

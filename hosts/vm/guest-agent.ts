@@ -66,7 +66,7 @@ import { networkInterfaces } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { isMulticastIpv4, NdjsonLog, txChecksumOff } from '../traffic/ndjson-log.js';
+import { isMulticastIpv4, NdjsonLog, txChecksumSetting } from '../traffic/ndjson-log.js';
 import { isEntryPoint, numberArg, UsageError, runMain, parseOptions } from '../../switch/ports/process-kit.js';
 
 export const ECHO_PORT = 7;
@@ -205,7 +205,7 @@ class FileFollower {
 /** Runs the guest agent until it is stopped; resolves to the exit status. */
 export async function runGuestAgent(a: GuestAgentArgs): Promise<number> {
   const log = new NdjsonLog(a.log);
-  const txChecksum = a.fixTxOffload ? txChecksumOff(a.ifname).detail : 'kept';
+  const txChecksum = txChecksumSetting(a.ifname, a.fixTxOffload);
   log.write('start', { name: a.name, if: a.ifname, groups: a.groups, pid: process.pid, txChecksum });
   let stopping = false;
 

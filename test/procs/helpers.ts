@@ -16,6 +16,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Redis } from 'ioredis';
+import { RedisBus, type SwitchRunConfig, type VsiTypeEntry } from '../../switch/redis-bus.js';
 import { alive, Child, findTool, freePort, mustSync, percentile, runSync, sleep, sleepSync, stopProcess, until } from '../support/processes.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -258,6 +260,17 @@ export async function startRedis(bed: Bed): Promise<RedisServer> {
     stopProcess(c.pid);
   }
   throw new Error('redis-server would not start on a free port of 127.0.0.1');
+}
+
+/** A private redis-server with run `run`'s VSI types and switch config in it, and a client and bus on it. */
+export async function startRunRedis(bed: Bed, run: string, vsiTypes: VsiTypeEntry[], config: SwitchRunConfig): Promise<{ redisServer: RedisServer; redis: Redis; bus: RedisBus }> {
+  const redisServer = await startRedis(bed);
+  const redis = new Redis({ host: '127.0.0.1', port: redisServer.port, maxRetriesPerRequest: 3 });
+  redis.on('error', () => undefined);
+  const bus = new RedisBus(redis, run);
+  await bus.defineVsiTypes(vsiTypes);
+  await bus.writeSwitchConfig(config);
+  return { redisServer, redis, bus };
 }
 
 /**

@@ -10,18 +10,18 @@
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EcpEndpoint } from '../../switch/ecp-endpoint.js';
 import { readEvents, type StreamEvent } from '../../switch/event-stream.js';
 import { PcapPort } from '../../switch/ports/pcap-port.js';
 import { wallClock } from '../../switch/ports/wall-clock.js';
-import { RedisBus, type SwitchRunConfig } from '../../switch/redis-bus.js';
+import type { RedisBus, SwitchRunConfig } from '../../switch/redis-bus.js';
 import { decodeFrame, type DecodedFrame } from '../../switch/wire/decode.js';
 import { ECP_SUBTYPE, parseEcp } from '../../switch/wire/ecp.js';
 import { ETHERTYPE, parseEthernet } from '../../switch/wire/ethernet.js';
 import { emitVdp, managerIdFromText, parseVdp, responseStatus, VSI_ID_FORMAT, vsiIdFromMac } from '../../switch/wire/vdp.js';
-import { Bed, build, dist, ms, PREFIX, sleep, startRedis, UNIX_PROXY, until, type Child, type RedisServer } from './helpers.js';
+import { Bed, build, dist, ms, PREFIX, sleep, startRunRedis, UNIX_PROXY, until, type Child, type RedisServer } from './helpers.js';
 
 const RUN = `pt${process.pid}`;
 const HOSTS = [
@@ -118,12 +118,7 @@ describe('the host agent process: Redis control, pre-copy between two namespaces
     try {
       bed = new Bed('agent');
       build();
-      const redisServer = await startRedis(bed);
-      const redis = new Redis({ host: '127.0.0.1', port: redisServer.port, maxRetriesPerRequest: 3 });
-      redis.on('error', () => undefined);
-      const bus = new RedisBus(redis, RUN);
-      await bus.defineVsiTypes([{ id: VM.vsiType.id, version: VM.vsiType.version, vlan: VM.vlan }]);
-      await bus.writeSwitchConfig(CONFIG);
+      const { redisServer, redis, bus } = await startRunRedis(bed, RUN, [{ id: VM.vsiType.id, version: VM.vsiType.version, vlan: VM.vlan }], CONFIG);
       ab = { bed, redisServer, redis, bus, agents: new Map(), bridges: new Map(), ports };
 
       for (const h of HOSTS) bed.addNetns(h.name);

@@ -15,12 +15,12 @@
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addressing } from '../../sim/scenario/addressing.js';
 import { readEvents, type StreamEvent } from '../../switch/event-stream.js';
-import { RedisBus, type SwitchRunConfig } from '../../switch/redis-bus.js';
-import { Bed, build, dist, ms, PREFIX, readNdjson, runSync, sleep, startRedis, UNIX_PROXY, until, type Child, type Obs } from './helpers.js';
+import type { RedisBus, SwitchRunConfig } from '../../switch/redis-bus.js';
+import { Bed, build, dist, ms, PREFIX, readNdjson, runSync, sleep, startRunRedis, UNIX_PROXY, until, type Child, type Obs } from './helpers.js';
 
 const RUN = `pe${process.pid}`;
 const SUBNET = '10.77.0.0/24';
@@ -83,12 +83,7 @@ describe('a testbed LAN in namespaces: the real switch process with the host age
     try {
       bed = new Bed('e2e');
       build();
-      const redisServer = await startRedis(bed);
-      const redis = new Redis({ host: '127.0.0.1', port: redisServer.port, maxRetriesPerRequest: 3 });
-      redis.on('error', () => undefined);
-      const bus = new RedisBus(redis, RUN);
-      await bus.defineVsiTypes([{ id: VM.vsiType.id, version: VM.vsiType.version, vlan: VM.vlan }]);
-      await bus.writeSwitchConfig(CONFIG);
+      const { redisServer, redis, bus } = await startRunRedis(bed, RUN, [{ id: VM.vsiType.id, version: VM.vsiType.version, vlan: VM.vlan }], CONFIG);
 
       for (const ns of ['h1', 'h2', 'vm', 'dhcp', 'ms', 'probe']) bed.addNetns(ns);
       for (const p of PORTS) bed.veth(null, p.ifname, bed.ns(p.ns), p.peer, { bMac: p.mac });
