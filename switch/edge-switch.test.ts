@@ -88,6 +88,17 @@ function bindVm(h: ReturnType<typeof harness>, hostWire: Wire, serverWire: Wire)
   h.run(1e6);
 }
 
+/** The VM associated on h1's station and bound by a snooped REQUEST/ACK through the trusted dhcp port. */
+function boundVm() {
+  const h = harness();
+  const server = h.port('dhcp', 'dhcp-server');
+  const { st, w } = h.station('h1', '02:00:00:00:aa:01');
+  st.associate(vsi, false);
+  h.run(5e6);
+  bindVm(h, w, server);
+  return { h, server, st, w };
+}
+
 const vmUdp = (dstIp = SERVER.ip, srcIp = VM.ip) =>
   udpFrame({ srcMac: VM.mac, dstMac: SERVER.mac, srcIp, dstIp, srcPort: 5555, dstPort: 9, payload: new Uint8Array(8) });
 
@@ -199,12 +210,7 @@ describe('VDP bridge over ECP', () => {
 
 describe('DHCP snooping and IP source guard', () => {
   it('binds from a snooped ACK; forwards bound traffic, drops spoofed and unbound', () => {
-    const h = harness();
-    const server = h.port('dhcp', 'dhcp-server');
-    const { st, w } = h.station('h1', '02:00:00:00:aa:01');
-    st.associate(vsi, false);
-    h.run(5e6);
-    bindVm(h, w, server);
+    const { h, server, w } = boundVm();
     expect(h.sw.snooping.binding(VM.mac)).toMatchObject({ ip: VM.ip, port: w.id, vlan: 10 });
     const before = server.out.length;
     w.send(vmUdp());
@@ -216,12 +222,7 @@ describe('DHCP snooping and IP source guard', () => {
   });
 
   it('forwards UDP whose checksum is unfinished (TX offload on a veth): the switch is not the endpoint', () => {
-    const h = harness();
-    const server = h.port('dhcp', 'dhcp-server');
-    const { st, w } = h.station('h1', '02:00:00:00:aa:01');
-    st.associate(vsi, false);
-    h.run(5e6);
-    bindVm(h, w, server);
+    const { h, server, w } = boundVm();
     const frame = vmUdp();
     // UDP checksum field: Ethernet 14 + IPv4 20 + 6; a partial (pseudo-header-only) sum looks like any wrong value
     frame[40]! ^= 0x5a;
@@ -245,12 +246,7 @@ describe('DHCP snooping and IP source guard', () => {
   });
 
   it('a binding ends with its lease', () => {
-    const h = harness();
-    const server = h.port('dhcp', 'dhcp-server');
-    const { st, w } = h.station('h1', '02:00:00:00:aa:01');
-    st.associate(vsi, false);
-    h.run(5e6);
-    bindVm(h, w, server);
+    const { h, server, w } = boundVm();
     h.run(3601e9);
     expect(h.sw.snooping.binding(VM.mac)).toBeNull();
     expect(h.sw.log.of('binding-removed')[0]).toMatchObject({ cause: 'expired' });
@@ -380,13 +376,8 @@ describe('migration handler', () => {
 
 describe('robustness', () => {
   it('random and mutated frames on every kind of port never throw and never corrupt the tables', () => {
-    const h = harness();
-    const server = h.port('dhcp', 'dhcp-server');
-    const { st, w } = h.station('h1', '02:00:00:00:aa:01');
+    const { h, server, w } = boundVm();
     const router = h.port('msource', 'mrouter');
-    st.associate(vsi, false);
-    h.run(5e6);
-    bindVm(h, w, server);
     const valid = vmUdp();
     fc.assert(fc.property(
       fc.oneof(

@@ -176,49 +176,35 @@ const RELAYED = padTo300(
 );
 const VECTORS = [LEASEQUERY, LEASEACTIVE, DISCOVER, REQUEST, ACK, RELAYED];
 
+/** The DHCPLEASEQUERY vector, as its fields say (written here from protocols.md 4.3, not from the codec). */
+const LEASEQUERY_REPR: DhcpRepr = {
+  op: 1,
+  htype: 1,
+  hlen: 6,
+  hops: 0,
+  xid: 0x4c510001,
+  secs: 0,
+  broadcast: false,
+  ciaddr: '0.0.0.0',
+  yiaddr: '0.0.0.0',
+  siaddr: '0.0.0.0',
+  giaddr: '10.77.0.2',
+  chaddr: '52:54:00:77:00:01',
+  sname: '',
+  file: '',
+  options: { ...emptyDhcpOptions(), messageType: DHCP.LEASEQUERY, paramRequestList: [51, 61, 82, 91, 92, 58, 59] },
+};
+
 describe('dhcp vectors', () => {
   it('decodes the DHCPLEASEQUERY by MAC field by field', () => {
     expect(LEASEQUERY.length).toBe(253);
     const r = parsed(LEASEQUERY);
-    expect(r).toEqual({
-      op: 1,
-      htype: 1,
-      hlen: 6,
-      hops: 0,
-      xid: 0x4c510001,
-      secs: 0,
-      broadcast: false,
-      ciaddr: '0.0.0.0',
-      yiaddr: '0.0.0.0',
-      siaddr: '0.0.0.0',
-      giaddr: '10.77.0.2',
-      chaddr: '52:54:00:77:00:01',
-      sname: '',
-      file: '',
-      options: { ...emptyDhcpOptions(), messageType: DHCP.LEASEQUERY, paramRequestList: [51, 61, 82, 91, 92, 58, 59] },
-    });
+    expect(r).toEqual(LEASEQUERY_REPR);
     expect(dhcpTypeName(r.options.messageType!)).toBe('DHCPLEASEQUERY');
   });
 
   it('emits the DHCPLEASEQUERY byte for byte (padded to 300 like common clients)', () => {
-    const repr: DhcpRepr = {
-      op: 1,
-      htype: 1,
-      hlen: 6,
-      hops: 0,
-      xid: 0x4c510001,
-      secs: 0,
-      broadcast: false,
-      ciaddr: '0.0.0.0',
-      yiaddr: '0.0.0.0',
-      siaddr: '0.0.0.0',
-      giaddr: '10.77.0.2',
-      chaddr: '52:54:00:77:00:01',
-      sname: '',
-      file: '',
-      options: { ...emptyDhcpOptions(), messageType: DHCP.LEASEQUERY, paramRequestList: [51, 61, 82, 91, 92, 58, 59] },
-    };
-    const out = emitDhcp(repr);
+    const out = emitDhcp(LEASEQUERY_REPR);
     expect(out.length).toBe(300);
     expect(out).toEqual(padTo300(LEASEQUERY));
   });
