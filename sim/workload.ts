@@ -51,24 +51,21 @@ class IdleWorkload implements Workload {
   }
 }
 
-class UniformWorkload extends RateWorkload {
-  readonly kind = 'uniform' as const;
-  constructor(rate: number, private readonly pages: number, private readonly rng: Random) {
+/**
+ * Writes uniformly over the first `pages` pages: all of RAM for `uniform`; for `hotset`, the
+ * working set, which sits at the bottom of RAM.
+ */
+class UniformOverWorkload extends RateWorkload {
+  constructor(
+    readonly kind: 'uniform' | 'hotset',
+    rate: number,
+    private readonly pages: number,
+    private readonly rng: Random,
+  ) {
     super(rate);
   }
   protected pick(): number {
     return Math.floor(this.rng.next() * this.pages);
-  }
-}
-
-/** Writes uniformly over the first `hotPages` pages (the working set sits at the bottom of RAM). */
-class HotsetWorkload extends RateWorkload {
-  readonly kind = 'hotset' as const;
-  constructor(rate: number, private readonly hotPages: number, private readonly rng: Random) {
-    super(rate);
-  }
-  protected pick(): number {
-    return Math.floor(this.rng.next() * this.hotPages);
   }
 }
 
@@ -194,9 +191,9 @@ export function createWorkload(spec: WorkloadSpec, pageCount: number, pageSize: 
     case 'idle':
       return new IdleWorkload();
     case 'uniform':
-      return new UniformWorkload(spec.writeRate, pageCount, rng);
+      return new UniformOverWorkload('uniform', spec.writeRate, pageCount, rng);
     case 'hotset':
-      return new HotsetWorkload(spec.writeRate, Math.max(1, Math.floor(spec.hotsetBytes / pageSize)), rng);
+      return new UniformOverWorkload('hotset', spec.writeRate, Math.max(1, Math.floor(spec.hotsetBytes / pageSize)), rng);
     case 'zipf':
       return new ZipfWorkload(spec.writeRate, pageCount, spec.skew, rng);
     case 'sequential':
