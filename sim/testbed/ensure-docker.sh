@@ -39,8 +39,16 @@ fi
 if ! pgrep -f -- "dockerd --data-root $DATA_ROOT" >/dev/null 2>&1; then
   say "starting dockerd --data-root $DATA_ROOT (log: $LOG)"
   mkdir -p "$DATA_ROOT" "$(dirname "$LOG")"
-  # setsid + nohup: the daemon outlives this script and the shell that ran it
-  setsid nohup dockerd --data-root "$DATA_ROOT" >>"$LOG" 2>&1 </dev/null &
+  # setsid + nohup: the daemon outlives this script and the shell that ran it. So it must
+  # not keep any descriptor of ours beyond 0-2: a caller's `flock` on a lock file or a CI
+  # runner's pipe would otherwise stay held for as long as the daemon runs.
+  (
+    for fd in /proc/"$BASHPID"/fd/*; do
+      n=${fd##*/}
+      if [ "$n" -gt 2 ]; then eval "exec $n>&-" 2>/dev/null; fi
+    done
+    exec setsid nohup dockerd --data-root "$DATA_ROOT" >>"$LOG" 2>&1 </dev/null
+  ) &
 fi
 
 for _ in $(seq 1 "$WAIT_S"); do
