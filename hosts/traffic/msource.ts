@@ -19,14 +19,14 @@
 // Log (NDJSON, CLOCK_MONOTONIC ns `t`, see ndjson-log.ts): `start {group, ip, rate, size, if,
 // txChecksum}`;
 // `sent {seq}` for the first datagram, every --log-every-th (default: one a second, i.e.
-// the rate) and the last; `send-error {seq, error}` (at most one a second, with the count
-// since); `stop {sent, errors, reason}`.
+// the rate) and the last; `send-error {seq, error, count}` (at most one a second, with the failures
+// since the last); `stop {sent, errors, reason}`.
 //
 // Stops after --count datagrams or --duration, or on SIGTERM/SIGINT (exit 0). Exit 2: bad
 // arguments; 1: the socket could not be set up.
 
-import { createSocket, type Socket } from 'node:dgram';
 import { interfaceOf, isIpv4Text, isMulticastIpv4, NdjsonLog, txChecksumSetting } from './ndjson-log.js';
+import { bindUdpOrStop, SendErrorReport } from './udp-endpoint.js';
 import { durationArgMs, endOnSignal, isEntryPoint, numberArg, sleep, UsageError, runMain, parseOptions } from '../../switch/ports/process-kit.js';
 
 export const MSOURCE_SRC_PORT = 5000;
@@ -94,44 +94,15 @@ export function parseMsourceArgs(argv: string[]): MsourceArgs {
   };
 }
 
-/** A UDP socket bound to ip:port, retried while the address is not (yet) on an interface. */
-export async function bindUdp(ip: string, port: number, waitMs: number): Promise<Socket> {
-  const deadline = Date.now() + waitMs;
-  for (;;) {
-    const socket = createSocket({ type: 'udp4', reuseAddr: false });
-    try {
-      await new Promise<void>((resolve, reject) => {
-        socket.once('error', reject);
-        socket.bind({ address: ip, port, exclusive: true }, () => {
-          socket.off('error', reject);
-          resolve();
-        });
-      });
-      return socket;
-    } catch (e) {
-      socket.close();
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'EADDRNOTAVAIL' || Date.now() >= deadline) throw e;
-      await sleep(100);
-    }
-  }
-}
-
 /** Runs the source until it is done or stopped; resolves to the exit status. */
 export async function runMsource(a: MsourceArgs): Promise<number> {
   const log = new NdjsonLog(a.log);
-  let socket: Socket;
-  try {
-    socket = await bindUdp(a.ip, a.srcPort, a.waitAddressMs);
-    socket.setMulticastInterface(a.ip);
-    socket.setMulticastTTL(a.ttl);
-    socket.setMulticastLoopback(false);
-  } catch (e) {
-    process.stderr.write(`msource: cannot send from ${a.ip}:${a.srcPort}: ${(e as Error).message}\n`);
-    log.write('stop', { sent: 0, errors: 0, reason: `socket: ${(e as Error).message}` });
-    log.close();
-    return 1;
-  }
+  const socket = await bindUdpOrStop(log, 'msource', a.ip, a.srcPort, a.waitAddressMs, { sent: 0, errors: 0 }, (s) => {
+    s.setMulticastInterface(a.ip);
+    s.setMulticastTTL(a.ttl);
+    s.setMulticastLoopback(false);
+  });
+  if (!socket) return 1;
 
   const ifname = interfaceOf(a.ip);
   const txChecksum = txChecksumSetting(ifname, a.fixTxOffload);
@@ -142,9 +113,7 @@ export async function runMsource(a: MsourceArgs): Promise<number> {
   const endAt = a.durationMs === null ? null : start + BigInt(Math.round(a.durationMs * 1e6));
   let k = 0;
   let sent = 0;
-  let errors = 0;
-  let errorsSinceReport = 0;
-  let lastErrorReport = 0;
+  const sendErrors = new SendErrorReport(log);
   let timer: NodeJS.Timeout | null = null;
   const { finish, finished } = endOnSignal();
   let over = false;
@@ -155,15 +124,7 @@ export async function runMsource(a: MsourceArgs): Promise<number> {
     const payload = Buffer.alloc(a.size);
     payload.writeUInt32BE(seq >>> 0, 0);
     socket.send(payload, a.port, a.group, (err) => {
-      if (!err) return;
-      errors++;
-      errorsSinceReport++;
-      const now = Date.now();
-      if (now - lastErrorReport >= 1000) {
-        log.write('send-error', { seq, error: err.message, count: errorsSinceReport });
-        errorsSinceReport = 0;
-        lastErrorReport = now;
-      }
+      if (err) sendErrors.failed({ seq }, err);
     });
     sent++;
   };
@@ -190,7 +151,7 @@ export async function runMsource(a: MsourceArgs): Promise<number> {
   // let the last sends' callbacks run (closing cancels what libuv still queues)
   await sleep(20);
   await new Promise<void>((r) => socket.close(() => r()));
-  log.write('stop', { sent, errors, reason });
+  log.write('stop', { sent, errors: sendErrors.total, reason });
   log.close();
   return 0;
 }

@@ -19,7 +19,8 @@
 // Log (NDJSON, CLOCK_MONOTONIC ns `t`, see ndjson-log.ts): `start {ip, rate, if, txChecksum}`,
 // `target {target, index, ip}`, `sent {target, seq}` per echo, `reply {target, seq}` per
 // reply (`dup: true` for a second reply to one echo), `ignored {from, port, bytes}` (at most
-// one a second), `send-error {target, seq, error}` (at most one a second),
+// one a second), `send-error {target, seq, error, count}` (at most one a second, with the
+// failures since the last),
 // `stop {sent, replies, reason}`.
 //
 // Sends until --count echoes per target were sent or --duration passed, waits --grace for
@@ -29,8 +30,7 @@
 // 1: the socket could not be set up.
 
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
-import { type Socket } from 'node:dgram';
-import { bindUdp } from './msource.js';
+import { bindUdpOrStop, SendErrorReport } from './udp-endpoint.js';
 import { interfaceOf, isIpv4Text, NdjsonLog, txChecksumSetting } from './ndjson-log.js';
 import { durationArgMs, endOnSignal, isEntryPoint, numberArg, sleep, UsageError, runMain, parseOptions } from '../../switch/ports/process-kit.js';
 
@@ -136,15 +136,8 @@ interface Target {
 /** Runs the probe until it is done or stopped; resolves to the exit status. */
 export async function runProbe(a: ProbeArgs): Promise<number> {
   const log = new NdjsonLog(a.log);
-  let socket: Socket;
-  try {
-    socket = await bindUdp(a.ip, a.port, a.waitAddressMs);
-  } catch (e) {
-    process.stderr.write(`probe: cannot bind ${a.ip}:${a.port}: ${(e as Error).message}\n`);
-    log.write('stop', { sent: 0, replies: 0, reason: `socket: ${(e as Error).message}` });
-    log.close();
-    return 1;
-  }
+  const socket = await bindUdpOrStop(log, 'probe', a.ip, a.port, a.waitAddressMs, { sent: 0, replies: 0 });
+  if (!socket) return 1;
   const ifname = interfaceOf(a.ip);
   const txChecksum = txChecksumSetting(ifname, a.fixTxOffload);
   const intervalNs = 1e9 / a.rate;
@@ -154,8 +147,7 @@ export async function runProbe(a: ProbeArgs): Promise<number> {
   const byName = new Map<string, Target>();
   let sent = 0;
   let replies = 0;
-  let sendErrors = 0;
-  let lastSendError = 0;
+  const sendErrors = new SendErrorReport(log);
   let lastIgnored = 0;
   let timer: NodeJS.Timeout | null = null;
   let over = false;
@@ -226,13 +218,7 @@ export async function runProbe(a: ProbeArgs): Promise<number> {
     payload.writeUInt32BE(t.index, 0);
     payload.writeUInt32BE(seq >>> 0, 4);
     socket.send(payload, a.echoPort, t.ip, (err) => {
-      if (!err) return;
-      sendErrors++;
-      const n = Date.now();
-      if (n - lastSendError >= 1000) {
-        lastSendError = n;
-        log.write('send-error', { target: t.name, seq, error: err.message, count: sendErrors });
-      }
+      if (err) sendErrors.failed({ target: t.name, seq }, err);
     });
     sent++;
     log.write('sent', { target: t.name, seq }, now);

@@ -7,13 +7,14 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { addressing } from '../../sim/scenario/addressing.js';
 import { hostReadyKey, parseAddr, parseHostAgentArgs, VmJsonSchema } from '../../hosts/agent/main.js';
 import { dhcpdConfig, parseSubnet } from '../../hosts/dhcp/dhcpd-config.js';
 import { parseDhcpArgs } from '../../hosts/dhcp/main.js';
 import { parseMsourceArgs } from '../../hosts/traffic/msource.js';
 import { NdjsonLog } from '../../hosts/traffic/ndjson-log.js';
+import { bindUdpOrStop, SendErrorReport } from '../../hosts/traffic/udp-endpoint.js';
 import { durationArgMs } from '../../switch/ports/process-kit.js';
 import { parseProbeArgs, parseTargetsText } from '../../hosts/traffic/probe.js';
 import { defaultScriptPath, parseGuestArgs } from '../../hosts/vm/guest-agent.js';
@@ -106,6 +107,59 @@ describe('NdjsonLog', () => {
     expect(lines[0]).toMatchObject({ kind: 'a', n: 1, big: '5' });
     expect(BigInt(lines[0]!.t as string)).toBeGreaterThanOrEqual(before);
     expect(lines[1]).toEqual({ t: '42', kind: 'b' });
+  });
+});
+
+describe('the traffic processes\' UDP end', () => {
+  const linesOf = (file: string): Record<string, unknown>[] =>
+    readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+
+  it('send failures: at most one line a second, each counting the failures since the last; total counts all', () => {
+    const file = join(tmp, 'send-errors.ndjson');
+    const log = new NdjsonLog(file, 1000);
+    const report = new SendErrorReport(log);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(10_000);
+      report.failed({ seq: 1 }, new Error('ENOBUFS'));
+      vi.setSystemTime(10_400);
+      report.failed({ seq: 2 }, new Error('ENOBUFS'));
+      report.failed({ seq: 3 }, new Error('ENOBUFS'));
+      vi.setSystemTime(11_000);
+      report.failed({ seq: 4 }, new Error('EPERM'));
+      vi.setSystemTime(11_999);
+      report.failed({ seq: 5 }, new Error('EPERM'));
+    } finally {
+      vi.useRealTimers();
+    }
+    log.close();
+    const lines = linesOf(file);
+    expect(lines.map(({ t: _t, ...rest }) => rest)).toEqual([
+      { kind: 'send-error', seq: 1, error: 'ENOBUFS', count: 1 },
+      { kind: 'send-error', seq: 4, error: 'EPERM', count: 3 },
+    ]);
+    expect(report.total).toBe(5);
+  });
+
+  it('an address on no interface: null, and the log\'s stop line says why with zero counts', async () => {
+    const file = join(tmp, 'bind-fails.ndjson');
+    const log = new NdjsonLog(file, 1000);
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    let socket;
+    let said: unknown[][];
+    try {
+      // TEST-NET-3 (RFC 5737): on no interface here; nothing is sent
+      socket = await bindUdpOrStop(log, 'probe', '203.0.113.9', 7007, 0, { sent: 0, replies: 0 });
+    } finally {
+      said = stderr.mock.calls.slice();
+      stderr.mockRestore();
+    }
+    expect(socket).toBeNull();
+    expect(said).toHaveLength(1);
+    expect(String(said[0]![0])).toMatch(/^probe: cannot use 203\.0\.113\.9:7007: .*EADDRNOTAVAIL/);
+    const lines = linesOf(file);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ kind: 'stop', sent: 0, replies: 0, reason: expect.stringMatching(/^socket: .*EADDRNOTAVAIL/) });
   });
 });
 
