@@ -276,6 +276,38 @@ describe('IGMP snooping', () => {
   });
 });
 
+describe('IGMP querier', () => {
+  /** when general queries left the switch for port h1 (the wire's arrival time less the link's) */
+  const generalQueryTimes = (h: ReturnType<typeof harness>): number[] =>
+    h.wires.h1!.out.flatMap(({ t, frame }) => {
+      const e = parseEthernet(frame);
+      if (!e.ok || e.value.ethertype !== ETHERTYPE.IPV4 || e.value.dst !== '01:00:5e:00:00:01') return [];
+      const ip = parseIpv4(e.value.payload);
+      const q = ip.ok ? parseIgmp(ip.value.payload) : null;
+      return q?.ok && q.value.kind === 'query' && q.value.group === '0.0.0.0' ? [t - LINK_NS] : [];
+    });
+
+  it('queries every interval from one interval after start, or from the time it is given', () => {
+    const h = harness({ igmpQueryIntervalNs: 20e9 });
+    h.port('h1', 'access');
+    h.run(3e9);
+    h.sw.start();
+    h.run(61e9);
+    expect(generalQueryTimes(h)).toEqual([23e9, 43e9, 63e9]);
+    // started again with a phase of its own (the testbed: time 0 + interval): the old one is gone
+    h.sw.start(70e9);
+    h.run(40e9);
+    expect(generalQueryTimes(h)).toEqual([23e9, 43e9, 63e9, 70e9, 90e9]);
+    // a first query already due goes out at once
+    h.sw.start(h.kernel.now - 5e9);
+    h.run(1e6);
+    expect(generalQueryTimes(h).at(-1)).toBe(104e9);
+    h.sw.stop();
+    h.run(100e9);
+    expect(generalQueryTimes(h)).toHaveLength(6);
+  });
+});
+
 describe('migration handler', () => {
   function migrated(policy: Partial<SwitchConfig>, hints = true) {
     const h = harness(policy);

@@ -152,14 +152,21 @@ export class EdgeSwitch {
     return this.ports.find((p) => p.name === name);
   }
 
-  /** Start the periodic IGMP general query (the switch is the querier). */
-  start(): void {
+  /**
+   * Start the periodic IGMP general query (the switch is the querier): the first at
+   * `firstAt` on the switch's clock (at once if that has passed), then every interval.
+   * Default: one interval from now. An engine whose switch starts before the run's time 0
+   * passes time 0 + the interval, so the queries keep the same phase to the scenario's
+   * timeline on every engine. Starting again restarts the querier with the new phase.
+   */
+  start(firstAt: Ns = this.clock.now() + this.config.igmpQueryIntervalNs): void {
+    this.querier?.cancel();
     const tick = () => {
       this.igmp.sweep();
       for (const p of this.ports) if (p.role !== 'mrouter') this.sendQuery(p.id, null, null, GENERAL_QUERY_MAX_RESP_DS);
       this.querier = this.clock.schedule(this.config.igmpQueryIntervalNs, tick);
     };
-    this.querier = this.clock.schedule(this.config.igmpQueryIntervalNs, tick);
+    this.querier = this.clock.schedule(Math.max(0, firstAt - this.clock.now()), tick);
   }
 
   stop(): void {

@@ -13,7 +13,8 @@
 //   migsim:<run>:switch:ready    string   JSON {pid, t, ports}: set once the switch is serving,
 //                                          deleted when it stops
 //   migsim:<run>:control         pub/sub  JSON ControlMessage {type, to?, ...}; the switch acts on
-//                                          `stop` and `stats` addressed to it (`to` absent or "switch")
+//                                          `stop`, `stats` and `querier-start {originNs}`
+//                                          addressed to it (`to` absent or "switch")
 //
 // Write order for an orchestrator: VSI types first, then the switch config (the config is
 // the commit point the switch waits for), then start the switch and wait for its ready key.

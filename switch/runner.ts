@@ -4,14 +4,19 @@
 //
 //   node dist/switch/runner.js --redis HOST:PORT --run ID --port NAME:ROLE:IFNAME [--port …]
 //        [--flush-ms 2] [--pace-rate 50000] [--pace-burst 64] [--pace-queue 4096] [--config-wait-ms 30000]
-//        [--pcap-buffer-mib 16]
+//        [--pcap-buffer-mib 16] [--querier start|control]
 //
 // ROLE is host | dhcp-server | mrouter | access (EdgeSwitch's PortRole). Startup: wait for
 // migsim:<run>:switch:config (up to --config-wait-ms), load migsim:<run>:vsitypes, open one
-// PcapPort per --port, start the IGMP querier, subscribe to migsim:<run>:control, then
-// announce readiness: a `switch-ready` event {pid, ports} in the stream (flushed) and the key
-// migsim:<run>:switch:ready. Control messages (to absent or "switch"): `stop` shuts down,
-// `stats` appends a `switch-stats` event (counters, per-port pcap/pacing/ECP stats).
+// PcapPort per --port, start the IGMP querier (not with --querier control), subscribe to
+// migsim:<run>:control, then announce readiness: a `switch-ready` event {pid, ports} in the
+// stream (flushed) and the key migsim:<run>:switch:ready. Control messages (to absent or
+// "switch"): `stop` shuts down, `stats` appends a `switch-stats` event (counters, per-port
+// pcap/pacing/ECP stats), `querier-start {originNs}` (re)starts the IGMP querier with its
+// first general query at originNs (CLOCK_MONOTONIC ns, a decimal string: the run's time 0)
+// plus the query interval, and appends `querier-started {originNs, firstQueryNs}`. The
+// testbed starts the switch well before its time 0 and sends that at time 0, so the
+// queries fall where the sim's do, whatever the set-up took.
 //
 // Shutdown (SIGTERM, SIGINT or `stop`): close the ports (no more frames in), stop the
 // querier, append `switch-stopped` (the same snapshot), wait until Redis has acknowledged
@@ -255,13 +260,15 @@ export interface RunnerArgs {
   configWaitMs: number;
   /** libpcap's receive ring per port, bytes (null: PcapPort's default, 16 MiB) */
   pcapBufferBytes: number | null;
+  /** when the IGMP querier starts: `start` one interval after start-up, `control` at a querier-start message */
+  querier: 'start' | 'control';
 }
 
 const ROLES: readonly PortRole[] = ['host', 'dhcp-server', 'mrouter', 'access'];
 
 export const USAGE = `usage: node dist/switch/runner.js --redis HOST:PORT --run ID --port NAME:ROLE:IFNAME [--port …]
     [--flush-ms 2] [--pace-rate 50000] [--pace-burst 64] [--pace-queue 4096] [--config-wait-ms 30000]
-    [--pcap-buffer-mib 16]
+    [--pcap-buffer-mib 16] [--querier start|control]
   ROLE: ${ROLES.join(' | ')}`;
 
 export function parseRunnerArgs(argv: string[]): RunnerArgs {
@@ -275,6 +282,7 @@ export function parseRunnerArgs(argv: string[]): RunnerArgs {
     'pace-queue': { type: 'string' },
     'config-wait-ms': { type: 'string' },
     'pcap-buffer-mib': { type: 'string' },
+    querier: { type: 'string' },
   });
   if (!values.redis) throw new UsageError('--redis HOST:PORT is required');
   if (!values.run) throw new UsageError('--run ID is required');
@@ -292,6 +300,8 @@ export function parseRunnerArgs(argv: string[]): RunnerArgs {
     ports.push({ name, role: role as PortRole, ifname });
   }
   if (ports.length === 0) throw new UsageError('at least one --port NAME:ROLE:IFNAME is required');
+  const querier = values.querier ?? 'start';
+  if (querier !== 'start' && querier !== 'control') throw new UsageError(`--querier ${querier}: expected start or control`);
   return {
     redis: values.redis,
     run: values.run,
@@ -304,6 +314,7 @@ export function parseRunnerArgs(argv: string[]): RunnerArgs {
     },
     configWaitMs: numberArg(values['config-wait-ms'], 'config-wait-ms', 30_000, { min: 0 }),
     pcapBufferBytes: values['pcap-buffer-mib'] === undefined ? null : Math.round(numberArg(values['pcap-buffer-mib'], 'pcap-buffer-mib', 16, { min: 1 }) * 1024 * 1024),
+    querier,
   };
 }
 
@@ -466,6 +477,17 @@ export async function runSwitch(a: RunnerArgs, onReady: () => void = () => undef
           if (life.stopped) return;
           if (msg.type === 'stop') stop('control');
           else if (msg.type === 'stats') sink.emit({ t: process.hrtime.bigint(), kind: 'switch-stats', ...snapshot() });
+          else if (msg.type === 'querier-start') {
+            const origin = typeof msg.originNs === 'string' && /^\d{1,20}$/.test(msg.originNs) ? BigInt(msg.originNs) : null;
+            if (origin === null) {
+              runnerStats.controlInvalid++;
+              controlInvalid(new Error(`querier-start: originNs ${JSON.stringify(msg.originNs)} is not a decimal CLOCK_MONOTONIC ns string`));
+              return;
+            }
+            const firstQueryNs = origin + BigInt(Math.round(cfg.igmpQueryIntervalNs));
+            sw.start(Number(firstQueryNs));
+            sink.emit({ t: process.hrtime.bigint(), kind: 'querier-started', originNs: origin, firstQueryNs });
+          }
         },
         (raw, reason) => {
           runnerStats.controlInvalid++;
@@ -475,7 +497,7 @@ export async function runSwitch(a: RunnerArgs, onReady: () => void = () => undef
     `SUBSCRIBE ${bus.keys.control}`,
   );
   if (over !== null) return over;
-  sw.start();
+  if (a.querier === 'start') sw.start();
 
   // ready
   const t = process.hrtime.bigint();

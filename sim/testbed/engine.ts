@@ -7,8 +7,9 @@
 //                 `orchestrator`) go into the same stream.
 //   3. processes  (commands.ts) the switch → dhcpd → host agents; each VM created on its host
 //                 (RAM filled, workload running) and associated (VDP, no hints: a new VM);
-//                 then time 0 of the run: the VMs' guests (udhcpc, kernel IGMP, echo), the
-//                 multicast sources and the probe start.
+//                 then time 0 of the run: the switch's IGMP querier (its first general query
+//                 one interval later, as in the sim), the VMs' guests (udhcpc, kernel IGMP,
+//                 echo), the multicast sources and the probe start.
 //   4. migrations at their `at`, one VM's migrations in order (below).
 //   5. the end    at `duration` (else once every migration settled): traffic stopped, every
 //                 component told to stop and waited for (each flushes its events), the
@@ -298,6 +299,8 @@ class TestbedRun {
     const s = this.s;
     this.originNs = process.hrtime.bigint();
     this.emit('origin', {});
+    // the switch's general queries keep the sim's phase: the first at time 0 + the interval
+    await this.control('switch', 'querier-start', { originNs: String(this.originNs) });
     for (const vm of s.vms) this.guests.set(vm.name, await this.start('vm', vm.name, `guest ${vm.name}`, guestCommand(s, vm)));
     if (s.probe) {
       await writeContainerFile(this.net.node('probe'), LOGS.probeTargets, '');

@@ -95,7 +95,7 @@ const port = PcapPort.open(ifname);
 const newStation = () => new VdpStation(wallClock, { mac: stationMac, managerId: managerIdFromText('migsim'), hints: true, rka: 20, ecp: { maxRetries: 3, rte: 8 } },
   (f) => port.send(f), { response: (mac, mode, error) => out({ ev: 'vdp-response', mac, mode, error, t: now() }) });
 let station = newStation();
-const counts = { rx: 0, lldp: 0, ecp: 0, igmpQueries: 0, igmpQueriesTo: {}, udp: {} };
+const counts = { rx: 0, lldp: 0, ecp: 0, igmpQueries: 0, igmpQueriesTo: {}, generalQueries: {}, udp: {} };
 port.onFrame((f) => {
   counts.rx++;
   station.receive(f);
@@ -112,6 +112,8 @@ port.onFrame((f) => {
       if (g.ok && g.value.kind === 'query') {
         counts.igmpQueries++;
         counts.igmpQueriesTo[eth.dst] = (counts.igmpQueriesTo[eth.dst] ?? 0) + 1;
+        // when each general query came, by the switch MAC that sent it
+        if (eth.dst === '01:00:5e:00:00:01') (counts.generalQueries[eth.src] ??= []).push(now());
       }
     } else if (ip.value.protocol === IP_PROTO.UDP) {
       const u = parseUdp(ip.value.payload, ip.value.src, ip.value.dst);
@@ -163,7 +165,7 @@ interface AgentMsg {
 }
 
 interface AgentStats {
-  counts: { rx: number; lldp: number; ecp: number; igmpQueries: number; igmpQueriesTo: Record<string, number>; udp: Record<string, number> };
+  counts: { rx: number; lldp: number; ecp: number; igmpQueries: number; igmpQueriesTo: Record<string, number>; generalQueries: Record<string, string[]>; udp: Record<string, number> };
   pcap: { rx: number; tx: number; sendErrors: number; callbackErrors: number };
 }
 
@@ -656,6 +658,39 @@ describe.skipIf(!ENABLED)('switch runner: a process on veths, configured from Re
     expect(ev.filter((e) => SWITCH_LOG_KINDS.has(e.kind)).length, c).toBe(stopped.data.logged);
     expect(ev.find((e) => e.kind === 'vdp-request'), c).toMatchObject({ data: { port: 'h1', migratedTo: true } });
     expect(await bus.readSwitchReady()).toBeNull();
+  });
+
+  it('--querier control: no general query before querier-start; then the first at its originNs + the interval, and on every interval', async () => {
+    const run = `rt${PID}-3`;
+    // a MAC of its own tells this runner's queries from the first runner's on the same ports
+    const mac = '02:5e:00:00:be:03';
+    const bus = new RedisBus(bed!.redis!, run);
+    await bus.defineVsiTypes([{ id: TYPE.id, version: TYPE.version, vlan: TYPE.vlan }]);
+    await bus.writeSwitchConfig({ ...CONFIG, mac });
+    const r3 = await startRunner(run, ['--querier', 'control']);
+    const h3 = bed!.agents.get('h3')!;
+    const queries = async (): Promise<bigint[]> => ((await h3.stats()).counts.generalQueries[mac] ?? []).map((t) => BigInt(t));
+    await sleep(2500); // 2.5 query intervals
+    expect(await queries()).toEqual([]);
+    // an origin that is not a CLOCK_MONOTONIC ns string: refused, counted, nothing started
+    await bus.publishControl({ type: 'querier-start', to: 'switch', originNs: 'soon' });
+    const origin = process.hrtime.bigint() - 600_000_000n; // the first query due in ~0.4 s, the next in ~1.4 s
+    await bus.publishControl({ type: 'querier-start', to: 'switch', originNs: String(origin) });
+    await sleep(1900);
+    const q = await queries();
+    expect(q).toHaveLength(2);
+    q.forEach((t, i) => {
+      const late = Number(t - (origin + BigInt(i + 1) * 1_000_000_000n)) / 1e6;
+      expect(late, `query ${i + 1}: ${late.toFixed(1)} ms after its due time`).toBeGreaterThanOrEqual(0);
+      expect(late, `query ${i + 1}: ${late.toFixed(1)} ms after its due time`).toBeLessThan(100);
+    });
+    await bus.publishControl({ type: 'stop', to: 'switch' });
+    expect(await Promise.race([r3.exited, sleep(15_000).then(() => null)]), r3.output()).toEqual({ code: 0, signal: null });
+    const ev = await events(run);
+    const started = ev.filter((e) => e.kind === 'querier-started').map(({ data }) => ({ originNs: data.originNs, firstQueryNs: data.firstQueryNs }));
+    expect(started, ctx(ev)).toEqual([{ originNs: String(origin), firstQueryNs: String(origin + 1_000_000_000n) }]);
+    expect(ev.at(-1)!.data, ctx(ev)).toMatchObject({ runner: { controlInvalid: 1 } });
+    expect(r3.output()).toMatch(/querier-start: originNs "soon" is not a decimal CLOCK_MONOTONIC ns string/);
   });
 
   it('exits 2 on bad arguments, on a bad config or VSI type in Redis, and when no config comes; 1 when a port will not open', async () => {
