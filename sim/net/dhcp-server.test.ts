@@ -142,6 +142,47 @@ describe('DHCP server and guest client', () => {
     expect(vm.stats.renewals).toBe(2);
   });
 
+  it('dhcp-cache-threshold (ISC default 25 %): a renewal of a lease no older than 150 of its 600 s gets it unaltered, with what remains; an older one a new lease', () => {
+    const { clock, hub, server, guest, leased } = net();
+    const vm = guest('vm1', VM_MAC);
+    vm.boot();
+    clock.advance(10e6);
+    const first = server.leases()[0]!;
+    const ackOf = (since: number) => dhcpFrom(hub, 'server', since).filter((x) => x.m.options.messageType === DHCP.ACK);
+
+    // at 100 s (ISC's whole seconds: age 100 ≤ 150): the lease as it was, 600 − 100 s left
+    clock.runUntil(100 * S);
+    vm.renewNow();
+    clock.advance(10e6);
+    const [young] = ackOf(100 * S);
+    expect([young!.m.options.leaseTime, young!.m.options.renewalTime, young!.m.options.rebindingTime]).toEqual([500, 250, 437]);
+    expect(server.leases()[0]).toEqual(first);
+    expect(server.stats).toMatchObject({ acks: 2, reused: 1 });
+    // the guest counts its next T1 from that ACK: 250 s after it, not 300
+    const t1 = leased[1]!.t + 250 * S;
+    clock.runUntil(t1 - 1);
+    expect(ackOf(100 * S + 1e9)).toEqual([]);
+
+    // at its T1 (350 s, age 350 > 150): a new full lease from now
+    clock.runUntil(t1 + 10e6);
+    const [renewed] = ackOf(100 * S + 1e9);
+    expect(renewed!.m.options.leaseTime).toBe(600);
+    expect(server.leases()[0]).toMatchObject({ start: renewed!.t, end: renewed!.t + 600 * S, lastTransaction: renewed!.t });
+    expect(server.stats).toMatchObject({ acks: 3, reused: 1 });
+
+    // the boundary, whole seconds as ISC counts: age 150 reuses, age 151 does not
+    const start = Math.floor(renewed!.t / S);
+    clock.runUntil((start + 150) * S + 0.5 * S);
+    vm.renewNow();
+    clock.advance(10e6);
+    expect(ackOf((start + 150) * S).map((a) => a.m.options.leaseTime)).toEqual([450]);
+    clock.runUntil((start + 151) * S + 0.5 * S);
+    vm.renewNow();
+    clock.advance(10e6);
+    expect(ackOf((start + 151) * S).map((a) => a.m.options.leaseTime)).toEqual([600]);
+    expect(server.stats).toMatchObject({ acks: 5, reused: 2 });
+  });
+
   it('RELEASE frees the address; a returning client gets its old address, a new one the lowest never used', () => {
     const { clock, hub, server, guest, tester } = net();
     const a = guest('a', '52:54:00:00:00:0a', 1);

@@ -10,6 +10,10 @@
 //  - Replies to an IP next hop (a relay at giaddr, a renewing client at ciaddr) go through
 //    an ARP cache, as ISC's fallback socket does through the kernel; a client without an
 //    address is answered at chaddr (ISC's raw socket) or by broadcast.
+//  - dhcp-cache-threshold at ISC's default, 25 % (`reuse_lease` in server/dhcp.c): a client
+//    that asks again while its active lease is younger than a quarter of its length gets the
+//    lease unaltered (start, end and last transaction stay) and the time that remains of it,
+//    not a new full lease.
 //  - Every reply leaves `processingNs` after its request arrived (no queueing between
 //    requests). ARP is answered at once, as the kernel does.
 
@@ -70,6 +74,8 @@ export interface DhcpServerStats {
   offers: number;
   requests: number;
   acks: number;
+  /** of the ACKs, those that gave an unaltered young lease (dhcp-cache-threshold) */
+  reused: number;
   naks: number;
   releases: number;
   declines: number;
@@ -86,6 +92,8 @@ export interface DhcpServerStats {
 
 /** An OFFER reserves its address for the client this long (then anyone may take it). */
 export const OFFER_HOLD_NS = 120e9;
+/** ISC's DEFAULT_CACHE_THRESHOLD (dhcp-cache-threshold), percent of a lease's length. */
+export const CACHE_THRESHOLD_PCT = 25;
 /** Linux neighbour resolution: a solicitation per second, three in all (mcast_solicit), then the queue is dropped. */
 export const ARP_RETRY_NS = 1e9;
 export const ARP_TRIES = 3;
@@ -129,7 +137,7 @@ function sec(t: Ns): number {
 
 export class DhcpServerModel {
   readonly stats: DhcpServerStats = {
-    discovers: 0, offers: 0, requests: 0, acks: 0, naks: 0, releases: 0, declines: 0,
+    discovers: 0, offers: 0, requests: 0, acks: 0, reused: 0, naks: 0, releases: 0, declines: 0,
     leasequeries: 0, leaseActive: 0, leaseUnknown: 0, leaseUnassigned: 0, arpRequests: 0, unresolved: 0, ignored: 0,
   };
 
@@ -240,7 +248,8 @@ export class DhcpServerModel {
       rec.offerUntil = now + OFFER_HOLD_NS;
     }
     this.stats.offers++;
-    this.replyToClient(m, this.leaseReply(m, DHCP.OFFER, rec.ip), false);
+    const leaseSec = this.reusable(rec, client, now) ? this.remainingSec(rec, now) : this.leaseSec;
+    this.replyToClient(m, this.leaseReply(m, DHCP.OFFER, rec.ip, leaseSec), false);
   }
 
   private request(m: DhcpRepr): void {
@@ -265,6 +274,15 @@ export class DhcpServerModel {
     const existing = this.records.get(w);
     if (existing && !this.availableTo(existing, client, now)) return this.nak(m); // "lease unavailable"
     const rec = existing ?? this.record(w);
+    // reuse_lease: answered with the lease as it is. (ISC also refuses reuse to the REQUEST
+    // after an OFFER that could not reuse, because that OFFER restarted the lease in memory;
+    // ours does not touch the lease, so the age test alone gives the same answer.)
+    if (this.reusable(rec, client, now)) {
+      this.stats.acks++;
+      this.stats.reused++;
+      this.replyToClient(m, this.leaseReply(m, DHCP.ACK, rec.ip, this.remainingSec(rec, now)), false);
+      return;
+    }
     this.setClient(rec, client);
     rec.binding = 'active';
     rec.start = now;
@@ -274,7 +292,7 @@ export class DhcpServerModel {
     // ISC stores option 82 with the lease and keeps it for renewals that come without it
     if (m.options.relayAgentInfo !== null) rec.agentInfo = m.options.relayAgentInfo;
     this.stats.acks++;
-    this.replyToClient(m, this.leaseReply(m, DHCP.ACK, rec.ip), false);
+    this.replyToClient(m, this.leaseReply(m, DHCP.ACK, rec.ip, this.leaseSec), false);
   }
 
   private nak(m: DhcpRepr): void {
@@ -306,14 +324,29 @@ export class DhcpServerModel {
     rec.end = this.clock.now();
   }
 
+  /**
+   * reuse_lease's test: the client's own active lease, no older (whole seconds, ISC's clock)
+   * than CACHE_THRESHOLD_PCT of its length.
+   */
+  private reusable(rec: LeaseRecord, client: Client, now: Ns): boolean {
+    if (!this.isActive(rec, now) || !this.sameClient(rec, client)) return false;
+    const length = sec(rec.end) - sec(rec.start);
+    return sec(now) - sec(rec.start) <= Math.floor((length * CACHE_THRESHOLD_PCT) / 100);
+  }
+
+  /** What an unaltered lease has left: ISC's offered_expiry − cur_time. */
+  private remainingSec(rec: LeaseRecord, now: Ns): number {
+    return sec(rec.end) - sec(now);
+  }
+
   /** OFFER/ACK: yiaddr and options 53, 54, 51, 58 = lease/2, 59 = lease·7/8, 1 (and 82 echoed, RFC 3046). */
-  private leaseReply(m: DhcpRepr, type: number, ip: Ipv4): DhcpRepr {
+  private leaseReply(m: DhcpRepr, type: number, ip: Ipv4, leaseSec: number): DhcpRepr {
     const o = emptyDhcpOptions();
     o.messageType = type;
     o.serverId = this.ip;
-    o.leaseTime = this.leaseSec;
-    o.renewalTime = Math.floor(this.leaseSec / 2);
-    o.rebindingTime = Math.floor((this.leaseSec * 7) / 8);
+    o.leaseTime = leaseSec;
+    o.renewalTime = Math.floor(leaseSec / 2);
+    o.rebindingTime = Math.floor((leaseSec * 7) / 8);
     o.subnetMask = this.mask;
     o.relayAgentInfo = m.options.relayAgentInfo;
     return this.bootReply(m, { ciaddr: m.ciaddr, yiaddr: ip, options: o });
