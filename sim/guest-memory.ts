@@ -69,7 +69,35 @@ function zeroHash(page: number, salt: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-export class PagesMemory implements GuestMemory {
+/**
+ * The guest's vCPUs against real time, for both memory models: paused they write nothing,
+ * and advanceTo accounts only for the running time since it was last called.
+ */
+abstract class GuestRunState {
+  private lastReal = 0;
+  private running = true;
+
+  abstract advanceTo(t: Ns): void;
+
+  /** Real ns the guest ran for between the last call and `t` (0 while paused). */
+  protected ranUntil(t: Ns): Ns {
+    const delta = t - this.lastReal;
+    this.lastReal = t;
+    return this.running && delta > 0 ? delta : 0;
+  }
+
+  pause(t: Ns): void {
+    this.advanceTo(t);
+    this.running = false;
+  }
+
+  resume(t: Ns): void {
+    this.lastReal = t;
+    this.running = true;
+  }
+}
+
+export class PagesMemory extends GuestRunState implements GuestMemory {
   readonly pageCount: number;
   private truth: Uint32Array;
   private dest: Uint32Array | null = null;
@@ -82,8 +110,6 @@ export class PagesMemory implements GuestMemory {
   private stats: PostcopyStats = { faults: 0, faultWaitNs: 0, pagesPushed: 0 };
   private stallDebtNs = 0;
   private guestClock = 0;
-  private lastReal = 0;
-  private running = true;
   private readonly zeroLimit: number;
   /** Fault injection for tests: the engine "forgets" to send this page. */
   forgetPage: number | null = null;
@@ -95,6 +121,7 @@ export class PagesMemory implements GuestMemory {
     private readonly zeroSalt: number,
     private readonly workload: Workload,
   ) {
+    super();
     this.pageCount = pageCount;
     this.truth = new Uint32Array(pageCount);
     this.zeroLimit = Math.round(zeroShare * 4294967296);
@@ -128,9 +155,8 @@ export class PagesMemory implements GuestMemory {
   };
 
   advanceTo(t: Ns): void {
-    const delta = t - this.lastReal;
-    this.lastReal = t;
-    if (!this.running || delta <= 0) return;
+    const delta = this.ranUntil(t);
+    if (delta === 0) return;
     if (!this.postcopy) {
       const from = this.guestClock;
       this.guestClock += delta;
@@ -149,16 +175,6 @@ export class PagesMemory implements GuestMemory {
       this.stallDebtNs = 0;
     }
     this.stallDebtNs = -budget;
-  }
-
-  pause(t: Ns): void {
-    this.advanceTo(t);
-    this.running = false;
-  }
-
-  resume(t: Ns): void {
-    this.lastReal = t;
-    this.running = true;
   }
 
   setThrottlePct(pct: number): void {
@@ -269,12 +285,10 @@ export class PagesMemory implements GuestMemory {
  * pages touched before their push arrives, and each stalls the guest as in PagesMemory
  * (the stall is linearized over one push chunk, about a millisecond).
  */
-export class FluidMemory implements GuestMemory {
+export class FluidMemory extends GuestRunState implements GuestMemory {
   private writes = 0;
   private writesAtTake = 0;
   private logging = false;
-  private running = true;
-  private lastReal = 0;
   private throttle = 0;
   private postcopy = false;
   private writesAtResume = 0;
@@ -290,12 +304,13 @@ export class FluidMemory implements GuestMemory {
     private readonly zeroShare: number,
     private readonly writeRate: number,
     private readonly profile: FluidProfile,
-  ) {}
+  ) {
+    super();
+  }
 
   advanceTo(t: Ns): void {
-    const delta = t - this.lastReal;
-    this.lastReal = t;
-    if (!this.running || delta <= 0) return;
+    const delta = this.ranUntil(t);
+    if (delta === 0) return;
     const rate = this.writeRate * (1 - this.throttle);
     if (rate === 0) return;
     if (!this.postcopy) {
@@ -305,16 +320,6 @@ export class FluidMemory implements GuestMemory {
     // a write takes 1/rate of guest time plus, with chance φ, a fault's wait
     const phi = this.profile.faultsPerWrite(this.chunk[0], this.writes - this.writesAtResume, this.writesAtResume);
     this.writes += delta / (1e9 / rate + phi * this.faultCostNs);
-  }
-
-  pause(t: Ns): void {
-    this.advanceTo(t);
-    this.running = false;
-  }
-
-  resume(t: Ns): void {
-    this.lastReal = t;
-    this.running = true;
   }
 
   setThrottlePct(pct: number): void {

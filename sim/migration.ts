@@ -125,19 +125,26 @@ function* precopy(ctx: MigrationContext, vm: SimVm, rec: MigrationRecord): Proce
   yield* stopAndCopy(ctx, vm, rec, null);
 }
 
+/** The switchover: the VM's vCPUs stop on the source (the downtime starts), and the network hears of it. */
+function pauseAtSwitchover(ctx: MigrationContext, vm: SimVm, rec: MigrationRecord): Ns {
+  const now = ctx.kernel.now;
+  rec.phase = 'paused';
+  rec.switchoverNs = now;
+  vm.memory.pause(now);
+  ctx.lan?.paused(rec.spec.vm);
+  return now;
+}
+
 /** Pause, send what is left (`first`, or the dirty set) plus device state at full link rate, resume on the destination. */
 function* stopAndCopy(ctx: MigrationContext, vm: SimVm, rec: MigrationRecord, first: SendSet | null): Process<void> {
   const { kernel, net } = ctx;
   const m = rec.spec;
   const mem = vm.memory;
-  rec.phase = 'paused';
-  rec.switchoverNs = kernel.now;
-  mem.pause(kernel.now);
-  ctx.lan?.paused(m.vm);
+  const pausedAt = pauseAtSwitchover(ctx, vm, rec);
   const set = first ?? mem.takeDirty();
   const bytes = set.bytes + m.deviceStateBytes;
   yield net.transfer(vm.host, m.to, bytes, null);
-  const sendNs = kernel.now - rec.switchoverNs;
+  const sendNs = kernel.now - pausedAt;
   yield kernel.timeout(net.latencyNs);
   rec.count(set);
   rec.bytesSent += m.deviceStateBytes;
@@ -153,10 +160,7 @@ function* postcopy(ctx: MigrationContext, vm: SimVm, rec: MigrationRecord): Proc
   const m = rec.spec;
   const mem = vm.memory;
   const source = vm.host;
-  rec.phase = 'paused';
-  rec.switchoverNs = kernel.now;
-  mem.pause(kernel.now);
-  ctx.lan?.paused(m.vm);
+  pauseAtSwitchover(ctx, vm, rec);
   yield net.transfer(source, m.to, m.deviceStateBytes, null);
   yield kernel.timeout(net.latencyNs);
   rec.bytesSent += m.deviceStateBytes;
