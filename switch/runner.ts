@@ -328,6 +328,9 @@ interface OpenPort {
   pacer: PortPacer;
 }
 
+/** A querier-start origin further ahead than this is refused: a run's time 0 is now, not later. */
+const QUERIER_ORIGIN_AHEAD_MAX_NS = 3_600_000_000_000n;
+
 /** Counted faults the process survived. */
 export interface RunnerStats {
   receiveErrors: number;
@@ -479,9 +482,15 @@ export async function runSwitch(a: RunnerArgs, onReady: () => void = () => undef
           else if (msg.type === 'stats') sink.emit({ t: process.hrtime.bigint(), kind: 'switch-stats', ...snapshot() });
           else if (msg.type === 'querier-start') {
             const origin = typeof msg.originNs === 'string' && /^\d{1,20}$/.test(msg.originNs) ? BigInt(msg.originNs) : null;
-            if (origin === null) {
+            const why =
+              origin === null
+                ? 'is not a decimal CLOCK_MONOTONIC ns string'
+                : origin > process.hrtime.bigint() + QUERIER_ORIGIN_AHEAD_MAX_NS
+                  ? 'is more than an hour ahead of now'
+                  : null;
+            if (why !== null || origin === null) {
               runnerStats.controlInvalid++;
-              controlInvalid(new Error(`querier-start: originNs ${JSON.stringify(msg.originNs)} is not a decimal CLOCK_MONOTONIC ns string`));
+              controlInvalid(new Error(`querier-start: originNs ${JSON.stringify(msg.originNs)} ${why}`));
               return;
             }
             const firstQueryNs = origin + BigInt(Math.round(cfg.igmpQueryIntervalNs));
