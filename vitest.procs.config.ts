@@ -6,8 +6,8 @@
 // (libpcap-dev). One file at a time, in a forked process (native libpcap binding); the
 // files build dist/ themselves.
 //
-// MIGSIM_PROCS_TESTS marks the run: the files skip themselves without it (the default
-// config's `test/**` glob would otherwise pick them up).
+// The default config (vitest.config.ts) lists these files in its `exclude`, so `npm test`
+// does not run them; test/procs/units.test.ts is pure and runs in both.
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({

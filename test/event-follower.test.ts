@@ -3,9 +3,9 @@
 
 import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
+import { sleep } from './support/processes.js';
 import { EventFollower } from '../sim/testbed/event-follower.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** XREAD that hands out `queued` entries (one batch per call) and otherwise blocks 5 ms. */
 function fakeRedis(): { redis: Redis; push: (source: string, kind: string, data?: Record<string, unknown>) => void } {

@@ -5,6 +5,7 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { crc32 } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
+import { sleep } from '../support/processes.js';
 import { HostAgent, type MigrationParams, type VmConfig } from '../../hosts/agent/agent.js';
 import type { AgentEvent } from '../../hosts/agent/events.js';
 import { Receiver, type ReceiveResult } from '../../hosts/agent/receiver.js';
@@ -15,7 +16,6 @@ import { runScenario } from '../../sim/engine.js';
 import { KiB, MiB, migration, ms, scenario, vm } from '../fixture.js';
 
 const PAGE_WIRE = pageWireBytes(4096);
-const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
 
 // ---- everything a test opens is closed after it, pass or fail ----
 const cleanups: (() => Promise<void> | void)[] = [];

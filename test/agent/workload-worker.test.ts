@@ -1,11 +1,11 @@
 import { crc32 } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
+import { sleep } from '../support/processes.js';
 import { GuestWorker } from '../../hosts/agent/guest.js';
 import { mergePages, VmMemory } from '../../hosts/agent/vm-memory.js';
 import type { WorkloadSpec } from '../../sim/scenario/types.js';
 
 const MiB = 1024 ** 2;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const guests: GuestWorker[] = [];
 afterEach(async () => {

@@ -18,6 +18,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
 import { RedisBus, type SwitchRunConfig, type VsiTypeEntry } from '../../switch/redis-bus.js';
+import { parseLog, type LogLine } from '../../sim/testbed/testbed-result.js';
 import { alive, Child, findTool, freePort, mustSync, percentile, runSync, sleep, sleepSync, stopProcess, until } from '../support/processes.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -31,28 +32,14 @@ const NS_RE = /^mpt(\d+)-\S+/;
 const LINK_RE = /^\d+: (mpt(\d+)[a-z]\d+)[@:]/;
 const TMP_RE = /^migsim-procs-(\d+)-/;
 
-export { alive, Child, findTool, freePort, mustSync, percentile, runSync, sleep, sleepSync, stopProcess, until };
+export { alive, Child, percentile, runSync, sleep, stopProcess, until };
 
 /** One NDJSON log line, as the processes write them (hosts/traffic/ndjson-log.ts). */
-export interface Obs {
-  t: bigint;
-  kind: string;
-  [k: string]: unknown;
-}
+export type Obs = LogLine;
 
+/** A process's NDJSON log as the testbed's result reads it (parseLog: a partial last line is skipped). */
 export function readNdjson(file: string): Obs[] {
-  if (!existsSync(file)) return [];
-  const out: Obs[] = [];
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (line.trim() === '') continue;
-    try {
-      const o = JSON.parse(line) as Record<string, unknown>;
-      out.push({ ...o, t: BigInt(o.t as string), kind: String(o.kind) });
-    } catch {
-      /* a partial last line */
-    }
-  }
-  return out;
+  return parseLog(existsSync(file) ? readFileSync(file, 'utf8') : null).lines;
 }
 
 export const ms = (ns: bigint): number => Number(ns) / 1e6;
@@ -422,15 +409,11 @@ export class NsTool {
   }
 
   /** Fetch until `pred` holds for a frame received at or after `since`; resolves to it. */
-  async waitFrame(pred: (f: { t: bigint; bytes: Uint8Array }) => boolean, since: bigint, timeoutMs: number, what: string): Promise<{ t: bigint; bytes: Uint8Array }> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
+  waitFrame(pred: (f: { t: bigint; bytes: Uint8Array }) => boolean, since: bigint, timeoutMs: number, what: string): Promise<{ t: bigint; bytes: Uint8Array }> {
+    return until(async () => {
       await this.fetch();
-      const f = this.frames.find((x) => x.t >= since && pred(x));
-      if (f) return f;
-      if (Date.now() > deadline) throw new Error(`${what}: no such frame within ${timeoutMs} ms`);
-      await sleep(20);
-    }
+      return this.frames.find((x) => x.t >= since && pred(x));
+    }, timeoutMs, `${what} (a frame)`);
   }
 }
 

@@ -21,7 +21,7 @@ import { decodeFrame, type DecodedFrame } from '../../switch/wire/decode.js';
 import { ECP_SUBTYPE, parseEcp } from '../../switch/wire/ecp.js';
 import { ETHERTYPE, parseEthernet } from '../../switch/wire/ethernet.js';
 import { emitVdp, managerIdFromText, parseVdp, responseStatus, VSI_ID_FORMAT, vsiIdFromMac } from '../../switch/wire/vdp.js';
-import { Bed, build, dist, ms, PREFIX, sleep, startRunRedis, UNIX_PROXY, until, type Child, type RedisServer } from './helpers.js';
+import { Bed, build, dist, ms, PREFIX, sleep, startRunRedis, UNIX_PROXY, until, type Child } from './helpers.js';
 
 const RUN = `pt${process.pid}`;
 const HOSTS = [
@@ -82,7 +82,6 @@ class BridgeSide {
 
 interface AgentBed {
   bed: Bed;
-  redisServer: RedisServer;
   redis: Redis;
   bus: RedisBus;
   agents: Map<HostName, Child>;
@@ -119,7 +118,7 @@ describe('the host agent process: Redis control, pre-copy between two namespaces
       bed = new Bed('agent');
       build();
       const { redisServer, redis, bus } = await startRunRedis(bed, RUN, [{ id: VM.vsiType.id, version: VM.vsiType.version, vlan: VM.vlan }], CONFIG);
-      ab = { bed, redisServer, redis, bus, agents: new Map(), bridges: new Map(), ports };
+      ab = { bed, redis, bus, agents: new Map(), bridges: new Map(), ports };
 
       for (const h of HOSTS) bed.addNetns(h.name);
       bed.veth(bed.ns('h1'), 'mgmt', bed.ns('h2'), 'mgmt');
@@ -283,7 +282,7 @@ describe('the host agent process: Redis control, pre-copy between two namespaces
     process.kill(agents.get('h2')!.pid, 'SIGTERM');
     for (const h of HOSTS) {
       const c = agents.get(h.name)!;
-      const exit = await Promise.race([c.exited, sleep(20_000).then(() => null)]);
+      const exit = await c.exitWithin(20_000);
       expect(exit, c.output()).toEqual({ code: 0, signal: null });
       expect(await redis.get(`migsim:${RUN}:host:${h.name}:ready`)).toBeNull();
     }

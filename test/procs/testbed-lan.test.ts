@@ -238,7 +238,7 @@ describe('a testbed LAN in namespaces: the real switch process with the host age
     for (const c of [src, probe, vm, dhcp]) if (c) process.kill(c.pid, 'SIGTERM');
     await T().bus.publishControl({ type: 'stop' });
     for (const c of [sw, ...agents.values()]) {
-      const exit = await Promise.race([c.exited, sleep(20_000).then(() => null)]);
+      const exit = await c.exitWithin(20_000);
       expect(exit, c.output()).toEqual({ code: 0, signal: null });
     }
     for (const c of [src, probe, vm, dhcp]) if (c) expect((await c.exited).code, c.output()).toBe(0);

@@ -1,7 +1,7 @@
 // The testbed processes' pure parts, without root or a network: the dhcpd.conf a scenario
 // gives (the sim's addresses), every command line's checks, the probe's targets file, the
 // NDJSON log, and the udhcpc script run by a real /bin/sh against a fake `ip`. These run in
-// the default suite too (no MIGSIM_PROCS_TESTS needed).
+// the default suite too (vitest.config.ts does not exclude it).
 
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -93,6 +93,10 @@ describe('command lines', () => {
   });
 });
 
+/** An NDJSON file's lines, as written (t a decimal string). */
+const linesOf = (file: string): Record<string, unknown>[] =>
+  readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+
 describe('NdjsonLog', () => {
   it('writes one JSON object a line with a CLOCK_MONOTONIC ns time, flushed by close', () => {
     const file = join(tmp, 'sub', 'x.ndjson');
@@ -102,7 +106,7 @@ describe('NdjsonLog', () => {
     log.write('b', {}, 42n);
     log.close();
     log.write('c'); // ignored
-    const lines = readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = linesOf(file);
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatchObject({ kind: 'a', n: 1, big: '5' });
     expect(BigInt(lines[0]!.t as string)).toBeGreaterThanOrEqual(before);
@@ -111,9 +115,6 @@ describe('NdjsonLog', () => {
 });
 
 describe('the traffic processes\' UDP end', () => {
-  const linesOf = (file: string): Record<string, unknown>[] =>
-    readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-
   it('send failures: at most one line a second, each counting the failures since the last; total counts all', () => {
     const file = join(tmp, 'send-errors.ndjson');
     const log = new NdjsonLog(file, 1000);

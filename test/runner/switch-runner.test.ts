@@ -15,7 +15,7 @@
 // earlier run that was killed are swept first.
 
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -314,10 +314,10 @@ async function startAgents(b: Bed): Promise<void> {
   }
 }
 
-async function writeRun(run: string): Promise<RedisBus> {
+async function writeRun(run: string, config: Partial<SwitchRunConfig> = {}): Promise<RedisBus> {
   const bus = new RedisBus(bed!.redis!, run);
   await bus.defineVsiTypes([{ id: TYPE.id, version: TYPE.version, vlan: TYPE.vlan }]);
-  await bus.writeSwitchConfig(CONFIG);
+  await bus.writeSwitchConfig({ ...CONFIG, ...config });
   return bus;
 }
 
@@ -601,7 +601,7 @@ describe.skipIf(!ENABLED)('switch runner: a process on veths, configured from Re
     await h1.sendUdp(UNBOUND, 100);
     await sleep(100);
     runner.proc.kill('SIGTERM');
-    const exit = await Promise.race([runner.exited, sleep(15_000).then(() => null)]);
+    const exit = await runner.exitWithin(15_000);
     const t1 = process.hrtime.bigint();
     expect(exit, runner.output()).toEqual({ code: 0, signal: null });
     const ev = await events();
@@ -644,7 +644,7 @@ describe.skipIf(!ENABLED)('switch runner: a process on veths, configured from Re
     await sleep(200);
     expect(r2.running).toBe(true);
     await bus.publishControl({ type: 'stop', to: 'switch' });
-    const exit = await Promise.race([r2.exited, sleep(15_000).then(() => null)]);
+    const exit = await r2.exitWithin(15_000);
     const t1 = process.hrtime.bigint();
     expect(exit, r2.output()).toEqual({ code: 0, signal: null });
     const ev = await events(RUN2);
@@ -664,9 +664,7 @@ describe.skipIf(!ENABLED)('switch runner: a process on veths, configured from Re
     const run = `rt${PID}-3`;
     // a MAC of its own tells this runner's queries from the first runner's on the same ports
     const mac = '02:5e:00:00:be:03';
-    const bus = new RedisBus(bed!.redis!, run);
-    await bus.defineVsiTypes([{ id: TYPE.id, version: TYPE.version, vlan: TYPE.vlan }]);
-    await bus.writeSwitchConfig({ ...CONFIG, mac });
+    const bus = await writeRun(run, { mac });
     const r3 = await startRunner(run, ['--querier', 'control']);
     const h3 = bed!.agents.get('h3')!;
     const queries = async (): Promise<bigint[]> => ((await h3.stats()).counts.generalQueries[mac] ?? []).map((t) => BigInt(t));
@@ -687,7 +685,7 @@ describe.skipIf(!ENABLED)('switch runner: a process on veths, configured from Re
       expect(late, `query ${i + 1}: ${late.toFixed(1)} ms after its due time`).toBeLessThan(200);
     });
     await bus.publishControl({ type: 'stop', to: 'switch' });
-    expect(await Promise.race([r3.exited, sleep(15_000).then(() => null)]), r3.output()).toEqual({ code: 0, signal: null });
+    expect(await r3.exitWithin(15_000), r3.output()).toEqual({ code: 0, signal: null });
     const ev = await events(run);
     const started = ev.filter((e) => e.kind === 'querier-started').map(({ data }) => ({ originNs: data.originNs, firstQueryNs: data.firstQueryNs }));
     expect(started, ctx(ev)).toEqual([{ originNs: String(origin), firstQueryNs: String(origin + 1_000_000_000n) }]);
@@ -700,7 +698,7 @@ describe.skipIf(!ENABLED)('switch runner: a process on veths, configured from Re
     const runOnce = async (run: string, args: string[]) => {
       const c = new Child(spawn(process.execPath, [RUNNER, '--redis', `127.0.0.1:${b.redisPort}`, '--run', run, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }), `runner ${run}`);
       b.runners.push(c);
-      const exit = await Promise.race([c.exited, sleep(15_000).then(() => null)]);
+      const exit = await c.exitWithin(15_000);
       return { exit, err: c.err.join('') };
     };
     const port = ['--port', `h1:host:${rootIf('h1')}`];

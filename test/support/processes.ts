@@ -101,6 +101,11 @@ export class Child {
     return this.proc.exitCode === null && this.proc.signalCode === null;
   }
 
+  /** Its exit, or null if it has not exited within `ms`. */
+  exitWithin(ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null } | null> {
+    return Promise.race([this.exited, sleep(ms).then(() => null)]);
+  }
+
   onLine(cb: (l: string) => void): void {
     this.listeners.push(cb);
   }
