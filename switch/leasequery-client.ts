@@ -34,6 +34,19 @@ interface Query {
   done: (r: LeaseActive | null) => void;
 }
 
+/** A DHCPLEASEQUERY by MAC or by IP, as a relay at `giaddr` sends it (protocols.md 4.3). */
+export function leasequeryMessage(by: { mac: string } | { ip: string }, xid: number, giaddr: string): DhcpRepr {
+  const byMac = 'mac' in by;
+  const options = emptyDhcpOptions();
+  options.messageType = DHCP.LEASEQUERY;
+  options.paramRequestList = PARAMETERS;
+  return {
+    op: 1, htype: 1, hlen: byMac ? 6 : 0, hops: 0, xid, secs: 0, broadcast: false,
+    ciaddr: byMac ? '0.0.0.0' : by.ip, yiaddr: '0.0.0.0', siaddr: '0.0.0.0', giaddr,
+    chaddr: byMac ? by.mac : null, sname: '', file: '', options,
+  };
+}
+
 export class LeasequeryClient {
   private readonly open = new Map<number, Query>();
 
@@ -81,14 +94,7 @@ export class LeasequeryClient {
     }
     q.xid = Math.floor(this.rng.next() * 0xffffffff) >>> 0;
     const byMac = q.by === 'mac';
-    const options = emptyDhcpOptions();
-    options.messageType = DHCP.LEASEQUERY;
-    options.paramRequestList = PARAMETERS;
-    const msg: DhcpRepr = {
-      op: 1, htype: 1, hlen: byMac ? 6 : 0, hops: 0, xid: q.xid, secs: 0, broadcast: false,
-      ciaddr: byMac ? '0.0.0.0' : q.ip!, yiaddr: '0.0.0.0', siaddr: '0.0.0.0', giaddr: this.self.ip,
-      chaddr: byMac ? q.mac : null, sname: '', file: '', options,
-    };
+    const msg = leasequeryMessage(byMac ? { mac: q.mac } : { ip: q.ip! }, q.xid, this.self.ip);
     const frame = udpFrame({
       srcMac: this.self.mac, dstMac: server.mac, srcIp: this.self.ip, dstIp: server.ip,
       srcPort: DHCP_SERVER_PORT, dstPort: DHCP_SERVER_PORT, payload: emitDhcp(msg),

@@ -57,7 +57,7 @@ import { EdgeSwitch, type PortRole } from './edge-switch.js';
 import { RedisEventSink, streamSwitchLog } from './event-stream.js';
 import { PcapPort } from './ports/pcap-port.js';
 import { seededRandom, wallClock } from './ports/wall-clock.js';
-import { ComponentLifecycle } from './ports/lifecycle.js';
+import { ComponentLifecycle, StartupSignals } from './ports/lifecycle.js';
 import { isEntryPoint, numberArg, UsageError, withTimeout, parseOptions, runMain } from './ports/process-kit.js';
 
 export { UsageError };
@@ -350,16 +350,8 @@ export async function runSwitch(a: RunnerArgs, onReady: () => void = () => undef
   const bus = new RedisBus(redis, a.run);
 
   // a signal before the switch runs: stop waiting, nothing to flush
-  let onSignal = (reason: string) => abortStart(reason);
-  let abortStart!: (reason: string) => void;
-  const aborted = new Promise<{ aborted: string }>((r) => (abortStart = (reason) => r({ aborted: reason })));
-  const signalHandlers = { SIGTERM: () => onSignal('SIGTERM'), SIGINT: () => onSignal('SIGINT') };
-  process.on('SIGTERM', signalHandlers.SIGTERM);
-  process.on('SIGINT', signalHandlers.SIGINT);
-  const unlisten = () => {
-    process.off('SIGTERM', signalHandlers.SIGTERM);
-    process.off('SIGINT', signalHandlers.SIGINT);
-  };
+  const signals = new StartupSignals();
+  const { aborted, unlisten } = signals;
 
   // configuration
   let types;
@@ -468,7 +460,7 @@ export async function runSwitch(a: RunnerArgs, onReady: () => void = () => undef
     },
   });
   const stop = (reason: string): void => life.stop(reason);
-  onSignal = stop;
+  signals.handOver(stop);
 
   // control
   const controlInvalid = rateLimitedStderr(`migsim switch [${a.run}]: control message`);

@@ -100,11 +100,6 @@ export class HostAgent {
     return { bytes: g.memoryBytes, ms, complete };
   }
 
-  /** Drop a reservation that was not taken (the migration went elsewhere or failed). */
-  unreserve(name: string): boolean {
-    return this.reserved.delete(name);
-  }
-
   /** The reservation for an arriving VM, if its geometry matches. */
   private takeReserved(hello: Hello): VmMemory | null {
     const r = this.reserved.get(hello.vm);

@@ -99,7 +99,7 @@ import { ConfigError, connectRedis, parseRedisAddress, quitRedis, rateLimitedStd
 import { ETHERTYPE } from '../../switch/wire/ethernet.js';
 import { isMac } from '../../switch/wire/fields.js';
 import { managerIdFromText, type AssistRequest, type VdpMode } from '../../switch/wire/vdp.js';
-import { ComponentLifecycle } from '../../switch/ports/lifecycle.js';
+import { ComponentLifecycle, StartupSignals } from '../../switch/ports/lifecycle.js';
 import { isEntryPoint, numberArg, UsageError, withTimeout, parseOptions, runMain } from '../../switch/ports/process-kit.js';
 
 export { UsageError };
@@ -290,8 +290,6 @@ function workloadSpec(w: WorkloadJson | undefined, pageCount: number): WorkloadS
   return { kind: 'trace', file: w.file, trace: parseTrace(text, w.file, pageCount, 'workload.file'), loop: w.loop };
 }
 
-/** A failed MigrationResult for a migration that never started (no such VM, postcopy …). */
-
 // ------------------------------------------------------------------------------------------
 // the process
 
@@ -314,16 +312,9 @@ export async function runHostAgent(a: HostAgentArgs, onReady: () => void = () =>
   const bus = new RedisBus(redis, a.run);
   const readyKey = hostReadyKey(a.run, a.host);
 
-  let abortStart!: (reason: string) => void;
-  const aborted = new Promise<{ aborted: string }>((r) => (abortStart = (reason) => r({ aborted: reason })));
-  let onSignal = (reason: string) => abortStart(reason);
-  const handlers = { SIGTERM: () => onSignal('SIGTERM'), SIGINT: () => onSignal('SIGINT') };
-  process.on('SIGTERM', handlers.SIGTERM);
-  process.on('SIGINT', handlers.SIGINT);
-  const unlisten = () => {
-    process.off('SIGTERM', handlers.SIGTERM);
-    process.off('SIGINT', handlers.SIGINT);
-  };
+  // a signal before the agent runs: stop waiting, nothing to flush
+  const signals = new StartupSignals();
+  const { aborted, unlisten } = signals;
 
   // ---- hints: from the switch config unless given
   let hints: boolean;
@@ -540,7 +531,7 @@ export async function runHostAgent(a: HostAgentArgs, onReady: () => void = () =>
     },
   });
   const stop = (reason: string): void => life.stop(reason);
-  onSignal = stop;
+  signals.handOver(stop);
 
   // ---- control
   const controlError = (type: string, error: string): void => {

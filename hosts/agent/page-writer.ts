@@ -11,6 +11,7 @@
 
 import type { Socket } from 'node:net';
 import { wireBytes, ZERO_PAGE_BYTES } from '../precopy.js';
+import { sleep } from '../../switch/ports/process-kit.js';
 import { nowNs } from './events.js';
 import { MAX_BATCH_PAGES, pagesHeaderBytes, putPagesHeader, putZeroRecord } from './stream.js';
 import type { VmMemory } from './vm-memory.js';
@@ -28,8 +29,6 @@ export class Aborted extends Error {
     this.name = 'Aborted';
   }
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A token bucket on bytes written; empty at each reset, so a round starts unburst. */
 export class TokenBucket {

@@ -38,7 +38,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { NdjsonLog, txChecksumSetting } from '../traffic/ndjson-log.js';
-import { durationArgMs, isEntryPoint, numberArg, UsageError, parseOptions } from '../../switch/ports/process-kit.js';
+import { durationArgMs, isEntryPoint, numberArg, UsageError, parseOptions, runMain } from '../../switch/ports/process-kit.js';
 import { dhcpAddressing, dhcpdConfig, parseSubnet } from './dhcpd-config.js';
 
 export interface DhcpMainArgs {
@@ -170,20 +170,12 @@ export async function runDhcp(a: DhcpMainArgs): Promise<number> {
   return stopping ? 0 : 1;
 }
 
-async function main(): Promise<void> {
-  let args: DhcpMainArgs;
-  try {
-    args = parseDhcpArgs(process.argv.slice(2));
-  } catch (e) {
-    process.stderr.write(`${(e as Error).message}\n${DHCP_USAGE}\n`);
-    process.exit(2);
-  }
-  try {
-    process.exit(await runDhcp(args));
-  } catch (e) {
+/** A configuration dhcpd cannot serve (RangeError) is bad input, exit 2; anything else 1. */
+function runDhcpOrSay(a: DhcpMainArgs): Promise<number> {
+  return runDhcp(a).catch((e: unknown) => {
     process.stderr.write(`dhcp: ${(e as Error).message}\n`);
-    process.exit(e instanceof RangeError ? 2 : 1);
-  }
+    return e instanceof RangeError ? 2 : 1;
+  });
 }
 
-if (isEntryPoint(import.meta.url)) void main();
+if (isEntryPoint(import.meta.url)) void runMain(parseDhcpArgs, DHCP_USAGE, runDhcpOrSay);

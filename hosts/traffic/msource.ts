@@ -25,7 +25,8 @@
 // Stops after --count datagrams or --duration, or on SIGTERM/SIGINT (exit 0). Exit 2: bad
 // arguments; 1: the socket could not be set up.
 
-import { interfaceOf, isIpv4Text, isMulticastIpv4, NdjsonLog, txChecksumSetting } from './ndjson-log.js';
+import { isIpv4, isIpv4Multicast } from '../../switch/wire/fields.js';
+import { interfaceOf, NdjsonLog, txChecksumSetting } from './ndjson-log.js';
 import { bindUdpOrStop, SendErrorReport } from './udp-endpoint.js';
 import { durationArgMs, endOnSignal, isEntryPoint, numberArg, sleep, UsageError, runMain, parseOptions } from '../../switch/ports/process-kit.js';
 
@@ -69,8 +70,8 @@ export function parseMsourceArgs(argv: string[]): MsourceArgs {
     'wait-address': { type: 'string' },
     'keep-tx-offload': { type: 'boolean' },
   });
-  if (!values.ip || !isIpv4Text(values.ip)) throw new UsageError(`--ip ${values.ip ?? ''}: expected this container's IPv4 address`);
-  if (!values.group || !isMulticastIpv4(values.group)) throw new UsageError(`--group ${values.group ?? ''}: expected an IPv4 multicast group (224.0.0.0/4)`);
+  if (!values.ip || !isIpv4(values.ip)) throw new UsageError(`--ip ${values.ip ?? ''}: expected this container's IPv4 address`);
+  if (!values.group || !isIpv4Multicast(values.group)) throw new UsageError(`--group ${values.group ?? ''}: expected an IPv4 multicast group (224.0.0.0/4)`);
   if (values.rate === undefined) throw new UsageError('--rate N (datagrams per second) is required');
   if (values.size === undefined) throw new UsageError('--size BYTES (UDP payload) is required');
   const rate = numberArg(values.rate, 'rate', 0, { min: Number.MIN_VALUE });

@@ -87,22 +87,6 @@ export class NdjsonLog {
 }
 
 
-
-const IPV4_RE = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-
-export function isIpv4Text(s: string): boolean {
-  return IPV4_RE.test(s);
-}
-
-export function isMulticastIpv4(s: string): boolean {
-  if (!isIpv4Text(s)) return false;
-  const first = Number(s.split('.')[0]);
-  return first >= 224 && first <= 239;
-}
-
-
-
-
 // ------------------------------------------------------------------------------------------
 // TX checksum offload
 

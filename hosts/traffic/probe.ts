@@ -31,7 +31,8 @@
 
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { bindUdpOrStop, SendErrorReport } from './udp-endpoint.js';
-import { interfaceOf, isIpv4Text, NdjsonLog, txChecksumSetting } from './ndjson-log.js';
+import { isIpv4 } from '../../switch/wire/fields.js';
+import { interfaceOf, NdjsonLog, txChecksumSetting } from './ndjson-log.js';
 import { durationArgMs, endOnSignal, isEntryPoint, numberArg, sleep, UsageError, runMain, parseOptions } from '../../switch/ports/process-kit.js';
 
 export const PROBE_SRC_PORT = 7007;
@@ -63,7 +64,7 @@ export function parseTarget(text: string): { name: string; ip: string } | string
   const i = text.indexOf('=');
   const name = text.slice(0, i).trim();
   const ip = text.slice(i + 1).trim();
-  if (i <= 0 || !NAME_RE.test(name) || !isIpv4Text(ip)) return `${JSON.stringify(text)}: expected NAME=IPv4 (name: letters, digits, . _ -)`;
+  if (i <= 0 || !NAME_RE.test(name) || !isIpv4(ip)) return `${JSON.stringify(text)}: expected NAME=IPv4 (name: letters, digits, . _ -)`;
   return { name, ip };
 }
 
@@ -96,7 +97,7 @@ export function parseProbeArgs(argv: string[]): ProbeArgs {
     'echo-port': { type: 'string' },
     'keep-tx-offload': { type: 'boolean' },
   });
-  if (!values.ip || !isIpv4Text(values.ip)) throw new UsageError(`--ip ${values.ip ?? ''}: expected this container's IPv4 address`);
+  if (!values.ip || !isIpv4(values.ip)) throw new UsageError(`--ip ${values.ip ?? ''}: expected this container's IPv4 address`);
   if (values.rate === undefined) throw new UsageError('--rate N (echoes per second per target) is required');
   const targets: { name: string; ip: string }[] = [];
   for (const text of values.target ?? []) {

@@ -66,8 +66,9 @@ import { networkInterfaces } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { isMulticastIpv4, NdjsonLog, txChecksumSetting } from '../traffic/ndjson-log.js';
-import { isEntryPoint, numberArg, UsageError, runMain, parseOptions } from '../../switch/ports/process-kit.js';
+import { isIpv4Multicast } from '../../switch/wire/fields.js';
+import { NdjsonLog, txChecksumSetting } from '../traffic/ndjson-log.js';
+import { endOnSignal, isEntryPoint, numberArg, UsageError, runMain, parseOptions } from '../../switch/ports/process-kit.js';
 
 export const ECHO_PORT = 7;
 export const MULTICAST_PORT = 5001;
@@ -113,7 +114,7 @@ export function parseGuestArgs(argv: string[]): GuestAgentArgs {
   if (values.name !== undefined && !/^[A-Za-z0-9._-]{1,63}$/.test(values.name)) throw new UsageError(`--name ${values.name}: letters, digits, . _ - (at most 63)`);
   const groups: string[] = [];
   for (const g of (values.group ?? []).flatMap((x) => x.split(',')).map((x) => x.trim()).filter((x) => x !== '')) {
-    if (!isMulticastIpv4(g)) throw new UsageError(`--group ${g}: expected an IPv4 multicast group`);
+    if (!isIpv4Multicast(g)) throw new UsageError(`--group ${g}: expected an IPv4 multicast group`);
     if (!groups.includes(g)) groups.push(g);
   }
   return {
@@ -358,20 +359,14 @@ export async function runGuestAgent(a: GuestAgentArgs): Promise<number> {
       joinAll(on);
     }
   };
-  let finish!: (reason: string) => void;
-  const finished = new Promise<string>((r) => (finish = r));
-  const onTerm = (sig: string) => finish(sig);
+  const { finished } = endOnSignal();
   process.on('SIGUSR1', onUsr1);
   process.on('SIGUSR2', onUsr2);
-  process.on('SIGTERM', onTerm);
-  process.on('SIGINT', onTerm);
 
   const reason = await finished;
   stopping = true;
   process.off('SIGUSR1', onUsr1);
   process.off('SIGUSR2', onUsr2);
-  process.off('SIGTERM', onTerm);
-  process.off('SIGINT', onTerm);
   if (restartTimer) clearTimeout(restartTimer);
   const child = udhcpc as ChildProcess | null;
   if (child && child.exitCode === null && child.signalCode === null) {

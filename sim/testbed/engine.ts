@@ -47,6 +47,7 @@ import type { MigrationSpec, Scenario, VmSpec } from '../scenario/types.js';
 import { addressing } from '../scenario/addressing.js';
 import { readEvents, RedisEventSink, saveStream } from '../../switch/event-stream.js';
 import { quitRedis, RedisBus } from '../../switch/redis-bus.js';
+import { sleep } from '../../switch/ports/process-kit.js';
 import type { Log } from '../../hosts/image/build.js';
 import {
   dhcpCommand, guestCommand, hostAgentCommand, LOGS, migrateMessage, MIGRATION_PORT, msourceCommand, prefixLength, probeCommand, switchCommand,
@@ -73,7 +74,6 @@ export interface TestbedRunOptions {
 
 const REDIS_PORT = 6379;
 const SETUP_TIMEOUT_MS = 60_000;
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const stderrLog: Log = (line) => process.stderr.write(`migsim: testbed: ${line}\n`);
 
 /** What the testbed cannot run, refused by field (exit 2), on top of the sim's rules. */
@@ -110,6 +110,9 @@ interface MigrationState {
   spec: MigrationSpec;
   result: MigrationResult | { error: string } | null;
 }
+
+/** Migrations by their start time, then their order in the scenario. */
+const inRunOrder = (a: MigrationState, b: MigrationState): number => a.spec.atNs - b.spec.atNs || a.spec.index - b.spec.index;
 
 class TestbedRun {
   private readonly log: Log;
@@ -221,7 +224,7 @@ class TestbedRun {
 
   /** A VM's migrations in the order they run. */
   private vmMigrations(vm: string): MigrationState[] {
-    return this.migrations.filter((m) => m.spec.vm === vm).sort((a, b) => a.spec.atNs - b.spec.atNs || a.spec.index - b.spec.index);
+    return this.migrations.filter((m) => m.spec.vm === vm).sort(inRunOrder);
   }
 
   /**
@@ -329,7 +332,7 @@ class TestbedRun {
 
     // migrations: each at its time, one VM's in order
     const chains = new Map<string, Promise<void>>();
-    const started = [...this.migrations].sort((a, b) => a.spec.atNs - b.spec.atNs || a.spec.index - b.spec.index).map((m) => {
+    const started = [...this.migrations].sort(inRunOrder).map((m) => {
       const prev = chains.get(m.spec.vm) ?? Promise.resolve();
       const p = prev.then(async () => {
         const due = this.originNs + BigInt(Math.round(m.spec.atNs));

@@ -40,11 +40,7 @@ export class EventFollower {
       } catch (e) {
         if (this.stopped) return;
         // the waiters learn of it; the loop retries (ioredis reconnects)
-        for (const w of this.waiters) {
-          clearTimeout(w.timer);
-          w.reject(new Error(`event stream: ${e instanceof Error ? e.message : String(e)}`));
-        }
-        this.waiters.clear();
+        this.failWaiters(new Error(`event stream: ${e instanceof Error ? e.message : String(e)}`));
         await new Promise((r) => setTimeout(r, 200));
         continue;
       }
@@ -115,13 +111,17 @@ export class EventFollower {
     });
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
+  private failWaiters(e: Error): void {
     for (const w of this.waiters) {
       clearTimeout(w.timer);
-      w.reject(new Error('the event follower stopped'));
+      w.reject(e);
     }
     this.waiters.clear();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.failWaiters(new Error('the event follower stopped'));
     this.redis.disconnect();
     await this.loop.catch(() => undefined);
   }

@@ -271,19 +271,6 @@ export class LinkManager {
     return true;
   }
 
-  /** Frames arriving on A leave by B and vice versa. */
-  async redirect(pid: number, ifA: string, ifB: string): Promise<boolean> {
-    const a = await this.forward(pid, ifA, [ifB]);
-    const b = await this.forward(pid, ifB, [ifA]);
-    return a || b;
-  }
-
-  /** Undoes `redirect` (or `forward` on each given interface): deletes their ingress qdiscs. */
-  async removeRedirect(pid: number, ifA: string, ifB?: string): Promise<void> {
-    await this.removeForward(pid, ifA);
-    if (ifB !== undefined) await this.removeForward(pid, ifB);
-  }
-
   private async removeForward(pid: number, dev: string): Promise<void> {
     const r = await tryIn(pid, 'tc', ['qdisc', 'del', 'dev', dev, 'ingress']);
     // none there (or no such device) is fine: nothing to remove

@@ -313,9 +313,9 @@ export class TestbedNetwork {
   }
 
   /** A host's tc forwarding from its current VM set: each vnic → uplink, uplink → every vnic. */
-  private async forwardHost(host: string, pidHint?: number): Promise<boolean> {
+  private async forwardHost(host: string): Promise<boolean> {
     const links = this.linksOrNew();
-    const pid = pidHint ?? (await this.node('host', host).pid());
+    const pid = await this.node('host', host).pid();
     const vnics = [...this.vmHost].filter(([, h]) => h === host).map(([vm]) => vnicName(vm));
     let changed = false;
     for (const v of vnics) changed = (await links.forward(pid, v, [HOST_UPLINK])) || changed;

@@ -8,11 +8,40 @@
 //              Redis quit → exit 0, or 3 if any event was lost, or 1 if the shutdown failed
 //
 // The component keeps what is its own (ports, agents, timers); this keeps the order.
+// StartupSignals covers the time before: a signal while the process still waits for its
+// config stops the wait (nothing to flush yet).
 
 import type { Redis } from 'ioredis';
 import type { RedisEventSink } from '../event-stream.js';
 import { quitRedis } from '../redis-bus.js';
 import { withTimeout } from './process-kit.js';
+
+/**
+ * SIGTERM / SIGINT from the process's start: until `handOver`, a signal resolves `aborted`
+ * (the start-up gives up waiting); after it, a signal calls the stop it was handed.
+ */
+export class StartupSignals {
+  readonly aborted: Promise<{ aborted: string }>;
+  private onSignal: (reason: string) => void = () => undefined;
+  private readonly handlers = { SIGTERM: () => this.onSignal('SIGTERM'), SIGINT: () => this.onSignal('SIGINT') };
+
+  constructor() {
+    this.aborted = new Promise((resolve) => (this.onSignal = (reason) => resolve({ aborted: reason })));
+    process.on('SIGTERM', this.handlers.SIGTERM);
+    process.on('SIGINT', this.handlers.SIGINT);
+  }
+
+  /** From now on a signal stops the running component. */
+  handOver(stop: (reason: string) => void): void {
+    this.onSignal = stop;
+  }
+
+  /** Takes the handlers off. */
+  readonly unlisten = (): void => {
+    process.off('SIGTERM', this.handlers.SIGTERM);
+    process.off('SIGINT', this.handlers.SIGINT);
+  };
+}
 
 export interface LifecycleOptions {
   say: (line: string) => void;

@@ -95,6 +95,11 @@ export function isIpv4(text: string): boolean {
   }
 }
 
+/** IPv4 text in 224.0.0.0/4. */
+export function isIpv4Multicast(text: string): boolean {
+  return isIpv4(text) && ipToU32(text) >>> 28 === 0xe;
+}
+
 export function putIp(b: Uint8Array, off: number, ip: Ipv4): void {
   put32(b, off, ipToU32(ip));
 }

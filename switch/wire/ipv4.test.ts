@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fromHex, internetChecksum, ipToU32, put16 } from './fields.js';
+import { fromHex, internetChecksum, ipToU32, isIpv4Multicast, put16 } from './fields.js';
 import { EmitError } from './result.js';
 import { emitIpv4, hasRouterAlert, IP_PROTO, ipWord, parseIpv4, ROUTER_ALERT, type Ipv4Repr } from './ipv4.js';
 
@@ -133,6 +133,13 @@ describe('ipv4 rejections', () => {
       b[bit >>> 3] = b[bit >>> 3]! ^ (0x80 >>> (bit & 7));
       expect(parseIpv4(b).ok, `bit ${bit}`).toBe(false);
     }
+  });
+});
+
+describe('isIpv4Multicast', () => {
+  it('is 224.0.0.0/4 text, nothing else', () => {
+    for (const ip of ['224.0.0.0', '224.0.0.1', '239.1.1.1', '239.255.255.255']) expect(isIpv4Multicast(ip), ip).toBe(true);
+    for (const ip of ['223.255.255.255', '240.0.0.0', '10.1.1.1', '255.255.255.255', '239.1.1', '239.1.1.256', '', 'x.1.1.1']) expect(isIpv4Multicast(ip), ip).toBe(false);
   });
 });
 

@@ -18,7 +18,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addressing } from '../../sim/scenario/addressing.js';
 import { parseArp } from '../../switch/wire/arp.js';
 import { igmpFrame } from '../../switch/wire/compose.js';
-import { DHCP, emitDhcp, emptyDhcpOptions, parseDhcp, type DhcpRepr } from '../../switch/wire/dhcp.js';
+import { DHCP, emitDhcp, parseDhcp, type DhcpRepr } from '../../switch/wire/dhcp.js';
+import { leasequeryMessage } from '../../switch/leasequery-client.js';
 import { ETHERTYPE, parseEthernet } from '../../switch/wire/ethernet.js';
 import { ipToU32 } from '../../switch/wire/fields.js';
 import { IGMP_RECORD, parseIgmp, type IgmpRepr } from '../../switch/wire/igmp.js';
@@ -89,17 +90,9 @@ function v3Report(bytes: Uint8Array): Extract<IgmpRepr, { kind: 'v3report' }> | 
   return c.igmp;
 }
 
+/** The switch's own DHCPLEASEQUERY (switch/leasequery-client.ts), from its address on the segment. */
 function leasequery(by: { mac: string } | { ip: string }, xid: number): Uint8Array {
-  const options = emptyDhcpOptions();
-  options.messageType = DHCP.LEASEQUERY;
-  options.paramRequestList = [51, 61, 82, 91, 92, 58, 59];
-  const byMac = 'mac' in by;
-  const msg: DhcpRepr = {
-    op: 1, htype: 1, hlen: byMac ? 6 : 0, hops: 0, xid, secs: 0, broadcast: false,
-    ciaddr: byMac ? '0.0.0.0' : by.ip, yiaddr: '0.0.0.0', siaddr: '0.0.0.0', giaddr: ADDR.switchIp,
-    chaddr: byMac ? by.mac : null, sname: '', file: '', options,
-  };
-  return emitDhcp(msg);
+  return emitDhcp(leasequeryMessage(by, xid, ADDR.switchIp));
 }
 
 /** Send a leasequery from q (as a relay: from .254:67 to the server's :67); the answer and the round trip. */
@@ -308,7 +301,7 @@ describe('testbed LAN processes in namespaces: real dhcpd, udhcpc, kernel IGMP',
         process.kill(c.pid, 'SIGTERM');
       }
       for (const [c, log] of [[src, mlog], [probe, plog]] as const) {
-        const exit = await Promise.race([c.exited, sleep(5000).then(() => null)]);
+        const exit = await c.exitWithin(5000);
         expect(exit, c.output()).toEqual({ code: 0, signal: null });
         const stop = readNdjson(log).at(-1)!;
         expect(stop).toMatchObject({ kind: 'stop', reason: 'SIGTERM' });
