@@ -36,6 +36,7 @@ import { MGMT_NETWORK, portName, TestbedNetwork } from '../sim/testbed/network.j
 import { LABEL, removeContainer, TestbedNode } from '../sim/testbed/node.js';
 import { addressing } from '../sim/scenario/addressing.js';
 import { quitRedis, RedisBus, runKeys } from '../switch/redis-bus.js';
+import { sleep, withTimeout } from '../switch/ports/process-kit.js';
 import { benchArgs, machineLine, printRows, type Row } from './report.js';
 
 const { only, quick } = benchArgs();
@@ -45,7 +46,6 @@ const REDIS_PORT = 6379;
 const TCP_PORT = 7101;
 const docker = new Docker();
 const log = (line: string) => process.stderr.write(`bench:testbed: ${line}\n`);
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const hrMs = () => Number(process.hrtime.bigint()) / 1e6;
 
 const median = (xs: number[]): number => percentile(xs, 0.5);
@@ -148,11 +148,11 @@ async function iperfStream(from: string, to: string, bytes: number): Promise<Ipe
     },
   });
   server.catch(() => undefined);
-  await Promise.race([
-    ready,
-    server.then((r) => Promise.reject(new Error(`iperf3 server ended before listening: ${r.stdout} ${r.stderr}`))),
-    sleep(15_000).then(() => Promise.reject(new Error('iperf3 server: not listening within 15 s'))),
-  ]);
+  await withTimeout(
+    Promise.race([ready, server.then((r) => Promise.reject(new Error(`iperf3 server ended before listening: ${r.stdout} ${r.stderr}`)))]),
+    15_000,
+    'iperf3 server listening',
+  );
   const c = await src.exec(['iperf3', '--client', ip, '--port', String(IPERF_PORT), '--bytes', String(bytes), '--json'], { timeoutMs: 600_000 });
   await server;
   if (c.code !== 0) throw new Error(`iperf3 client: exit ${c.code}: ${c.stdout.slice(0, 500)} ${c.stderr}`);
@@ -230,7 +230,7 @@ async function transfer(): Promise<Row[]> {
       measured: `${fmt(tg)} Gbit/s`,
       target: 'reference',
       ok: null,
-      detail: `sender side (first write → last write handed to the kernel, as a round is timed), 256 KiB writes, Nagle off: ${each(tcp.map((t) => t.gbps))} Gbit/s; ` +
+      detail: `sender side (first write → last write handed to the kernel, as a round is timed), 256 KiB writes, each waited out ('drain') before the next, Nagle off: ${each(tcp.map((t) => t.gbps))} Gbit/s; ` +
         `receiver side (first → last byte): ${each(tcp.map((t) => t.recvGbps))} Gbit/s`,
     },
     {

@@ -6,7 +6,8 @@
 //       prints `listening` once it accepts, takes one connection, counts what arrives until
 //       the peer ends it, then prints one JSON line {bytes, acceptToEndMs, firstToLastMs}.
 //   tcp-stream.js send --to IP:PORT --bytes N [--chunk 262144]
-//       writes N bytes in chunks (the agents' 256 KiB), waiting for 'drain' as they do,
+//       writes N bytes in chunks of 256 KiB, waiting for 'drain' after each (the agents
+//       write 256 KiB–1 MiB PAGES batches and keep up to 4 MiB queued: hosts/agent/sender.ts),
 //       Nagle off as they have it, and prints one JSON line {bytes, ms, connectMs}: `ms` is
 //       from the first write to the last write handed to the kernel — the definition of a
 //       pre-copy round's duration in hosts/agent/sender.ts.

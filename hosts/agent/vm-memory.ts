@@ -155,7 +155,7 @@ export class VmMemory {
    * Fault every page of RAM in (write a zero to each 4 KiB page of it), `slicePages` OS pages
    * at a time with the event loop served in between, until done or `stop()` says so. A
    * first write to fresh anonymous memory costs a page fault that takes several times the
-   * memcpy of the page (on this machine type 0.5 ms a MiB against 0.09): a destination
+   * memcpy of the page (on this machine type ~0.55 ms a MiB against 0.09): a destination
    * whose RAM is faulted in before the stream arrives takes pages at the socket's pace, as a
    * destination QEMU started with -mem-prealloc does. Only for RAM nobody has written yet:
    * it writes zeros.
