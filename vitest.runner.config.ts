@@ -1,5 +1,5 @@
-// `npm run test:runner`: the switch's testbed runner (switch/runner.ts) and its Redis side
-// (switch/redis-bus.ts, switch/event-stream.ts), against a private redis-server on
+// `npm run test:runner`: the switch's testbed runner (hosts/switch/main.ts) and its Redis side
+// (hosts/control/redis-bus.ts, hosts/control/event-stream.ts), against a private redis-server on
 // 127.0.0.1 and real frames over veth pairs into network namespaces the tests make. Needs
 // root, iproute2, redis-server and the `cap` binding (libpcap-dev). One file at a time, in a
 // forked process (native libpcap binding); the files build dist/ themselves.

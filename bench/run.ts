@@ -3,23 +3,23 @@
 //   node dist/bench/run.js [--only NAME] [--quick]
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { VdpStation } from '../hosts/vdp-station.js';
+import { VdpStation } from '../switch/vdp-station.js';
 import { kernelClock } from '../sim/clock.js';
 import { runScenario } from '../sim/engine.js';
 import { Kernel } from '../sim/kernel.js';
-import { Random } from '../sim/random.js';
-import { loadScenario } from '../sim/scenario/load.js';
+import { Random } from '../model/random.js';
+import { loadScenario } from '../model/scenario/load.js';
 import { EdgeSwitch, type PortRole } from '../switch/edge-switch.js';
 import { VsiTypeDb } from '../switch/vsi-db.js';
-import { igmpFrame, multicastMac, udpFrame } from '../switch/wire/compose.js';
-import { decodeFrame } from '../switch/wire/decode.js';
-import { DHCP, emitDhcp, emptyDhcpOptions } from '../switch/wire/dhcp.js';
-import { ECP_SUBTYPE, emitEcp } from '../switch/wire/ecp.js';
-import { emitEthernet, ETHERTYPE } from '../switch/wire/ethernet.js';
-import { fromHex } from '../switch/wire/fields.js';
-import { IGMP_RECORD } from '../switch/wire/igmp.js';
+import { igmpFrame, multicastMac, udpFrame } from '../wire/compose.js';
+import { decodeFrame } from '../wire/decode.js';
+import { DHCP, emitDhcp, emptyDhcpOptions } from '../wire/dhcp.js';
+import { ECP_SUBTYPE, emitEcp } from '../wire/ecp.js';
+import { emitEthernet, ETHERTYPE } from '../wire/ethernet.js';
+import { fromHex } from '../wire/fields.js';
+import { IGMP_RECORD } from '../wire/igmp.js';
 import { benchArgs, machineLine, printRows, type Row } from './report.js';
-import { emitVdp, managerIdFromText, responseStatus, VSI_ID_FORMAT, vsiIdFromMac, FILTER_FORMAT } from '../switch/wire/vdp.js';
+import { emitVdp, managerIdFromText, responseStatus, VSI_ID_FORMAT, vsiIdFromMac, FILTER_FORMAT } from '../wire/vdp.js';
 
 const { only, quick } = benchArgs();
 

@@ -7,14 +7,14 @@
 //               stream of the same bytes between the same containers over the same `mgmt`
 //               addresses (bench/testbed/tcp-stream.ts); goal ≥ 80 %. iperf3 between them
 //               too, for the kernel's own ceiling.
-//   forwarding  the switch process (switch/runner.js, pacing lifted) forwarding unicast
+//   forwarding  the switch process (hosts/switch/main.js, pacing lifted) forwarding unicast
 //               IPv4/UDP frames of 64 and 1518 bytes (60 and 1514 without the FCS) blasted
 //               from the probe container to the dhcp container's learned MAC
 //               (bench/testbed/blast.ts); frames/s out of the switch, and where the rest went.
 //   rebind      leasequery rebind latency (dhcpRebindMs) over 200 migrations of a 16 MiB guest
 //               (bench/testbed/rebind-200.yaml): p50, p99, max and the moves never rebound.
 //
-// Needs root and a Docker engine with the testbed's image (sim/testbed/ensure-docker.sh);
+// Needs root and a Docker engine with the testbed's image (testbed/ensure-docker.sh);
 // there is one testbed per engine, so nothing else may run scenarios meanwhile. Each
 // benchmark brings up its own topology and removes it at the end (on failure too).
 // `--quick`: a 256 MiB guest, 50,000 frames per size, 20 migrations.
@@ -23,20 +23,20 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import Docker from 'dockerode';
 import { Redis } from 'ioredis';
-import type { RunResult } from '../sim/result.js';
-import { loadScenario } from '../sim/scenario/load.js';
-import type { Scenario } from '../sim/scenario/types.js';
-import { switchCommand, switchRunConfig, vsiTypes } from '../sim/testbed/commands.js';
-import { loadCompose, serviceOf } from '../sim/testbed/compose.js';
-import { CONTAINER_NODE, CONTAINER_REPO, ContainerProcess } from '../sim/testbed/container-process.js';
-import { runTestbed } from '../sim/testbed/engine.js';
-import { EventFollower } from '../sim/testbed/event-follower.js';
-import { listInterfaces } from '../sim/testbed/link.js';
-import { MGMT_NETWORK, portName, TestbedNetwork } from '../sim/testbed/network.js';
-import { LABEL, removeContainer, TestbedNode } from '../sim/testbed/node.js';
-import { addressing } from '../sim/scenario/addressing.js';
-import { quitRedis, RedisBus, runKeys } from '../switch/redis-bus.js';
-import { sleep, withTimeout } from '../switch/ports/process-kit.js';
+import type { RunResult } from '../model/result/format.js';
+import { loadScenario } from '../model/scenario/load.js';
+import type { Scenario } from '../model/scenario/types.js';
+import { switchCommand, switchRunConfig, vsiTypes } from '../testbed/commands.js';
+import { loadCompose, serviceOf } from '../testbed/compose.js';
+import { CONTAINER_NODE, CONTAINER_REPO, ContainerProcess } from '../testbed/container-process.js';
+import { runTestbed } from '../testbed/engine.js';
+import { EventFollower } from '../testbed/event-follower.js';
+import { listInterfaces } from '../testbed/link.js';
+import { MGMT_NETWORK, portName, TestbedNetwork } from '../testbed/network.js';
+import { LABEL, removeContainer, TestbedNode } from '../testbed/node.js';
+import { addressing } from '../model/scenario/addressing.js';
+import { quitRedis, RedisBus, runKeys } from '../hosts/control/redis-bus.js';
+import { sleep, withTimeout } from '../hosts/runtime/process-kit.js';
 import { benchArgs, machineLine, printRows, type Row } from './report.js';
 
 const { only, quick } = benchArgs();

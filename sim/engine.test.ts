@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runScenario } from './engine.js';
-import type { MigrationResult } from './result.js';
-import { GiB, KiB, MiB, migration, ms, s, scenario, us, vm } from '../test/fixture.js';
+import type { MigrationResult } from '../model/result/format.js';
+import { GiB, KiB, MiB, migration, ms, s, scenario, us, vm } from '../model/scenario/fixture.js';
 
 const PAGE_WIRE = 4096 + 8; // page + QEMU-style 8-byte header
 const first = (r: { migrations: MigrationResult[] }) => r.migrations[0]!;

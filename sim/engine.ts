@@ -2,22 +2,22 @@
 // kernel, the migration network and each VM's memory model, starts every migration
 // at its time and turns what happened into the result file.
 
-import { fluidProfile } from './fluid.js';
-import { FluidMemory, PagesMemory, type GuestMemory } from './guest-memory.js';
+import { fluidProfile } from '../model/memory/fluid.js';
+import { FluidMemory, PagesMemory, type GuestMemory } from './migrating-memory.js';
 import { Kernel } from './kernel.js';
 import { cutShort, migrate, MigrationRecord, toResult, type SimVm } from './migration.js';
-import { MigrationNetwork } from './network.js';
-import { Random } from './random.js';
-import { evaluateExpectations } from './expect.js';
-import { ECP_COUNTERS, switchPolicy, type MigrationResult, type RunResult } from './result.js';
-import type { Scenario, VmSpec } from './scenario/types.js';
-import { createWorkload } from './workload.js';
-import { VERSION } from './version.js';
+import { MigrationNetwork } from './migration-nics.js';
+import { Random } from '../model/random.js';
+import { evaluateExpectations } from '../model/result/expect.js';
+import { ECP_COUNTERS, switchPolicy, type MigrationResult, type RunResult } from '../model/result/format.js';
+import type { Scenario, VmSpec } from '../model/scenario/types.js';
+import { createWorkload } from '../model/memory/workload.js';
+import { VERSION } from '../model/version.js';
 import { SimLan } from './lan.js';
-import { addressing, effectiveSwitch } from './scenario/addressing.js';
-import { rebindFields } from './rebind-metrics.js';
-import { ipToU32 } from '../switch/wire/fields.js';
-import type { NetworkResult } from './result.js';
+import { addressing, effectiveSwitch } from '../model/scenario/addressing.js';
+import { rebindFields } from '../model/result/rebind-metrics.js';
+import { ipToU32 } from '../wire/fields.js';
+import type { NetworkResult } from '../model/result/format.js';
 
 /** The scenario asks for something this engine cannot do (yet): bad input for this version, exit 2. */
 export class UnsupportedError extends Error {

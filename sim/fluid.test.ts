@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { runScenario } from './engine.js';
-import { fluidProfile } from './fluid.js';
-import { GiB, MiB, migration, scenario, vm } from '../test/fixture.js';
-import type { WorkloadSpec } from './scenario/types.js';
+import { fluidProfile } from '../model/memory/fluid.js';
+import { GiB, MiB, migration, scenario, vm } from '../model/scenario/fixture.js';
+import type { WorkloadSpec } from '../model/scenario/types.js';
 
 describe('fluid closed forms', () => {
   const N = 262144;

@@ -2,7 +2,7 @@
 // events (timeouts, other processes, hand-made events) and resume when they fire.
 // One ordered queue keyed by (integer virtual time in ns, insertion order); no wall clock.
 
-import type { Ns } from './scenario/types.js';
+import type { Ns } from '../model/scenario/types.js';
 
 type Action = () => void;
 

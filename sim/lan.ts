@@ -3,13 +3,13 @@
 // multicast sources and the probe. The migration process tells it when a VM starts
 // moving, pauses and resumes; it does what libvirt and the hypervisor do then.
 
-import { VdpStation, type VsiSpec } from '../hosts/vdp-station.js';
+import { VdpStation, type VsiSpec } from '../switch/vdp-station.js';
 import { EdgeSwitch, REBIND_QUERY_MAX_RESP_DS } from '../switch/edge-switch.js';
 import { VsiTypeDb } from '../switch/vsi-db.js';
-import { ETHERTYPE } from '../switch/wire/ethernet.js';
-import { isMulticastMac, macAt } from '../switch/wire/fields.js';
-import { addressing, effectiveSwitch, SWITCH_MAC, type Addressing } from './scenario/addressing.js';
-import { managerIdFromText } from '../switch/wire/vdp.js';
+import { ETHERTYPE } from '../wire/ethernet.js';
+import { isMulticastMac, macAt } from '../wire/fields.js';
+import { addressing, effectiveSwitch, SWITCH_MAC, type Addressing } from '../model/scenario/addressing.js';
+import { managerIdFromText } from '../wire/vdp.js';
 import { LinkDirection } from './access-link.js';
 import { kernelClock } from './clock.js';
 import type { Kernel } from './kernel.js';
@@ -17,8 +17,8 @@ import { DhcpServerModel } from './net/dhcp-server.js';
 import { GuestStack } from './net/guest.js';
 import { MulticastSource } from './net/multicast-source.js';
 import { Probe } from './net/probe.js';
-import type { Random } from './random.js';
-import type { Ns, Scenario, VmSpec } from './scenario/types.js';
+import type { Random } from '../model/random.js';
+import type { Ns, Scenario, VmSpec } from '../model/scenario/types.js';
 
 /** Addresses the sim gives its infrastructure: locally administered MACs, the subnet's edges for IPs. */
 function mac(prefix: number, index: number): string {

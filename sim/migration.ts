@@ -1,14 +1,14 @@
 // The sim's migration processes: pre-copy rounds, stop-and-copy, post-copy. The
 // decisions (what a page costs, when to switch over, auto-converge) come from
-// hosts/precopy.ts; this file supplies time, the network and the guest's memory.
+// model/memory/precopy.ts; this file supplies time, the network and the guest's memory.
 
-import { AutoConverge, canSwitchOver, pageWireBytes, transferNs, wireBytes } from '../hosts/precopy.js';
-import type { GuestMemory, SendSet } from './guest-memory.js';
+import { AutoConverge, canSwitchOver, pageWireBytes, transferNs, wireBytes } from '../model/memory/precopy.js';
+import type { GuestMemory, SendSet } from './migrating-memory.js';
 import type { Kernel, Process } from './kernel.js';
 import type { SimLan } from './lan.js';
-import type { MigrationNetwork } from './network.js';
-import { UNMEASURED_NETWORK, type MigrationResult, type RoundResult } from './result.js';
-import type { MigrationSpec, Ns, VmSpec } from './scenario/types.js';
+import type { MigrationNetwork } from './migration-nics.js';
+import { UNMEASURED_NETWORK, type MigrationResult, type RoundResult } from '../model/result/format.js';
+import type { MigrationSpec, Ns, VmSpec } from '../model/scenario/types.js';
 
 export interface SimVm {
   spec: VmSpec;

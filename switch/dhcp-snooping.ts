@@ -3,8 +3,8 @@
 // A binding moves to another port only on evidence — a snooped ACK or a DHCPLEASEACTIVE —
 // never on a VDP message alone. IP source guard asks `permits`.
 
-import { DHCP, type DhcpRepr } from './wire/dhcp.js';
-import type { EventLog } from './event-log.js';
+import { DHCP, type DhcpRepr } from '../wire/dhcp.js';
+import type { EventLog } from '../model/result/event-log.js';
 import type { Clock, Ns, Timer } from './platform.js';
 
 export interface Binding {

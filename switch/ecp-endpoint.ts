@@ -5,8 +5,8 @@
 //  - receive: ACK every request; deliver only a new one (a request with the sequence
 //    number last delivered is a duplicate: ACK again, deliver nothing).
 
-import { emitEcp, type EcpRepr } from './wire/ecp.js';
-import { emitEthernet, ETHERTYPE } from './wire/ethernet.js';
+import { emitEcp, type EcpRepr } from '../wire/ecp.js';
+import { emitEthernet, ETHERTYPE } from '../wire/ethernet.js';
 import type { Clock, FrameSink, Timer } from './platform.js';
 
 /** ECPDUs go to the Nearest Customer Bridge group address (protocols.md 1.1). */

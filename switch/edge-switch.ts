@@ -11,7 +11,7 @@
 
 import { DhcpSnooping } from './dhcp-snooping.js';
 import { EcpEndpoint, ECP_DEFAULTS } from './ecp-endpoint.js';
-import { EventLog } from './event-log.js';
+import { EventLog } from '../model/result/event-log.js';
 import { ForwardingTable } from './fdb.js';
 import { IgmpSnooping } from './igmp-snooping.js';
 import { LeasequeryClient, type LeasequeryConfig } from './leasequery-client.js';
@@ -20,17 +20,17 @@ import { MigrationHandler, type RebindPolicy } from './migration-handler.js';
 import type { Clock, FrameSink, Ns, RandomSource, Timer } from './platform.js';
 import { VdpBridge, type Vsi } from './vdp-bridge.js';
 import type { VsiTypeDb } from './vsi-db.js';
-import { ARP_OP, parseArp } from './wire/arp.js';
-import { arpFrame, igmpFrame, multicastMac } from './wire/compose.js';
-import { DHCP_CLIENT_PORT, DHCP_SERVER_PORT, parseDhcp } from './wire/dhcp.js';
-import { ECP_SUBTYPE, parseEcp } from './wire/ecp.js';
-import { ETHERTYPE, parseEthernet, type EthernetRepr } from './wire/ethernet.js';
-import { BROADCAST_MAC, isMulticastMac } from './wire/fields.js';
-import { IGMP_RECORD, parseIgmp, type IgmpRepr } from './wire/igmp.js';
-import { IP_PROTO, parseIpv4, type Ipv4Repr } from './wire/ipv4.js';
-import { parseLldp } from './wire/lldp.js';
-import { parseUdp } from './wire/udp.js';
-import { emitVdp, parseVdp, type VdpRepr } from './wire/vdp.js';
+import { ARP_OP, parseArp } from '../wire/arp.js';
+import { arpFrame, igmpFrame, multicastMac } from '../wire/compose.js';
+import { DHCP_CLIENT_PORT, DHCP_SERVER_PORT, parseDhcp } from '../wire/dhcp.js';
+import { ECP_SUBTYPE, parseEcp } from '../wire/ecp.js';
+import { ETHERTYPE, parseEthernet, type EthernetRepr } from '../wire/ethernet.js';
+import { BROADCAST_MAC, isMulticastMac } from '../wire/fields.js';
+import { IGMP_RECORD, parseIgmp, type IgmpRepr } from '../wire/igmp.js';
+import { IP_PROTO, parseIpv4, type Ipv4Repr } from '../wire/ipv4.js';
+import { parseLldp } from '../wire/lldp.js';
+import { parseUdp } from '../wire/udp.js';
+import { emitVdp, parseVdp, type VdpRepr } from '../wire/vdp.js';
 
 /** host: a hypervisor's uplink (VDP, untrusted, source guard); dhcp-server: trusted; mrouter: multicast router side; access: anything else. */
 export type PortRole = 'host' | 'dhcp-server' | 'mrouter' | 'access';

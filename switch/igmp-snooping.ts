@@ -3,7 +3,7 @@
 // Group Membership Interval (260 s) unless refreshed; a leave shortens that to the
 // last-member query time. Source lists of IGMPv3 are not tracked (any-source only).
 
-import type { EventLog } from './event-log.js';
+import type { EventLog } from '../model/result/event-log.js';
 import type { Clock, Ns } from './platform.js';
 
 export const GROUP_MEMBERSHIP_INTERVAL_NS = 260e9;

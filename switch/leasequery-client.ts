@@ -2,9 +2,9 @@
 // in giaddr, who holds a lease — first by MAC, then by the IP of the old binding — and
 // retries when no answer comes. ISC dhcpd answers from :67 to giaddr:67 (protocols.md 4).
 
-import { DHCP, DHCP_SERVER_PORT, emitDhcp, emptyDhcpOptions, type DhcpRepr } from './wire/dhcp.js';
-import { udpFrame } from './wire/compose.js';
-import type { EventLog } from './event-log.js';
+import { DHCP, DHCP_SERVER_PORT, emitDhcp, emptyDhcpOptions, type DhcpRepr } from '../wire/dhcp.js';
+import { udpFrame } from '../wire/compose.js';
+import type { EventLog } from '../model/result/event-log.js';
 import type { Clock, RandomSource, Timer } from './platform.js';
 
 export interface LeaseActive {

@@ -3,9 +3,9 @@
 // its own — chassis, port, TTL, EVB TLV in bridge mode — at most once a second per port.
 // ECP and VDP timers are negotiated as the larger of the two sides' values.
 
-import { emitEthernet, ETHERTYPE } from './wire/ethernet.js';
-import { EVB_MODE, emitLldp, type EvbTlv, type LldpRepr } from './wire/lldp.js';
-import { putMac } from './wire/fields.js';
+import { emitEthernet, ETHERTYPE } from '../wire/ethernet.js';
+import { EVB_MODE, emitLldp, type EvbTlv, type LldpRepr } from '../wire/lldp.js';
+import { putMac } from '../wire/fields.js';
 import type { Clock, Ns } from './platform.js';
 
 export const LLDP_NEAREST_BRIDGE = '01:80:c2:00:00:0e';

@@ -8,12 +8,12 @@
 // port until the VM renews at T1, the membership until the next general query.
 
 import type { DhcpSnooping } from './dhcp-snooping.js';
-import type { EventLog } from './event-log.js';
+import type { EventLog } from '../model/result/event-log.js';
 import type { IgmpSnooping } from './igmp-snooping.js';
 import type { LeasequeryClient } from './leasequery-client.js';
 import type { Clock } from './platform.js';
 import type { Vsi } from './vdp-bridge.js';
-import type { VdpRepr } from './wire/vdp.js';
+import type { VdpRepr } from '../wire/vdp.js';
 
 export interface RebindPolicy {
   vdp: 'standard' | 'extended';

@@ -3,7 +3,7 @@
 // request is answered by echoing its VSI TLV with status 0x40 | error; a VSI whose station
 // stops sending keep-alives is de-associated by the bridge (status 0, no ACK bit).
 
-import { toHex } from './wire/fields.js';
+import { toHex } from '../wire/fields.js';
 import {
   FILTER_FORMAT,
   VDP_ERROR,
@@ -14,8 +14,8 @@ import {
   type VdpMode,
   type VdpRepr,
   type VsiTlv,
-} from './wire/vdp.js';
-import type { EventLog } from './event-log.js';
+} from '../wire/vdp.js';
+import type { EventLog } from '../model/result/event-log.js';
 import type { Clock, Timer } from './platform.js';
 import type { VsiTypeDb } from './vsi-db.js';
 

@@ -1,7 +1,7 @@
 // A frame blaster for the switch forwarding benchmark (bench/testbed.ts `forwarding`), run
 // inside a testbed container (`node /migsim/dist/bench/testbed/blast.js …`): one IPv4/UDP
 // frame, built once, put on an interface COUNT times as fast as libpcap's inject goes (the
-// npm package `cap`, as switch/ports/pcap-port.ts uses it), or paced to RATE frames/s.
+// npm package `cap`, as hosts/runtime/pcap-port.ts uses it), or paced to RATE frames/s.
 //
 //   blast.js --if eth0 --src MAC --dst MAC --src-ip A --dst-ip B --size BYTES --count N [--rate FPS]
 //
@@ -12,7 +12,7 @@
 
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
-import { udpFrame } from '../../switch/wire/compose.js';
+import { udpFrame } from '../../wire/compose.js';
 
 interface CapHandle {
   open(device: string, filter: string, bufSize: number, buffer: Buffer): string;

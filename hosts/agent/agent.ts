@@ -4,12 +4,12 @@
 // testbed will forward them to a Redis stream (nothing here talks to Redis).
 
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import type { WorkloadSpec } from '../../sim/scenario/types.js';
+import type { WorkloadSpec } from '../../model/scenario/types.js';
 import { emitTo, nowNs, type AgentEvent, type EventSink } from './events.js';
-import { GuestWorker } from './guest.js';
+import { GuestWorker } from './workload-thread.js';
 import { Receiver, type ReceiveResult } from './receiver.js';
 import { migrate, type MigrateParams, type SenderResult } from './sender.js';
-import { DEFAULT_LIMITS, type Hello, type StreamLimits } from './stream.js';
+import { DEFAULT_LIMITS, type Hello, type StreamLimits } from '../../wire/page-stream.js';
 import { VmMemory, type VmGeometry } from './vm-memory.js';
 
 export interface VmConfig {

@@ -13,14 +13,14 @@
 // (M-bit, S-bit); by default read from the run's switch config (`vdp: extended` ⇒ hints),
 // waiting for it up to --config-wait-ms.
 //
-// The uplink: frames the VMs send are forwarded by tc in the kernel (sim/testbed/link.ts),
+// The uplink: frames the VMs send are forwarded by tc in the kernel (testbed/link.ts),
 // not by this process; the station only sends ECP/VDP and LLDP there, with the uplink's MAC
 // as its own, and only ECP and LLDP frames from the bridge are handed to it (the uplink
 // carries the VMs' traffic too; the port's capture filter leaves it in the kernel). It
 // announces its EVB TLV (LLDP) at start and every --lldp-interval-ms. Station parameters as the sim's (sim/lan.ts): manager ID
 // "migsim", RKA 20, ECP R 3 / RTE 8 (the bridge's larger values win).
 //
-// Redis (switch/redis-bus.ts has the run's layout; this process adds one key):
+// Redis (hosts/control/redis-bus.ts has the run's layout; this process adds one key):
 //   migsim:<run>:host:<name>:ready   string  JSON {pid, t, advertise, listen, uplink,
 //                                            stationMac, hints}: set once serving, deleted
 //                                            at stop (`hostReadyKey`)
@@ -89,21 +89,21 @@
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { failedMigration, type MigrationResult } from '../../sim/result.js';
-import { parseTrace } from '../../sim/scenario/load.js';
-import type { WorkloadSpec } from '../../sim/scenario/types.js';
-import { RedisEventSink } from '../../switch/event-stream.js';
-import { PcapPort } from '../../switch/ports/pcap-port.js';
-import { wallClock } from '../../switch/ports/wall-clock.js';
-import { ConfigError, connectRedis, parseRedisAddress, quitRedis, rateLimitedStderr, RedisBus, RUN_ID_RE, runKeys, type ControlMessage } from '../../switch/redis-bus.js';
-import { ETHERTYPE } from '../../switch/wire/ethernet.js';
-import { isMac } from '../../switch/wire/fields.js';
-import { managerIdFromText, type AssistRequest, type VdpMode } from '../../switch/wire/vdp.js';
-import { ComponentLifecycle, StartupSignals } from '../../switch/ports/lifecycle.js';
-import { isEntryPoint, numberArg, UsageError, withTimeout, parseOptions, runMain } from '../../switch/ports/process-kit.js';
+import { failedMigration, type MigrationResult } from '../../model/result/format.js';
+import { parseTrace } from '../../model/scenario/load.js';
+import type { WorkloadSpec } from '../../model/scenario/types.js';
+import { RedisEventSink } from '../control/event-stream.js';
+import { PcapPort } from '../runtime/pcap-port.js';
+import { wallClock } from '../runtime/wall-clock.js';
+import { ConfigError, connectRedis, parseRedisAddress, quitRedis, rateLimitedStderr, RedisBus, RUN_ID_RE, runKeys, type ControlMessage } from '../control/redis-bus.js';
+import { ETHERTYPE } from '../../wire/ethernet.js';
+import { isMac } from '../../wire/fields.js';
+import { managerIdFromText, type AssistRequest, type VdpMode } from '../../wire/vdp.js';
+import { ComponentLifecycle, StartupSignals } from '../runtime/lifecycle.js';
+import { isEntryPoint, numberArg, UsageError, withTimeout, parseOptions, runMain } from '../runtime/process-kit.js';
 
 export { UsageError };
-import { VdpStation, type VsiSpec } from '../vdp-station.js';
+import { VdpStation, type VsiSpec } from '../../switch/vdp-station.js';
 import { HostAgent, type MigrationParams, type VmConfig } from './agent.js';
 import { toMigrationResult, type SenderResult } from './sender.js';
 

@@ -1,4 +1,4 @@
-// The source's writing half of the migration stream (hosts/agent/stream.ts): a round's pages
+// The source's writing half of the migration stream (wire/page-stream.ts): a round's pages
 // go out as PAGES batches, zero pages as ZERO markers, control records as they are. Every
 // write is paced by the phase's token bucket (if any), and at most `backlogBytes` wait in
 // the socket's queue, so building the next batch overlaps the kernel sending the last.
@@ -10,10 +10,10 @@
 // the paused transfer) sends it once more; the paused guest's pages never change.
 
 import type { Socket } from 'node:net';
-import { wireBytes, ZERO_PAGE_BYTES } from '../precopy.js';
-import { sleep } from '../../switch/ports/process-kit.js';
+import { wireBytes, ZERO_PAGE_BYTES } from '../../model/memory/precopy.js';
+import { sleep } from '../runtime/process-kit.js';
 import { nowNs } from './events.js';
-import { MAX_BATCH_PAGES, pagesHeaderBytes, putPagesHeader, putZeroRecord } from './stream.js';
+import { MAX_BATCH_PAGES, pagesHeaderBytes, putPagesHeader, putZeroRecord } from '../../wire/page-stream.js';
 import type { VmMemory } from './vm-memory.js';
 
 /** runs at least this long go from guest RAM as they are; shorter ones are copied (a write per run costs more) */
@@ -115,7 +115,7 @@ export class PageWriter {
   /**
    * Send `pages` (ascending; null: every page, in order) as PAGES batches and ZERO markers.
    * `endsPhase`: the last write is paced precisely. Returns what the sim's accounting
-   * charges for them (wireBytes of hosts/precopy.ts).
+   * charges for them (wireBytes of model/memory/precopy.ts).
    */
   async sendPages(pages: Uint32Array | null, pacer: TokenBucket | null, endsPhase: boolean): Promise<{ pages: number; zeros: number; bytes: number }> {
     const { memory } = this;

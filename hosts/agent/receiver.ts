@@ -17,7 +17,7 @@ import type { Socket } from 'node:net';
 import { crc32 } from 'node:zlib';
 import { rehome } from './direct-reads.js';
 import { emitTo, nowNs, type EventSink } from './events.js';
-import { DEFAULT_LIMITS, emitError, emitResumed, emitVerdict, StreamDecoder, type Hello, type StreamLimits, type StreamRecord } from './stream.js';
+import { DEFAULT_LIMITS, emitError, emitResumed, emitVerdict, StreamDecoder, type Hello, type StreamLimits, type StreamRecord } from '../../wire/page-stream.js';
 import { VmMemory } from './vm-memory.js';
 
 export interface ReceiveResult {
@@ -64,7 +64,7 @@ export interface ReceiverOptions {
    * Holds the VM's resume once the whole state is here: the VM runs (RESUMED goes out) when
    * the promise resolves; a rejection discards the copy (the source resumes its VM). null or
    * absent: resume at once. The testbed holds a VM until its network identity has moved
-   * (sim/testbed/engine.ts), as libvirt starts the guest only once its vNIC is plugged.
+   * (testbed/engine.ts), as libvirt starts the guest only once its vNIC is plugged.
    */
   resumeGate?: (vm: string) => Promise<void> | null;
 }

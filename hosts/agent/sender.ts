@@ -1,6 +1,6 @@
 // The source side of a live migration on a testbed host: pre-copy rounds of real pages
 // over a TCP socket, with the sim's round semantics (sim/migration.ts) and the shared
-// decisions of hosts/precopy.ts:
+// decisions of model/memory/precopy.ts:
 //
 //  - dirty logging starts; round 0 sends every page (zero pages as ZERO markers);
 //  - at the end of each round the dirty set is taken and cleared: its size is the round's
@@ -16,11 +16,11 @@
 // logging stops, the throttle is lifted and the paused guest resumes here, memory intact.
 
 import type { Socket } from 'node:net';
-import { AutoConverge, canSwitchOver, wireBytes } from '../precopy.js';
-import { UNMEASURED_NETWORK, type MigrationResult, type RoundResult, type StopCopyResult } from '../../sim/result.js';
+import { AutoConverge, canSwitchOver, wireBytes } from '../../model/memory/precopy.js';
+import { UNMEASURED_NETWORK, type MigrationResult, type RoundResult, type StopCopyResult } from '../../model/result/format.js';
 import { emitTo, nowNs, type EventSink } from './events.js';
 import { Aborted, PageWriter, TokenBucket } from './page-writer.js';
-import type { GuestControl } from './guest.js';
+import type { GuestControl } from './workload-thread.js';
 import {
   emitChecksums,
   emitDeviceState,
@@ -29,7 +29,7 @@ import {
   emitRoundEnd,
   StreamDecoder,
   type StreamRecord,
-} from './stream.js';
+} from '../../wire/page-stream.js';
 import { mergePages, type VmMemory } from './vm-memory.js';
 
 export interface MigrateParams {

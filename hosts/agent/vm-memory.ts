@@ -8,7 +8,7 @@
 // the page sees at least that write; a write it misses sets the bit again after the take,
 // so the page goes in a later round. That is the whole correctness argument of pre-copy.
 
-import { Random } from '../../sim/random.js';
+import { Random } from '../../model/random.js';
 
 /** control words (Int32Array over `control`) */
 export const CONTROL = {
@@ -59,7 +59,7 @@ export function vmStreams(seed: number, name: string): { workload: Random; zeroS
   return { workload, zeroSalt, fill };
 }
 
-/** sim/guest-memory.ts's salted hash (not exported there): a page starts zero when this is below the share. */
+/** sim/migrating-memory.ts's salted hash (not exported there): a page starts zero when this is below the share. */
 export function zeroHash(page: number, salt: number): number {
   let h = (page ^ salt) >>> 0;
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);

@@ -1,4 +1,4 @@
-// The guest's vCPU, as a worker thread: runs the VM's workload (sim/workload.ts, the
+// The guest's vCPU, as a worker thread: runs the VM's workload (model/memory/workload.ts, the
 // very write streams the sim uses) against the shared RAM. Every millisecond of wall
 // time (process.hrtime.bigint()) it asks the workload for the writes due since the last
 // tick; each write changes the page's bytes, then sets its dirty bit (vm-memory.ts).
@@ -15,8 +15,8 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
-import { createWorkload } from '../../sim/workload.js';
-import type { WorkloadSpec } from '../../sim/scenario/types.js';
+import { createWorkload } from '../../model/memory/workload.js';
+import type { WorkloadSpec } from '../../model/scenario/types.js';
 import { CONTROL, VmMemory, vmStreams, type VmMemoryShared } from './vm-memory.js';
 
 export interface WorkloadWorkerData {

@@ -20,8 +20,8 @@
 // No `option routers`: the scenario's data network is one subnet with no router; the
 // switch answers ARP for its own address (giaddr), so dhcpd reaches it directly.
 
-import { addressing, type Addressing } from '../../sim/scenario/addressing.js';
-import { ipToU32, u32ToIp } from '../../switch/wire/fields.js';
+import { addressing, type Addressing } from '../../model/scenario/addressing.js';
+import { ipToU32, u32ToIp } from '../../wire/fields.js';
 
 export interface DhcpdConfigInput {
   /** the scenario's dhcp.subnet, CIDR (`10.77.0.0/24`) */

@@ -12,7 +12,7 @@
 //   --keep-tx-offload  leave TX checksum offload on (by default it is turned off: dhcpd's
 //                  unicast replies — the leasequery answers to the switch, renewal ACKs — go
 //                  out of its UDP socket, and a libpcap switch must see finished checksums;
-//                  hosts/traffic/ndjson-log.ts txChecksumOff)
+//                  hosts/runtime/ndjson-log.ts txChecksumOff)
 //   --print-config print dhcpd.conf on stdout and exit
 //
 // What it does: writes DIR/dhcpd.conf, creates DIR/dhcpd.leases if missing (a restarted
@@ -21,7 +21,7 @@
 //
 //   dhcpd -4 -f -d -cf DIR/dhcpd.conf -lf DIR/dhcpd.leases -pf DIR/dhcpd.pid IF
 //
-// and logs NDJSON (CLOCK_MONOTONIC ns `t`, hosts/traffic/ndjson-log.ts) to --log:
+// and logs NDJSON (CLOCK_MONOTONIC ns `t`, hosts/runtime/ndjson-log.ts) to --log:
 // `start {conf, pid, argv, serverIp, pool, txChecksum}`, `dhcpd {line}` for every line dhcpd prints (its
 // log: DHCPDISCOVER/OFFER/REQUEST/ACK, leasequery answers, errors), `exit {code, signal}`.
 //
@@ -37,8 +37,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { NdjsonLog, txChecksumSetting } from '../traffic/ndjson-log.js';
-import { durationArgMs, isEntryPoint, numberArg, UsageError, parseOptions, runMain } from '../../switch/ports/process-kit.js';
+import { NdjsonLog, txChecksumSetting } from '../runtime/ndjson-log.js';
+import { durationArgMs, isEntryPoint, numberArg, UsageError, parseOptions, runMain } from '../runtime/process-kit.js';
 import { dhcpAddressing, dhcpdConfig, parseSubnet } from './dhcpd-config.js';
 
 export interface DhcpMainArgs {

@@ -25,10 +25,10 @@
 // Stops after --count datagrams or --duration, or on SIGTERM/SIGINT (exit 0). Exit 2: bad
 // arguments; 1: the socket could not be set up.
 
-import { isIpv4, isIpv4Multicast } from '../../switch/wire/fields.js';
-import { interfaceOf, NdjsonLog, txChecksumSetting } from './ndjson-log.js';
+import { isIpv4, isIpv4Multicast } from '../../wire/fields.js';
+import { interfaceOf, NdjsonLog, txChecksumSetting } from '../runtime/ndjson-log.js';
 import { bindUdpOrStop, SendErrorReport } from './udp-endpoint.js';
-import { durationArgMs, endOnSignal, isEntryPoint, numberArg, sleep, UsageError, runMain, parseOptions } from '../../switch/ports/process-kit.js';
+import { durationArgMs, endOnSignal, isEntryPoint, numberArg, sleep, UsageError, runMain, parseOptions } from '../runtime/process-kit.js';
 
 export const MSOURCE_SRC_PORT = 5000;
 export const MSOURCE_DST_PORT = 5001;

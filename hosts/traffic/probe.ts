@@ -1,7 +1,7 @@
 // The testbed's reachability probe (one container, on an access port of the switch): the
 // sim's probe (sim/net/probe.ts) from a real UDP socket. Per target VM, a UDP echo from
 // ADDR:7007 to the VM's port 7 every 1/rate s, payload = 32-bit target index + 32-bit
-// sequence number (big-endian); the VM's echo service (hosts/vm/guest-agent.ts) sends it
+// sequence number (big-endian); the VM's echo service (hosts/vm/main.ts) sends it
 // back and the reply is matched to its target and echo. The k-th echo to a target is due at
 // added + round(k·1e9/rate) ns (a late timer sends every echo that is due).
 //
@@ -31,9 +31,9 @@
 
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { bindUdpOrStop, SendErrorReport } from './udp-endpoint.js';
-import { isIpv4 } from '../../switch/wire/fields.js';
-import { interfaceOf, NdjsonLog, txChecksumSetting } from './ndjson-log.js';
-import { durationArgMs, endOnSignal, isEntryPoint, numberArg, sleep, UsageError, runMain, parseOptions } from '../../switch/ports/process-kit.js';
+import { isIpv4 } from '../../wire/fields.js';
+import { interfaceOf, NdjsonLog, txChecksumSetting } from '../runtime/ndjson-log.js';
+import { durationArgMs, endOnSignal, isEntryPoint, numberArg, sleep, UsageError, runMain, parseOptions } from '../runtime/process-kit.js';
 
 export const PROBE_SRC_PORT = 7007;
 export const ECHO_PORT = 7;

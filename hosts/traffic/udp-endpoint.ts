@@ -2,8 +2,8 @@
 // on an interface yet, and reporting send failures without flooding the log.
 
 import { createSocket, type Socket } from 'node:dgram';
-import { sleep } from '../../switch/ports/process-kit.js';
-import type { NdjsonLog } from './ndjson-log.js';
+import { sleep } from '../runtime/process-kit.js';
+import type { NdjsonLog } from '../runtime/ndjson-log.js';
 
 /** A UDP socket bound to ip:port, retried every 100 ms while the address is not (yet) on an interface. */
 export async function bindUdp(ip: string, port: number, waitMs: number): Promise<Socket> {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ARP_OP } from '../../switch/wire/arp.js';
-import { arpFrame, udpFrame } from '../../switch/wire/compose.js';
-import { DHCP, emitDhcp, emptyDhcpOptions, parseDhcp, type DhcpRepr } from '../../switch/wire/dhcp.js';
+import { ARP_OP } from '../../wire/arp.js';
+import { arpFrame, udpFrame } from '../../wire/compose.js';
+import { DHCP, emitDhcp, emptyDhcpOptions, parseDhcp, type DhcpRepr } from '../../wire/dhcp.js';
 import { DhcpServerModel, type DhcpServerConfig } from './dhcp-server.js';
 import { readInbound, ethernetClientId } from './frames.js';
 import { GuestStack } from './guest.js';

@@ -18,8 +18,8 @@
 //    requests). ARP is answered at once, as the kernel does.
 
 import type { Clock, FrameSink, Ns, Timer } from '../../switch/platform.js';
-import { ARP_OP, type ArpRepr } from '../../switch/wire/arp.js';
-import { arpFrame, multicastMac, udpFrame } from '../../switch/wire/compose.js';
+import { ARP_OP, type ArpRepr } from '../../wire/arp.js';
+import { arpFrame, multicastMac, udpFrame } from '../../wire/compose.js';
 import {
   DHCP,
   DHCP_CLIENT_PORT,
@@ -30,9 +30,9 @@ import {
   type DhcpOptions,
   type DhcpRepr,
   type RelayAgentInfo,
-} from '../../switch/wire/dhcp.js';
-import { BROADCAST_MAC, u32ToIp, type Ipv4, type Mac } from '../../switch/wire/fields.js';
-import { ipWord } from '../../switch/wire/ipv4.js';
+} from '../../wire/dhcp.js';
+import { BROADCAST_MAC, u32ToIp, type Ipv4, type Mac } from '../../wire/fields.js';
+import { ipWord } from '../../wire/ipv4.js';
 import {
   LIMITED_BROADCAST,
   ZERO_IP,

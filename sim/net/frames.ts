@@ -2,12 +2,12 @@
 // end station reads (ARP, UDP, IGMP), and a few address helpers. Everything goes through
 // the switch's wire codecs; nothing here throws on bad bytes.
 
-import { ARP_OP, parseArp, type ArpRepr } from '../../switch/wire/arp.js';
-import { ETHERTYPE, parseEthernet, type EthernetRepr } from '../../switch/wire/ethernet.js';
-import { macAt, type Ipv4, type Mac } from '../../switch/wire/fields.js';
-import { parseIgmp, type IgmpRepr } from '../../switch/wire/igmp.js';
-import { IP_PROTO, ipWord, parseIpv4, type Ipv4Repr } from '../../switch/wire/ipv4.js';
-import { parseUdp, type UdpRepr } from '../../switch/wire/udp.js';
+import { ARP_OP, parseArp, type ArpRepr } from '../../wire/arp.js';
+import { ETHERTYPE, parseEthernet, type EthernetRepr } from '../../wire/ethernet.js';
+import { macAt, type Ipv4, type Mac } from '../../wire/fields.js';
+import { parseIgmp, type IgmpRepr } from '../../wire/igmp.js';
+import { IP_PROTO, ipWord, parseIpv4, type Ipv4Repr } from '../../wire/ipv4.js';
+import { parseUdp, type UdpRepr } from '../../wire/udp.js';
 
 export type Inbound =
   | { kind: 'arp'; eth: EthernetRepr; arp: ArpRepr }

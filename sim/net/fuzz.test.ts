@@ -4,11 +4,11 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { arpFrame, igmpFrame, multicastMac, udpFrame } from '../../switch/wire/compose.js';
-import { DHCP, emitDhcp, emptyDhcpOptions, parseDhcp, type DhcpRepr } from '../../switch/wire/dhcp.js';
-import { internetChecksum, put16 } from '../../switch/wire/fields.js';
-import { ipWord } from '../../switch/wire/ipv4.js';
-import type { IgmpRepr } from '../../switch/wire/igmp.js';
+import { arpFrame, igmpFrame, multicastMac, udpFrame } from '../../wire/compose.js';
+import { DHCP, emitDhcp, emptyDhcpOptions, parseDhcp, type DhcpRepr } from '../../wire/dhcp.js';
+import { internetChecksum, put16 } from '../../wire/fields.js';
+import { ipWord } from '../../wire/ipv4.js';
+import type { IgmpRepr } from '../../wire/igmp.js';
 import { DhcpServerModel } from './dhcp-server.js';
 import { readInbound } from './frames.js';
 import { GuestStack } from './guest.js';

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ARP_OP } from '../../switch/wire/arp.js';
-import { arpFrame, igmpFrame, multicastMac, udpFrame } from '../../switch/wire/compose.js';
-import { DHCP, parseDhcp } from '../../switch/wire/dhcp.js';
-import { IGMP_RECORD, type IgmpRepr } from '../../switch/wire/igmp.js';
-import { ROUTER_ALERT } from '../../switch/wire/ipv4.js';
+import { ARP_OP } from '../../wire/arp.js';
+import { arpFrame, igmpFrame, multicastMac, udpFrame } from '../../wire/compose.js';
+import { DHCP, parseDhcp } from '../../wire/dhcp.js';
+import { IGMP_RECORD, type IgmpRepr } from '../../wire/igmp.js';
+import { ROUTER_ALERT } from '../../wire/ipv4.js';
 import { DhcpServerModel } from './dhcp-server.js';
 import { GuestStack, type GuestConfig } from './guest.js';
 import { Hub, TestClock, seededRandom } from './testkit.js';

@@ -8,14 +8,14 @@
 // re-reports: what virtio-net's guest announce makes Linux do, netdev_notify_peers).
 
 import type { Clock, FrameSink, Ns, RandomSource, Timer } from '../../switch/platform.js';
-import { ARP_OP, type ArpRepr } from '../../switch/wire/arp.js';
-import { arpFrame, igmpFrame, multicastMac, udpFrame } from '../../switch/wire/compose.js';
-import { DHCP, DHCP_CLIENT_PORT, DHCP_SERVER_PORT, emitDhcp, emptyDhcpOptions, parseDhcp, type DhcpRepr } from '../../switch/wire/dhcp.js';
-import type { EthernetRepr } from '../../switch/wire/ethernet.js';
-import { BROADCAST_MAC, type Ipv4, type Mac } from '../../switch/wire/fields.js';
-import { IGMP_RECORD, type IgmpGroupRecord, type IgmpRepr } from '../../switch/wire/igmp.js';
-import { ipWord, type Ipv4Repr } from '../../switch/wire/ipv4.js';
-import type { UdpRepr } from '../../switch/wire/udp.js';
+import { ARP_OP, type ArpRepr } from '../../wire/arp.js';
+import { arpFrame, igmpFrame, multicastMac, udpFrame } from '../../wire/compose.js';
+import { DHCP, DHCP_CLIENT_PORT, DHCP_SERVER_PORT, emitDhcp, emptyDhcpOptions, parseDhcp, type DhcpRepr } from '../../wire/dhcp.js';
+import type { EthernetRepr } from '../../wire/ethernet.js';
+import { BROADCAST_MAC, type Ipv4, type Mac } from '../../wire/fields.js';
+import { IGMP_RECORD, type IgmpGroupRecord, type IgmpRepr } from '../../wire/igmp.js';
+import { ipWord, type Ipv4Repr } from '../../wire/ipv4.js';
+import type { UdpRepr } from '../../wire/udp.js';
 import { LIMITED_BROADCAST, ZERO_IP, ZERO_MAC, be32, readInbound, ethernetClientId, normalMac } from './frames.js';
 
 export interface GuestConfig {

@@ -3,10 +3,10 @@
 // answers are compared with ISC dhcpd 4.4's (protocols.md §4.3).
 
 import { describe, expect, it } from 'vitest';
-import { ARP_OP } from '../../switch/wire/arp.js';
-import { arpFrame, udpFrame } from '../../switch/wire/compose.js';
-import { DHCP, emitDhcp, emptyDhcpOptions, parseDhcp, type DhcpRepr } from '../../switch/wire/dhcp.js';
-import { fromHex } from '../../switch/wire/fields.js';
+import { ARP_OP } from '../../wire/arp.js';
+import { arpFrame, udpFrame } from '../../wire/compose.js';
+import { DHCP, emitDhcp, emptyDhcpOptions, parseDhcp, type DhcpRepr } from '../../wire/dhcp.js';
+import { fromHex } from '../../wire/fields.js';
 import { DhcpServerModel, type DhcpServerConfig } from './dhcp-server.js';
 import { readInbound } from './frames.js';
 import { GuestStack } from './guest.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { multicastMac } from '../../switch/wire/compose.js';
+import { multicastMac } from '../../wire/compose.js';
 import { be32, readInbound } from './frames.js';
 import { MulticastSource } from './multicast-source.js';
 import { TestClock } from './testkit.js';

@@ -4,9 +4,9 @@
 // It listens to nothing: every frame it receives is counted and dropped.
 
 import type { Clock, FrameSink, Ns, Timer } from '../../switch/platform.js';
-import { multicastMac, udpFrame } from '../../switch/wire/compose.js';
+import { multicastMac, udpFrame } from '../../wire/compose.js';
 import { normalMac } from './frames.js';
-import { ipWord } from '../../switch/wire/ipv4.js';
+import { ipWord } from '../../wire/ipv4.js';
 
 export interface MulticastSourceConfig {
   mac: string;

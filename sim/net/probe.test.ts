@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ARP_OP } from '../../switch/wire/arp.js';
-import { arpFrame, udpFrame } from '../../switch/wire/compose.js';
+import { ARP_OP } from '../../wire/arp.js';
+import { arpFrame, udpFrame } from '../../wire/compose.js';
 import { DhcpServerModel } from './dhcp-server.js';
 import { be32, readInbound } from './frames.js';
 import { GuestStack } from './guest.js';

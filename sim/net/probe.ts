@@ -6,9 +6,9 @@
 // IN_FLIGHT_NS before the time of the question is still in flight, not lost.
 
 import type { Clock, FrameSink, Ns, Timer } from '../../switch/platform.js';
-import { ARP_OP } from '../../switch/wire/arp.js';
-import { arpFrame, udpFrame } from '../../switch/wire/compose.js';
-import { ipWord } from '../../switch/wire/ipv4.js';
+import { ARP_OP } from '../../wire/arp.js';
+import { arpFrame, udpFrame } from '../../wire/compose.js';
+import { ipWord } from '../../wire/ipv4.js';
 import { be32, readInbound, normalMac } from './frames.js';
 
 export interface ProbeConfig {

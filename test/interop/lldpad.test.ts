@@ -14,8 +14,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EdgeSwitch } from '../../switch/edge-switch.js';
 import type { Clock, Timer } from '../../switch/platform.js';
-import { PcapPort } from '../../switch/ports/pcap-port.js';
-import { seededRandom, wallClock } from '../../switch/ports/wall-clock.js';
+import { PcapPort } from '../../hosts/runtime/pcap-port.js';
+import { seededRandom, wallClock } from '../../hosts/runtime/wall-clock.js';
 import { VsiTypeDb } from '../../switch/vsi-db.js';
 import { alive, findTool, mustSync, runSync, sleep, sleepSync, stopProcess } from '../support/processes.js';
 

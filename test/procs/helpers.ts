@@ -17,8 +17,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
-import { RedisBus, type SwitchRunConfig, type VsiTypeEntry } from '../../switch/redis-bus.js';
-import { parseLog, type LogLine } from '../../sim/testbed/testbed-result.js';
+import { RedisBus, type SwitchRunConfig, type VsiTypeEntry } from '../../hosts/control/redis-bus.js';
+import { parseLog, type LogLine } from '../../testbed/result.js';
 import { alive, Child, findTool, freePort, mustSync, percentile, runSync, sleep, sleepSync, stopProcess, until } from '../support/processes.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -34,7 +34,7 @@ const TMP_RE = /^migsim-procs-(\d+)-/;
 
 export { alive, Child, percentile, runSync, sleep, stopProcess, until };
 
-/** One NDJSON log line, as the processes write them (hosts/traffic/ndjson-log.ts). */
+/** One NDJSON log line, as the processes write them (hosts/runtime/ndjson-log.ts). */
 export type Obs = LogLine;
 
 /** A process's NDJSON log as the testbed's result reads it (parseLog: a partial last line is skipped). */
@@ -141,7 +141,7 @@ export class Bed {
 
   /**
    * Inside `ns`, every frame arriving on a port leaves by every other port (tc mirred; a hub;
-   * with two ports, sim/testbed/link.ts's `redirect` between a VM's vNIC and the uplink).
+   * with two ports, testbed/link.ts's `redirect` between a VM's vNIC and the uplink).
    */
   hub(ns: string, ports: string[]): void {
     const tc = findTool('tc');
@@ -284,7 +284,7 @@ process.on('SIGTERM', () => process.exit(0));
 export const NSTOOL = `
 import { createInterface } from 'node:readline';
 import { createSocket } from 'node:dgram';
-import { PcapPort } from '${distUrl('switch/ports/pcap-port.js')}';
+import { PcapPort } from '${distUrl('hosts/runtime/pcap-port.js')}';
 
 const [ifname] = process.argv.slice(2);
 const out = (o) => process.stdout.write(JSON.stringify(o) + '\\n');

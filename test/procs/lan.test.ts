@@ -1,13 +1,13 @@
 // The data-plane processes of a testbed LAN, compiled, each in its own network namespace,
 // with the real software they drive — ISC dhcpd (hosts/dhcp/main.ts), busybox udhcpc and the
-// guest's kernel IGMP (hosts/vm/guest-agent.ts), the multicast source and the probe
+// guest's kernel IGMP (hosts/vm/main.ts), the multicast source and the probe
 // (hosts/traffic/) — joined by a "switch" namespace that repeats every frame of a port to
 // the others with tc mirred (a hub; no Linux bridge). A fifth namespace ("q", at the
 // switch's address .254) speaks raw frames with our PcapPort and codecs: leasequeries as a
 // relay, IGMP queries to the VM's MAC.
 //
 //   dhcp  10.77.0.1   node dist/hosts/dhcp/main.js  → dhcpd -4 -f -d …
-//   vm    (DHCP)      node dist/hosts/vm/guest-agent.js → busybox udhcpc, kernel IGMP, echo
+//   vm    (DHCP)      node dist/hosts/vm/main.js → busybox udhcpc, kernel IGMP, echo
 //   ms    10.77.0.3   node dist/hosts/traffic/msource.js
 //   probe 10.77.0.2   node dist/hosts/traffic/probe.js
 //   q     10.77.0.254 nstool (helpers.ts)
@@ -15,16 +15,16 @@
 // `npm run test:procs` (root; apt-get install iproute2 isc-dhcp-server busybox libpcap-dev).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addressing } from '../../sim/scenario/addressing.js';
-import { parseArp } from '../../switch/wire/arp.js';
-import { igmpFrame } from '../../switch/wire/compose.js';
-import { DHCP, emitDhcp, parseDhcp, type DhcpRepr } from '../../switch/wire/dhcp.js';
+import { addressing } from '../../model/scenario/addressing.js';
+import { parseArp } from '../../wire/arp.js';
+import { igmpFrame } from '../../wire/compose.js';
+import { DHCP, emitDhcp, parseDhcp, type DhcpRepr } from '../../wire/dhcp.js';
 import { leasequeryMessage } from '../../switch/leasequery-client.js';
-import { ETHERTYPE, parseEthernet } from '../../switch/wire/ethernet.js';
-import { ipToU32 } from '../../switch/wire/fields.js';
-import { IGMP_RECORD, parseIgmp, type IgmpRepr } from '../../switch/wire/igmp.js';
-import { IP_PROTO, parseIpv4, type Ipv4Repr } from '../../switch/wire/ipv4.js';
-import { parseUdp } from '../../switch/wire/udp.js';
+import { ETHERTYPE, parseEthernet } from '../../wire/ethernet.js';
+import { ipToU32 } from '../../wire/fields.js';
+import { IGMP_RECORD, parseIgmp, type IgmpRepr } from '../../wire/igmp.js';
+import { IP_PROTO, parseIpv4, type Ipv4Repr } from '../../wire/ipv4.js';
+import { parseUdp } from '../../wire/udp.js';
 import { alive, Bed, build, dist, ms, percentile, readNdjson, runSync, sleep, startTool, stopProcess, until, type Child, type NsTool, type Obs } from './helpers.js';
 
 const SUBNET = '10.77.0.0/24';
@@ -140,7 +140,7 @@ describe('testbed LAN processes in namespaces: real dhcpd, udhcpc, kernel IGMP',
 
       const vmLog = `${bed.tmp}/vm/vm.ndjson`;
       const agentStartedAt = process.hrtime.bigint();
-      const vm = bed.node(bed.ns('vm'), dist('hosts/vm/guest-agent.js'), ['--name', 'vm1', ...GROUPS.flatMap((g) => ['--group', g]), '--log', vmLog, '--dhcp-log', `${bed.tmp}/vm/udhcpc.ndjson`, '--announce-igmp'], 'vm');
+      const vm = bed.node(bed.ns('vm'), dist('hosts/vm/main.js'), ['--name', 'vm1', ...GROUPS.flatMap((g) => ['--group', g]), '--log', vmLog, '--dhcp-log', `${bed.tmp}/vm/udhcpc.ndjson`, '--announce-igmp'], 'vm');
       const leased = await until(() => readNdjson(vmLog).find((o) => o.kind === 'leased'), 20_000, 'the VM leased', () => bed!.diagnostics());
       lan = { bed, dhcp, vm, q, vmLog, dhcpLog, vmIp: String(leased.ip), leasedAt: leased.t, agentStartedAt };
     } catch (e) {

@@ -1,14 +1,14 @@
 // Every data-plane process of a testbed run together, without Docker: the real switch
-// process (node dist/switch/runner.js) in the root namespace on one veth per port, and the
+// process (node dist/hosts/switch/main.js) in the root namespace on one veth per port, and the
 // processes of this change in network namespaces wired the testbed's way
-// (sim/testbed/network.ts): a host's `uplink` to the switch, the VM's eth0 peered with
+// (testbed/network.ts): a host's `uplink` to the switch, the VM's eth0 peered with
 // `vnic-vm1` inside its current host, tc-redirected to the uplink; moving the VM moves that
 // peer into the other host. One migration with `vdp: extended`, `dhcpRebind: leasequery`,
 // `igmpRebind: query`, measured from the Redis stream and the processes' logs.
 //
 //   switch (root)  h1:host  h2:host  dhcp:dhcp-server  ms0:mrouter  probe:access
 //   h1, h2         node dist/hosts/agent/main.js (pre-copy over the `mgmt` veth, VDP station)
-//   vm             node dist/hosts/vm/guest-agent.js (udhcpc, kernel IGMP, echo)
+//   vm             node dist/hosts/vm/main.js (udhcpc, kernel IGMP, echo)
 //   dhcp           node dist/hosts/dhcp/main.js (ISC dhcpd), ms / probe: hosts/traffic/*.js
 //
 // `npm run test:procs` (root; iproute2, isc-dhcp-server, busybox, redis-server, ethtool, libpcap-dev).
@@ -17,9 +17,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addressing } from '../../sim/scenario/addressing.js';
-import { readEvents, type StreamEvent } from '../../switch/event-stream.js';
-import type { RedisBus, SwitchRunConfig } from '../../switch/redis-bus.js';
+import { addressing } from '../../model/scenario/addressing.js';
+import { readEvents, type StreamEvent } from '../../hosts/control/event-stream.js';
+import type { RedisBus, SwitchRunConfig } from '../../hosts/control/redis-bus.js';
 import { Bed, build, dist, ms, PREFIX, readNdjson, runSync, sleep, startRunRedis, UNIX_PROXY, until, type Child, type Obs } from './helpers.js';
 
 const RUN = `pe${process.pid}`;
@@ -96,7 +96,7 @@ describe('a testbed LAN in namespaces: the real switch process with the host age
       bed.addr(bed.ns('ms'), 'eth0', `${ADDR.sourceIp(0)}/24`);
       bed.addr(bed.ns('probe'), 'eth0', `${ADDR.probeIp}/24`);
 
-      const sw = bed.node(null, dist('switch/runner.js'), ['--redis', `127.0.0.1:${redisServer.port}`, '--run', RUN, ...PORTS.flatMap((p) => ['--port', `${p.name}:${p.role}:${p.ifname}`])], 'switch');
+      const sw = bed.node(null, dist('hosts/switch/main.js'), ['--redis', `127.0.0.1:${redisServer.port}`, '--run', RUN, ...PORTS.flatMap((p) => ['--port', `${p.name}:${p.role}:${p.ifname}`])], 'switch');
       await until(async () => (await bus.readSwitchReady()) !== null || !sw.running, 20_000, 'switch ready', () => sw.output());
       if (!sw.running) throw new Error(`switch exited\n${sw.output()}`);
 
@@ -120,7 +120,7 @@ describe('a testbed LAN in namespaces: the real switch process with the host age
       await control('host:h1', 'vm-create', { vm: VM, seed: 1 });
       await control('host:h1', 'vdp', { op: 'assoc', vm: VM, migrated: false });
       await event((e) => e.source === 'host:h1' && e.kind === 'vdp-response' && e.data.mode === 'assoc', 10_000, 'the switch answers the associate');
-      tb.vm = bed.node(bed.ns('vm'), dist('hosts/vm/guest-agent.js'), ['--name', 'vm1', '--group', GROUP, '--log', tb.vmLog, '--dhcp-log', join(bed.tmp, 'vm', 'udhcpc.ndjson')], 'vm');
+      tb.vm = bed.node(bed.ns('vm'), dist('hosts/vm/main.js'), ['--name', 'vm1', '--group', GROUP, '--log', tb.vmLog, '--dhcp-log', join(bed.tmp, 'vm', 'udhcpc.ndjson')], 'vm');
       const leased = await until(() => vmObs().find((o) => o.kind === 'leased'), 20_000, 'the VM leased through the switch', more);
       tb.vmIp = String(leased.ip);
     } catch (e) {
@@ -163,7 +163,7 @@ describe('a testbed LAN in namespaces: the real switch process with the host age
     const res = await event((e) => e.source === 'host:h1' && e.kind === 'migration-result', 60_000, 'migration-result');
     expect(res.data.result).toMatchObject({ outcome: 'completed', memoryVerified: true });
 
-    // the orchestrator's move: the vNIC peer goes to h2 (sim/testbed/network.ts moveVm)
+    // the orchestrator's move: the vNIC peer goes to h2 (testbed/network.ts moveVm)
     const moveAt = process.hrtime.bigint();
     bed.unhub(bed.ns('h1'), ['vnic-vm1', 'uplink']);
     runSync(bed.ip, ['-n', bed.ns('h1'), 'link', 'set', 'vnic-vm1', 'netns', bed.ns('h2')]);

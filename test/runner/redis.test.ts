@@ -1,9 +1,9 @@
 // The testbed's Redis side against a private redis-server on 127.0.0.1 (a free port, no
-// persistence, killed afterwards): the key layout and the control bus (switch/redis-bus.ts),
-// the event sink, reader and NDJSON dump, and the switch-log adapter (switch/event-stream.ts),
+// persistence, killed afterwards): the key layout and the control bus (hosts/control/redis-bus.ts),
+// the event sink, reader and NDJSON dump, and the switch-log adapter (hosts/control/event-stream.ts),
 // including a Redis restart under the sink. `npm run test:runner` (needs redis-server).
 
-import { seededRandom } from '../../switch/ports/wall-clock.js';
+import { seededRandom } from '../../hosts/runtime/wall-clock.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,11 +11,11 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EdgeSwitch } from '../../switch/edge-switch.js';
-import { EventLog, type SwitchEvent } from '../../switch/event-log.js';
-import { eventLogFromStream, readEvents, RedisEventSink, saveStream, streamSwitchLog } from '../../switch/event-stream.js';
+import { EventLog, type SwitchEvent } from '../../model/result/event-log.js';
+import { eventLogFromStream, readEvents, RedisEventSink, saveStream, streamSwitchLog } from '../../hosts/control/event-stream.js';
 import {
   ConfigError, connectRedis, parseControl, parseRedisAddress, parseSwitchConfig, RedisBus, runKeys, type ControlMessage, type SwitchRunConfig,
-} from '../../switch/redis-bus.js';
+} from '../../hosts/control/redis-bus.js';
 import { VsiTypeDb } from '../../switch/vsi-db.js';
 import { freePort, sleep } from '../support/processes.js';
 

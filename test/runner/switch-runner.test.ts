@@ -1,4 +1,4 @@
-// The switch's testbed runner end to end, without Docker: `node dist/switch/runner.js` as a
+// The switch's testbed runner end to end, without Docker: `node dist/hosts/switch/main.js` as a
 // child process on the root-namespace ends of three veth pairs, a private redis-server on
 // 127.0.0.1, and in each of three network namespaces ("hosts") a small agent — a Node
 // script using our own PcapPort, VdpStation and codecs — that puts real frames on the
@@ -21,13 +21,13 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readEvents, type StreamEvent } from '../../switch/event-stream.js';
-import { RedisBus, runKeys, type SwitchRunConfig } from '../../switch/redis-bus.js';
+import { readEvents, type StreamEvent } from '../../hosts/control/event-stream.js';
+import { RedisBus, runKeys, type SwitchRunConfig } from '../../hosts/control/redis-bus.js';
 import { alive, Child, findTool, freePort, mustSync, percentile, runSync, sleep, sleepSync, stopProcess, until as untilDone } from '../support/processes.js';
 
 const ENABLED = process.env.MIGSIM_RUNNER_TESTS === '1';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const RUNNER = join(ROOT, 'dist/switch/runner.js');
+const RUNNER = join(ROOT, 'dist/hosts/switch/main.js');
 
 const PID = process.pid;
 const NS_PREFIX = 'migsim-rt-';
@@ -78,15 +78,15 @@ const dist = (p: string) => pathToFileURL(join(ROOT, 'dist', p)).href;
 
 const AGENT = `
 import { createInterface } from 'node:readline';
-import { PcapPort } from '${dist('switch/ports/pcap-port.js')}';
-import { wallClock } from '${dist('switch/ports/wall-clock.js')}';
-import { VdpStation } from '${dist('hosts/vdp-station.js')}';
-import { udpFrame } from '${dist('switch/wire/compose.js')}';
-import { managerIdFromText } from '${dist('switch/wire/vdp.js')}';
-import { parseEthernet, ETHERTYPE } from '${dist('switch/wire/ethernet.js')}';
-import { parseIpv4, IP_PROTO } from '${dist('switch/wire/ipv4.js')}';
-import { parseUdp } from '${dist('switch/wire/udp.js')}';
-import { parseIgmp } from '${dist('switch/wire/igmp.js')}';
+import { PcapPort } from '${dist('hosts/runtime/pcap-port.js')}';
+import { wallClock } from '${dist('hosts/runtime/wall-clock.js')}';
+import { VdpStation } from '${dist('switch/vdp-station.js')}';
+import { udpFrame } from '${dist('wire/compose.js')}';
+import { managerIdFromText } from '${dist('wire/vdp.js')}';
+import { parseEthernet, ETHERTYPE } from '${dist('wire/ethernet.js')}';
+import { parseIpv4, IP_PROTO } from '${dist('wire/ipv4.js')}';
+import { parseUdp } from '${dist('wire/udp.js')}';
+import { parseIgmp } from '${dist('wire/igmp.js')}';
 
 const [ifname, stationMac] = process.argv.slice(2);
 const out = (o) => process.stdout.write(JSON.stringify(o) + '\\n');

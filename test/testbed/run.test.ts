@@ -14,10 +14,10 @@ import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runScenario } from '../../sim/engine.js';
-import type { RunResult } from '../../sim/result.js';
-import { loadScenario } from '../../sim/scenario/load.js';
-import { hostLeftovers } from '../../sim/testbed/link.js';
-import { LABEL } from '../../sim/testbed/node.js';
+import type { RunResult } from '../../model/result/format.js';
+import { loadScenario } from '../../model/scenario/load.js';
+import { hostLeftovers } from '../../testbed/link.js';
+import { LABEL } from '../../testbed/node.js';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const out = mkdtempSync(join(tmpdir(), 'migsim-tb-run-'));
@@ -39,7 +39,7 @@ async function leftovers(): Promise<string[]> {
 }
 
 beforeAll(() => {
-  execFileSync('bash', [join(REPO, 'sim/testbed/ensure-docker.sh')], { stdio: 'inherit' });
+  execFileSync('bash', [join(REPO, 'testbed/ensure-docker.sh')], { stdio: 'inherit' });
   execFileSync(process.execPath, [join(REPO, 'bin/migsim.js'), 'testbed', 'down'], { stdio: 'inherit' });
   execFileSync(process.execPath, [join(REPO, 'bin/migsim.js'), 'testbed', 'up'], { stdio: 'inherit' });
 });

@@ -20,12 +20,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureImage, imageTag } from '../../hosts/image/build.js';
-import { loadScenario } from '../../sim/scenario/load.js';
-import { ComposeError, loadCompose, parseCompose, TESTBED_ROLES } from '../../sim/testbed/compose.js';
-import { forgetCatchAll, HOST_IF_PREFIX, listInterfaces } from '../../sim/testbed/link.js';
-import { portName, TestbedNetwork, vnicName } from '../../sim/testbed/network.js';
-import type { TestbedNode } from '../../sim/testbed/node.js';
+import { ensureImage, imageTag } from '../../testbed/image.js';
+import { loadScenario } from '../../model/scenario/load.js';
+import { ComposeError, loadCompose, parseCompose, TESTBED_ROLES } from '../../testbed/compose.js';
+import { forgetCatchAll, HOST_IF_PREFIX, listInterfaces } from '../../testbed/link.js';
+import { portName, TestbedNetwork, vnicName } from '../../testbed/network.js';
+import type { TestbedNode } from '../../testbed/node.js';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const VM_MAC = '02:00:00:00:01:01';
@@ -175,7 +175,7 @@ describe('testbed topology: bridge-free wiring on Docker, proved with frames', (
   };
 
   beforeAll(async () => {
-    execFileSync('bash', [join(REPO, 'sim/testbed/ensure-docker.sh')], { stdio: 'inherit' });
+    execFileSync('bash', [join(REPO, 'testbed/ensure-docker.sh')], { stdio: 'inherit' });
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     dir = mkdtempSync(join(tmpdir(), 'migsim-testbed-'));

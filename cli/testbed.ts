@@ -1,0 +1,144 @@
+// `migsim testbed up [SCENARIO] | down [--images] | status [--json]`: the Docker testbed's
+// lifecycle (registered by cli/main.ts, whose exit statuses it follows):
+//   0  done (for `up`, also when nothing needed doing: it says so)
+//   1  an operation failed (Docker or iproute2 refused something; the message says what)
+//   2  bad input or cannot run here: an unreadable or invalid scenario or docker-compose.yml,
+//      another scenario's topology already up, no Docker engine answering (start one with
+//      testbed/ensure-docker.sh)
+//
+// `up` builds or reuses the migsim/base image, creates the internal mgmt network and the
+// redis container, and with a scenario its whole topology (network.ts). `down` removes every
+// container and network labelled migsim=1 and every migsimtb* veth left in the host
+// namespace, including a crashed run's; `--images` also the migsim/base tags. Nothing
+// without the label or the prefix is touched. `status` lists what exists and whether the
+// engine answers; it never fails because the engine is down.
+
+import type { Argv } from 'yargs';
+import { ScenarioError, loadScenario } from '../model/scenario/load.js';
+import type { Scenario } from '../model/scenario/types.js';
+import { ComposeError } from '../testbed/compose.js';
+import { TestbedNetwork, TopologyConflict, type TestbedStatus } from '../testbed/network.js';
+
+const EXIT_OK = 0;
+const EXIT_FAILED = 1;
+const EXIT_BAD_INPUT = 2;
+
+export const ENGINE_HINT = 'no Docker engine answers; start one with: sudo bash testbed/ensure-docker.sh';
+
+/** The Docker API could not be reached (no engine, or no permission on its socket). */
+export function isEngineDown(e: unknown): boolean {
+  const code = (e as { code?: string }).code;
+  return code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'EACCES' || /connect (ECONNREFUSED|ENOENT|EACCES)/.test(String(e));
+}
+
+async function guarded(setStatus: (code: number) => void, fn: () => Promise<number>): Promise<void> {
+  try {
+    setStatus(await fn());
+  } catch (e) {
+    let code = EXIT_FAILED;
+    let msg = e instanceof Error ? e.message : String(e);
+    if (e instanceof ScenarioError) {
+      msg = e.errors.map((x) => x.message).join('\n');
+      code = EXIT_BAD_INPUT;
+    } else if (e instanceof ComposeError || e instanceof TopologyConflict) {
+      code = EXIT_BAD_INPUT;
+    } else if (isEngineDown(e)) {
+      msg = `${ENGINE_HINT} (${msg})`;
+      code = EXIT_BAD_INPUT;
+    }
+    process.stderr.write(`migsim: testbed: ${msg}\n`);
+    setStatus(code);
+  }
+}
+
+async function cmdUp(file: string | undefined): Promise<number> {
+  let scenario: Scenario | undefined;
+  if (file !== undefined) scenario = loadScenario(file);
+  const tb = new TestbedNetwork();
+  const r = await tb.up(scenario);
+  process.stdout.write(`image ${r.image}\n`);
+  for (const c of r.changes) process.stdout.write(`${c}\n`);
+  const what = scenario ? `base and the ${scenario.name} topology` : 'base (image, mgmt network, redis)';
+  process.stdout.write(
+    r.changes.length === 0
+      ? `testbed up: nothing to do, the ${what} ${scenario ? 'were' : 'was'} up already (run ${r.runId})\n`
+      : `testbed up: ${what} ready (run ${r.runId})\n`,
+  );
+  return EXIT_OK;
+}
+
+async function cmdDown(images: boolean): Promise<number> {
+  const tb = new TestbedNetwork();
+  const r = await tb.down({ images });
+  const parts: [string, string[]][] = [
+    ['containers', r.containers],
+    ['networks', r.networks],
+    ['host interfaces', r.interfaces],
+    ['images', r.images],
+  ];
+  let any = false;
+  for (const [what, names] of parts) {
+    if (names.length === 0) continue;
+    any = true;
+    process.stdout.write(`removed ${names.length} ${what}: ${names.join(' ')}\n`);
+  }
+  process.stdout.write(any ? 'testbed down: done\n' : 'testbed down: nothing to remove\n');
+  return EXIT_OK;
+}
+
+function formatStatus(s: TestbedStatus): string {
+  const lines: string[] = [];
+  lines.push(
+    s.engine.answers ? `engine: answers (Docker ${s.engine.version})` : `engine: does not answer (${s.engine.error}); ${ENGINE_HINT.replace('no Docker engine answers; ', '')}`,
+  );
+  if (!s.engine.answers) {
+    if (s.hostInterfaces.length > 0) lines.push(`host interfaces: ${s.hostInterfaces.join(' ')}`);
+    return lines.join('\n');
+  }
+  lines.push(`images: ${s.images.length === 0 ? 'none' : s.images.map((i) => `${i.tag} (${Math.round(i.sizeBytes / 1e6)} MB)`).join(', ')}`);
+  lines.push(`networks: ${s.networks.length === 0 ? 'none' : s.networks.map((n) => `${n.name}${n.internal ? ' (internal)' : ''}`).join(', ')}`);
+  if (s.containers.length === 0) lines.push('containers: none');
+  else {
+    lines.push(`containers: ${s.containers.length}`);
+    const w = Math.max(...s.containers.map((c) => c.name.length));
+    for (const c of s.containers) {
+      const ifs = c.interfaces.map((i) => `${i.name}${i.up ? '' : '(down)'}`).join(' ');
+      lines.push(`  ${c.name.padEnd(w)}  ${c.state.padEnd(8)} run ${c.run}${c.scenario ? ` ${c.scenario}` : ''}${ifs ? `  [${ifs}]` : ''}`);
+    }
+  }
+  lines.push(`host interfaces: ${s.hostInterfaces.length === 0 ? 'none' : s.hostInterfaces.join(' ')}`);
+  return lines.join('\n');
+}
+
+async function cmdStatus(json: boolean): Promise<number> {
+  const s = await new TestbedNetwork().status();
+  process.stdout.write(json ? JSON.stringify(s, null, 2) + '\n' : formatStatus(s) + '\n');
+  return EXIT_OK;
+}
+
+/**
+ * Registers `testbed up|down|status` on `y` (the builder of cli/main.ts's `testbed` command).
+ * `setStatus` receives the exit status (cli/main.ts's rules).
+ */
+export function testbedCommand(y: Argv, setStatus: (code: number) => void = (c) => void (process.exitCode = c)): Argv {
+  return y
+    .command(
+      'up [scenario]',
+      'build or reuse the image, start the mgmt network and redis, and with a SCENARIO its containers and veth wiring (idempotent)',
+      (b) => b.positional('scenario', { type: 'string', describe: 'scenario file whose topology to bring up' }),
+      (a) => guarded(setStatus, () => cmdUp(a.scenario as string | undefined)),
+    )
+    .command(
+      'down',
+      'remove every migsim container, network and veth (also a crashed run\'s); --images also the images',
+      (b) => b.option('images', { type: 'boolean', default: false, describe: 'also remove the migsim/base image tags' }),
+      (a) => guarded(setStatus, () => cmdDown(a.images === true)),
+    )
+    .command(
+      'status',
+      'list migsim containers, networks, veths and images, and whether the engine answers',
+      (b) => b.option('json', { type: 'boolean', default: false, describe: 'print JSON' }),
+      (a) => guarded(setStatus, () => cmdStatus(a.json === true)),
+    )
+    .demandCommand(1, 'name a testbed command: up, down or status');
+}

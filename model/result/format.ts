@@ -1,0 +1,166 @@
+// The result file (DESIGN.md "Result file", version 1) and the fields `expect:` may bound.
+
+import { REBIND_QUERY_MAX_RESP_DS } from '../../switch/edge-switch.js';
+import type { SwitchSpec } from '../scenario/types.js';
+
+export type Outcome = 'completed' | 'reverted' | 'failed';
+
+export interface RoundResult {
+  index: number;
+  pagesSent: number;
+  bytesSent: number;
+  durationMs: number;
+  /** distinct pages written during the round */
+  dirtyPagesAtEnd: number;
+}
+
+export interface StopCopyResult {
+  pagesSent: number;
+  bytesSent: number;
+  durationMs: number;
+}
+
+/** Extension (not in DESIGN.md v1): post-copy demand paging. */
+export interface PostcopyResult {
+  /** pages the guest touched before they arrived: one round trip each */
+  faults: number;
+  /** guest time lost waiting on faults, summed */
+  faultLatencyMs: number;
+  /** pages sent by the background push (the rest came by fault) */
+  pagesPushed: number;
+}
+
+export interface MigrationResult {
+  vm: string;
+  from: string;
+  to: string;
+  mode: 'precopy' | 'stopcopy' | 'postcopy';
+  outcome: Outcome;
+  startMs: number;
+  switchoverMs: number | null;
+  resumeMs: number | null;
+  endMs: number | null;
+  totalTimeMs: number | null;
+  downtimeMs: number | null;
+  rounds: RoundResult[];
+  stopCopy: StopCopyResult | null;
+  pagesSent: number;
+  bytesSent: number;
+  /** null at fluid fidelity: no per-page state is kept, so nothing can be verified */
+  memoryVerified: boolean | null;
+  dhcpRebindMs: number | null;
+  igmpRebindMs: number | null;
+  sourceGuardDrops: number | null;
+  multicastGapMs: number | null;
+  multicastLost: number | null;
+  serviceInterruptionMs: number | null;
+  // extensions to DESIGN.md v1
+  /** zero pages sent as markers (counted in pagesSent too) */
+  zeroPagesSent: number;
+  /** highest auto-converge throttle applied, percent; 0 without autoConverge */
+  throttlePct: number;
+  postcopy: PostcopyResult | null;
+  /** why the outcome is not `completed` */
+  error: string | null;
+}
+
+/** The network fields of a migration nobody measured (no data network in the run). */
+export const UNMEASURED_NETWORK = {
+  dhcpRebindMs: null,
+  igmpRebindMs: null,
+  sourceGuardDrops: null,
+  multicastGapMs: null,
+  multicastLost: null,
+  serviceInterruptionMs: null,
+} as const satisfies Partial<MigrationResult>;
+
+/** A migration that never got going (refused, or its agent failed before it could report). */
+export function failedMigration(vm: string, from: string, to: string, mode: MigrationResult['mode'], error: string, startMs: number): MigrationResult {
+  return {
+    vm, from, to, mode, outcome: 'failed', startMs, switchoverMs: null, resumeMs: null, endMs: null, totalTimeMs: null,
+    downtimeMs: null, rounds: [], stopCopy: null, pagesSent: 0, bytesSent: 0, memoryVerified: null,
+    ...UNMEASURED_NETWORK, zeroPagesSent: 0, throttlePct: 0, postcopy: null, error,
+  };
+}
+
+export interface ExpectationResult {
+  key: string;
+  ok: boolean;
+  measured: number | string | boolean | null;
+  bound: string;
+}
+
+/** Extension: the data network of a scenario with a switch (its policy, counters and event log). */
+export interface NetworkResult {
+  switch: {
+    vdp: 'standard' | 'extended';
+    dhcpRebind: 'none' | 'leasequery' | 'assist';
+    igmpRebind: 'none' | 'query';
+    ipSourceGuard: boolean;
+    igmpQueryIntervalMs: number;
+    /** the Max Resp Time of the rebind query */
+    rebindQueryMaxRespMs: number;
+  };
+  counters: Record<string, number>;
+  /** the switch's log: binding moves, VDP exchanges, leasequeries, queries; `t` in ms */
+  events: ({ t: number; kind: string } & Record<string, unknown>)[];
+}
+
+/** The ECP counters summed over the switch's host ports into `network.counters` (`ecp.<name>`). */
+export const ECP_COUNTERS = ['sent', 'retransmits', 'givenUp', 'duplicates'] as const;
+
+/** `network.switch`: the policy the switch ran with (both engines). */
+export function switchPolicy(sw: SwitchSpec): NetworkResult['switch'] {
+  return {
+    vdp: sw.vdp, dhcpRebind: sw.dhcpRebind, igmpRebind: sw.igmpRebind, ipSourceGuard: sw.ipSourceGuard,
+    igmpQueryIntervalMs: sw.igmpQueryIntervalNs / 1e6, rebindQueryMaxRespMs: REBIND_QUERY_MAX_RESP_DS * 100,
+  };
+}
+
+export interface RunResult {
+  version: 1;
+  scenario: string;
+  description: string;
+  file: string;
+  engine: 'sim' | 'testbed';
+  fidelity: 'pages' | 'fluid';
+  seed: number;
+  migsim: string;
+  /** the run's virtual (sim) or measured (testbed) span */
+  durationMs: number;
+  migrations: MigrationResult[];
+  /** present when the scenario has `expect:` bounds */
+  expectations: ExpectationResult[];
+  /** null when the scenario has no data network (no switch, DHCP, probe or multicast) */
+  network: NetworkResult | null;
+  /** the only fields that differ between two runs with the same seed */
+  wallClock: { startedAt: string; elapsedMs: number };
+}
+
+/** Fields an `expect:` key may name, with the kind of value they hold. */
+export const EXPECTABLE_FIELDS = {
+  startMs: 'number',
+  switchoverMs: 'number',
+  resumeMs: 'number',
+  endMs: 'number',
+  totalTimeMs: 'number',
+  downtimeMs: 'number',
+  pagesSent: 'number',
+  bytesSent: 'number',
+  /** the number of live rounds */
+  rounds: 'number',
+  zeroPagesSent: 'number',
+  throttlePct: 'number',
+  postcopyFaults: 'number',
+  faultLatencyMs: 'number',
+  dhcpRebindMs: 'number',
+  igmpRebindMs: 'number',
+  sourceGuardDrops: 'number',
+  multicastGapMs: 'number',
+  multicastLost: 'number',
+  serviceInterruptionMs: 'number',
+  memoryVerified: 'boolean',
+  outcome: 'string',
+} as const;
+
+export type ExpectableField = keyof typeof EXPECTABLE_FIELDS;
