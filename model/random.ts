@@ -1,6 +1,12 @@
 // Seeded PRNG for the sim: sfc32 (small fast counter), seeded by splitmix32.
 // Every random choice in the sim comes from one of these; never Math.random.
 
+/** A deterministic source of randomness (a seeded generator in both engines). */
+export interface RandomSource {
+  /** uniform in [0, 1) */
+  next(): number;
+}
+
 function splitmix32(state: number): () => number {
   let s = state >>> 0;
   return () => {

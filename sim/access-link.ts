@@ -2,7 +2,8 @@
 // that serializes frames at the link's bandwidth and delivers them a latency later.
 
 import type { Kernel } from './kernel.js';
-import type { LinkSpec, Ns } from '../model/scenario/types.js';
+import type { LinkSpec } from '../model/scenario/types.js';
+import type { Ns } from '../model/time.js';
 
 /** Ethernet's per-frame overhead on the wire: preamble + SFD (8), FCS (4), inter-frame gap (12). */
 const WIRE_OVERHEAD_BYTES = 24;

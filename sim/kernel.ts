@@ -2,7 +2,7 @@
 // events (timeouts, other processes, hand-made events) and resume when they fire.
 // One ordered queue keyed by (integer virtual time in ns, insertion order); no wall clock.
 
-import type { Ns } from '../model/scenario/types.js';
+import type { Ns, Timer } from '../model/time.js';
 
 type Action = () => void;
 
@@ -13,10 +13,6 @@ interface Entry {
   cancelled: boolean;
 }
 
-/** A scheduled action that can be withdrawn before it runs. */
-export interface Timer {
-  cancel(): void;
-}
 
 export class SimEvent<T = void> {
   private waiters: ((value: T) => void)[] = [];

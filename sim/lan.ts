@@ -4,10 +4,12 @@
 // moving, pauses and resumes; it does what libvirt and the hypervisor do then.
 
 import { VdpStation, type VsiSpec } from '../switch/vdp-station.js';
-import { EdgeSwitch, REBIND_QUERY_MAX_RESP_DS } from '../switch/edge-switch.js';
+import { EdgeSwitch } from '../switch/edge-switch.js';
+import { REBIND_QUERY_MAX_RESP_DS } from '../model/scenario/types.js';
 import { VsiTypeDb } from '../switch/vsi-db.js';
 import { ETHERTYPE } from '../wire/ethernet.js';
-import { isMulticastMac, macAt } from '../wire/fields.js';
+import { macAt } from '../wire/fields.js';
+import { isMulticastMac } from '../model/address.js';
 import { addressing, effectiveSwitch, SWITCH_MAC, type Addressing } from '../model/scenario/addressing.js';
 import { managerIdFromText } from '../wire/vdp.js';
 import { LinkDirection } from './access-link.js';
@@ -18,7 +20,8 @@ import { GuestStack } from './net/guest.js';
 import { MulticastSource } from './net/multicast-source.js';
 import { Probe } from './net/probe.js';
 import type { Random } from '../model/random.js';
-import type { Ns, Scenario, VmSpec } from '../model/scenario/types.js';
+import type { Scenario, VmSpec } from '../model/scenario/types.js';
+import type { Ns } from '../model/time.js';
 
 /** Addresses the sim gives its infrastructure: locally administered MACs, the subnet's edges for IPs. */
 function mac(prefix: number, index: number): string {

@@ -9,7 +9,7 @@
 import { DirtyBitmap } from '../model/memory/dirty-bitmap.js';
 import { wireBytes } from '../model/memory/precopy.js';
 import type { FluidProfile } from '../model/memory/fluid.js';
-import type { Ns } from '../model/scenario/types.js';
+import type { Ns } from '../model/time.js';
 import type { Workload } from '../model/memory/workload.js';
 
 export interface SendSet {

@@ -5,8 +5,9 @@
 // A transfer's event fires when its last bit has left the wire; propagation latency is
 // the caller's to add, because only the caller knows whether it waits for it.
 
-import type { Kernel, SimEvent, Timer } from './kernel.js';
-import type { LinkSpec, Ns } from '../model/scenario/types.js';
+import type { Kernel, SimEvent } from './kernel.js';
+import type { Ns, Timer } from '../model/time.js';
+import type { LinkSpec } from '../model/scenario/types.js';
 
 interface Resource {
   capacityBps: number;

@@ -8,7 +8,8 @@ import type { Kernel, Process } from './kernel.js';
 import type { SimLan } from './lan.js';
 import type { MigrationNetwork } from './migration-nics.js';
 import { UNMEASURED_NETWORK, type MigrationResult, type RoundResult } from '../model/result/format.js';
-import type { MigrationSpec, Ns, VmSpec } from '../model/scenario/types.js';
+import type { MigrationSpec, VmSpec } from '../model/scenario/types.js';
+import type { Ns } from '../model/time.js';
 
 export interface SimVm {
   spec: VmSpec;

@@ -5,7 +5,7 @@
 
 import { DHCP, type DhcpRepr } from '../wire/dhcp.js';
 import type { EventLog } from '../model/result/event-log.js';
-import type { Clock, Ns, Timer } from './platform.js';
+import type { Clock, Ns, Timer } from '../model/time.js';
 
 export interface Binding {
   mac: string;

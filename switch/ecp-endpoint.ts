@@ -7,7 +7,8 @@
 
 import { emitEcp, type EcpRepr } from '../wire/ecp.js';
 import { emitEthernet, ETHERTYPE } from '../wire/ethernet.js';
-import type { Clock, FrameSink, Timer } from './platform.js';
+import type { FrameSink } from './platform.js';
+import type { Clock, Timer } from '../model/time.js';
 
 /** ECPDUs go to the Nearest Customer Bridge group address (protocols.md 1.1). */
 export const NEAREST_CUSTOMER_BRIDGE = '01:80:c2:00:00:00';

@@ -17,7 +17,9 @@ import { IgmpSnooping } from './igmp-snooping.js';
 import { LeasequeryClient, type LeasequeryConfig } from './leasequery-client.js';
 import { BRIDGE_EVB, LldpAgent, type EvbParams } from './lldp-agent.js';
 import { MigrationHandler, type RebindPolicy } from './migration-handler.js';
-import type { Clock, FrameSink, Ns, RandomSource, Timer } from './platform.js';
+import type { FrameSink } from './platform.js';
+import type { RandomSource } from '../model/random.js';
+import type { Clock, Ns, Timer } from '../model/time.js';
 import { VdpBridge, type Vsi } from './vdp-bridge.js';
 import type { VsiTypeDb } from './vsi-db.js';
 import { ARP_OP, parseArp } from '../wire/arp.js';
@@ -25,7 +27,7 @@ import { arpFrame, igmpFrame, multicastMac } from '../wire/compose.js';
 import { DHCP_CLIENT_PORT, DHCP_SERVER_PORT, parseDhcp } from '../wire/dhcp.js';
 import { ECP_SUBTYPE, parseEcp } from '../wire/ecp.js';
 import { ETHERTYPE, parseEthernet, type EthernetRepr } from '../wire/ethernet.js';
-import { BROADCAST_MAC, isMulticastMac } from '../wire/fields.js';
+import { BROADCAST_MAC, isMulticastMac } from '../model/address.js';
 import { IGMP_RECORD, parseIgmp, type IgmpRepr } from '../wire/igmp.js';
 import { IP_PROTO, parseIpv4, type Ipv4Repr } from '../wire/ipv4.js';
 import { parseLldp } from '../wire/lldp.js';
@@ -47,8 +49,6 @@ export interface SwitchConfig extends RebindPolicy {
   evb?: EvbParams;
 }
 
-/** Why 100 ms: the rebind query goes to one VM's MAC, so there is no report implosion to spread out; 1 is the smallest nonzero code. */
-export const REBIND_QUERY_MAX_RESP_DS = 1;
 /** The periodic general query's Max Resp Code: 10 s (RFC 3376 default Query Response Interval). */
 const GENERAL_QUERY_MAX_RESP_DS = 100;
 

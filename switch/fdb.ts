@@ -1,7 +1,7 @@
 // The forwarding database: (VLAN, MAC) → port. Entries from VDP associations are static
 // (the station said where the VSI is) and win over learning; learned entries age out.
 
-import type { Ns } from './platform.js';
+import type { Ns } from '../model/time.js';
 
 export const FDB_AGING_NS = 300e9; // 802.1Q default ageing time
 

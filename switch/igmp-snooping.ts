@@ -4,7 +4,7 @@
 // last-member query time. Source lists of IGMPv3 are not tracked (any-source only).
 
 import type { EventLog } from '../model/result/event-log.js';
-import type { Clock, Ns } from './platform.js';
+import type { Clock, Ns } from '../model/time.js';
 
 export const GROUP_MEMBERSHIP_INTERVAL_NS = 260e9;
 export const LAST_MEMBER_QUERY_TIME_NS = 2e9; // LMQI 1 s × LMQC 2

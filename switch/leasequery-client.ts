@@ -5,7 +5,8 @@
 import { DHCP, DHCP_SERVER_PORT, emitDhcp, emptyDhcpOptions, type DhcpRepr } from '../wire/dhcp.js';
 import { udpFrame } from '../wire/compose.js';
 import type { EventLog } from '../model/result/event-log.js';
-import type { Clock, RandomSource, Timer } from './platform.js';
+import type { RandomSource } from '../model/random.js';
+import type { Clock, Timer } from '../model/time.js';
 
 export interface LeaseActive {
   mac: string;

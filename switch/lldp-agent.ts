@@ -6,7 +6,7 @@
 import { emitEthernet, ETHERTYPE } from '../wire/ethernet.js';
 import { EVB_MODE, emitLldp, type EvbTlv, type LldpRepr } from '../wire/lldp.js';
 import { putMac } from '../wire/fields.js';
-import type { Clock, Ns } from './platform.js';
+import type { Clock, Ns } from '../model/time.js';
 
 export const LLDP_NEAREST_BRIDGE = '01:80:c2:00:00:0e';
 const NEAREST_CUSTOMER_BRIDGE = '01:80:c2:00:00:00';

@@ -11,7 +11,7 @@ import type { DhcpSnooping } from './dhcp-snooping.js';
 import type { EventLog } from '../model/result/event-log.js';
 import type { IgmpSnooping } from './igmp-snooping.js';
 import type { LeasequeryClient } from './leasequery-client.js';
-import type { Clock } from './platform.js';
+import type { Clock } from '../model/time.js';
 import type { Vsi } from './vdp-bridge.js';
 import type { VdpRepr } from '../wire/vdp.js';
 

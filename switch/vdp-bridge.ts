@@ -16,7 +16,7 @@ import {
   type VsiTlv,
 } from '../wire/vdp.js';
 import type { EventLog } from '../model/result/event-log.js';
-import type { Clock, Timer } from './platform.js';
+import type { Clock, Timer } from '../model/time.js';
 import type { VsiTypeDb } from './vsi-db.js';
 
 /** The bridge's keep-alive timeout: 1.5 × ((1 + 2R)·10 µs·2^RTE + 10 µs·2^RKA) (protocols.md 2.7). */

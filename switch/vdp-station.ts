@@ -8,7 +8,8 @@
 // Shared by both engines: no engine imports.
 
 import { EcpEndpoint, NEAREST_CUSTOMER_BRIDGE, type EcpTimers } from './ecp-endpoint.js';
-import type { Clock, FrameSink, Timer } from './platform.js';
+import type { FrameSink } from './platform.js';
+import type { Clock, Timer } from '../model/time.js';
 import { ECP_SUBTYPE, parseEcp } from '../wire/ecp.js';
 import { emitEthernet, ETHERTYPE, parseEthernet } from '../wire/ethernet.js';
 import { putMac } from '../wire/fields.js';

@@ -41,7 +41,7 @@ import { mkdir } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import type Docker from 'dockerode';
-import { checkSupported, hasNetwork, UnsupportedError } from '../sim/engine.js';
+import { checkSupported, hasNetwork, UnsupportedError } from '../model/scenario/support.js';
 import type { MigrationResult, RunResult } from '../model/result/format.js';
 import type { MigrationSpec, Scenario, VmSpec } from '../model/scenario/types.js';
 import { addressing } from '../model/scenario/addressing.js';

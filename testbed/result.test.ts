@@ -3,8 +3,7 @@
 // probe log. Every expected number is worked out by hand below from those inputs.
 
 import { describe, expect, it } from 'vitest';
-import type { MigrationResult } from '../model/result/format.js';
-import { failedMigration } from '../model/result/format.js';
+import { failedMigration, type MigrationResult } from '../model/result/format.js';
 import { echoLog, parseLog, STALE_NS, testbedResult, type LogLine, type TestbedRecord } from './result.js';
 import type { StreamEvent } from '../hosts/control/event-stream.js';
 import { migration, ms, s, scenario, vm } from '../model/scenario/fixture.js';

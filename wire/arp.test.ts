@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ARP_OP, ArpView, emitArp, parseArp, type ArpRepr } from './arp.js';
 import { emitEthernet, ETHERTYPE, parseEthernet } from './ethernet.js';
-import { fromHex, macAt, u32ToIp } from './fields.js';
+import { fromHex, macAt } from './fields.js';
+import { u32ToIp } from '../model/address.js';
 import { EmitError } from './result.js';
 
 const hex = (s: string): Uint8Array => fromHex(s)!;

@@ -4,7 +4,8 @@
 // exists in migsim, so any other hardware/protocol type or address length is rejected.
 
 import { EmitError, ok, reject, type WireResult } from './result.js';
-import { ipAt, isIpv4, isMac, macAt, put16, putIp, putMac, u16, u8, type Ipv4, type Mac } from './fields.js';
+import { ipAt, macAt, put16, putIp, putMac, u16, u8 } from './fields.js';
+import { isIpv4, isMac, type Ipv4, type Mac } from '../model/address.js';
 
 export const ARP_OP = { REQUEST: 1, REPLY: 2, RARP_REQUEST: 3, RARP_REPLY: 4 } as const;
 

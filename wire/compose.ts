@@ -3,7 +3,7 @@
 
 import { emitArp, type ArpRepr } from './arp.js';
 import { emitEthernet, ETHERTYPE } from './ethernet.js';
-import type { Ipv4, Mac } from './fields.js';
+import type { Ipv4, Mac } from '../model/address.js';
 import { emitIgmp, type IgmpRepr } from './igmp.js';
 import { emitIpv4, IP_PROTO, ROUTER_ALERT } from './ipv4.js';
 import { emitUdp } from './udp.js';

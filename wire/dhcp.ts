@@ -10,7 +10,8 @@
 // overload (52) is rejected: sname/file are treated as text only.
 
 import { EmitError, ok, reject, type WireResult } from './result.js';
-import { ipAt, macAt, put16, put32, putMac, isMac, u16, u32, u8, type Ipv4, type Mac } from './fields.js';
+import { ipAt, macAt, put16, put32, putMac, u16, u32, u8 } from './fields.js';
+import { isMac, type Ipv4, type Mac } from '../model/address.js';
 import { ipWordOrThrow, isUint } from './ipv4.js';
 
 export const DHCP = {

@@ -6,7 +6,8 @@
 //    (a WireResult, never a throw); `emitEthernet` goes repr → bytes.
 
 import { EmitError, ok, reject, type WireResult } from './result.js';
-import { macAt, put16, putMac, u16, type Mac } from './fields.js';
+import { macAt, put16, putMac, u16 } from './fields.js';
+import { type Mac } from '../model/address.js';
 
 export const ETHERTYPE = {
   IPV4: 0x0800,

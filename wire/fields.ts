@@ -1,5 +1,8 @@
 // Field helpers shared by the codecs: bounds-checked big-endian reads for views, MAC and
-// IPv4 address text, and the Internet checksum.
+// IPv4 addresses in and out of bytes (their text forms are model/address.ts's), and the
+// Internet checksum.
+
+import { ipToU32, isMac, type Ipv4, type Mac } from '../model/address.js';
 
 /** A read-only window on bytes; every getter is guarded by the view's own length check. */
 export function u8(b: Uint8Array, off: number): number {
@@ -38,67 +41,24 @@ export function put32(b: Uint8Array, off: number, v: number): void {
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
-/** `aa:bb:cc:dd:ee:ff`, lower case: the one MAC text form in migsim. */
-export type Mac = string;
 
 export function macAt(b: Uint8Array, off: number): Mac {
   return `${HEX[u8(b, off)]}:${HEX[u8(b, off + 1)]}:${HEX[u8(b, off + 2)]}:${HEX[u8(b, off + 3)]}:${HEX[u8(b, off + 4)]}:${HEX[u8(b, off + 5)]}`;
 }
 
-const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
-
-export function isMac(text: string): boolean {
-  return MAC_RE.test(text);
-}
 
 export function putMac(b: Uint8Array, off: number, mac: Mac): void {
   const lower = mac.toLowerCase();
-  if (!MAC_RE.test(lower)) throw new RangeError(`not a MAC: ${mac}`);
+  if (!isMac(lower)) throw new RangeError(`not a MAC: ${mac}`);
   for (let i = 0; i < 6; i++) b[off + i] = parseInt(lower.slice(i * 3, i * 3 + 2), 16);
 }
 
-export const BROADCAST_MAC: Mac = 'ff:ff:ff:ff:ff:ff';
 
-export function isMulticastMac(mac: Mac): boolean {
-  return (parseInt(mac.slice(0, 2), 16) & 1) === 1;
-}
-
-/** Dotted-quad IPv4 text. */
-export type Ipv4 = string;
 
 export function ipAt(b: Uint8Array, off: number): Ipv4 {
   return `${u8(b, off)}.${u8(b, off + 1)}.${u8(b, off + 2)}.${u8(b, off + 3)}`;
 }
 
-export function ipToU32(ip: Ipv4): number {
-  const parts = ip.split('.');
-  if (parts.length !== 4) throw new RangeError(`not an IPv4 address: ${ip}`);
-  let v = 0;
-  for (const p of parts) {
-    const n = Number(p);
-    if (!/^\d{1,3}$/.test(p) || n > 255) throw new RangeError(`not an IPv4 address: ${ip}`);
-    v = v * 256 + n;
-  }
-  return v >>> 0;
-}
-
-export function u32ToIp(v: number): Ipv4 {
-  return `${(v >>> 24) & 0xff}.${(v >>> 16) & 0xff}.${(v >>> 8) & 0xff}.${v & 0xff}`;
-}
-
-export function isIpv4(text: string): boolean {
-  try {
-    ipToU32(text);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** IPv4 text in 224.0.0.0/4. */
-export function isIpv4Multicast(text: string): boolean {
-  return isIpv4(text) && ipToU32(text) >>> 28 === 0xe;
-}
 
 export function putIp(b: Uint8Array, off: number, ip: Ipv4): void {
   put32(b, off, ipToU32(ip));

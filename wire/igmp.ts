@@ -7,7 +7,8 @@
 // query's source list are covered by the checksum and otherwise ignored (RFC 3376 §4.1.10).
 
 import { EmitError, ok, reject, type WireResult } from './result.js';
-import { internetChecksum, ipAt, onesSum, put16, put32, u16, u8, type Ipv4 } from './fields.js';
+import { internetChecksum, ipAt, onesSum, put16, put32, u16, u8 } from './fields.js';
+import { type Ipv4 } from '../model/address.js';
 import { ipWordOrThrow, isUint } from './ipv4.js';
 
 export const IGMP_TYPE = { QUERY: 0x11, V1_REPORT: 0x12, V2_REPORT: 0x16, V2_LEAVE: 0x17, V3_REPORT: 0x22 } as const;

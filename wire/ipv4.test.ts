@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fromHex, internetChecksum, ipToU32, isIpv4Multicast, put16 } from './fields.js';
+import { fromHex, internetChecksum, put16 } from './fields.js';
+import { ipToU32, ipWord, isIpv4Multicast } from '../model/address.js';
 import { EmitError } from './result.js';
-import { emitIpv4, hasRouterAlert, IP_PROTO, ipWord, parseIpv4, ROUTER_ALERT, type Ipv4Repr } from './ipv4.js';
+import { emitIpv4, hasRouterAlert, IP_PROTO, parseIpv4, ROUTER_ALERT, type Ipv4Repr } from './ipv4.js';
 
 const hex = (s: string): Uint8Array => {
   const b = fromHex(s);

@@ -5,8 +5,9 @@
 //    header checksum and throws EmitError only for an unencodable repr.
 // The parse path builds no strings other than the two address texts.
 
+import { type Ipv4, ipWord } from '../model/address.js';
 import { EmitError, ok, reject, type WireResult } from './result.js';
-import { ipAt, onesSum, internetChecksum, put16, put32, u16, u8, type Ipv4 } from './fields.js';
+import { ipAt, onesSum, internetChecksum, put16, put32, u16, u8 } from './fields.js';
 
 export const IP_PROTO = { IGMP: 2, TCP: 6, UDP: 17 } as const;
 
@@ -173,31 +174,6 @@ export function parseIpv4(b: Uint8Array): WireResult<Ipv4Repr> {
   });
 }
 
-/**
- * Dotted-quad text → 32-bit value without regexes or allocation; −1 if the text is not an
- * IPv4 address. Accepts exactly what fields.ts `ipToU32` accepts (four 1–3 digit parts ≤ 255).
- */
-export function ipWord(ip: string): number {
-  let value = 0;
-  let part = 0;
-  let digits = 0;
-  let parts = 0;
-  for (let i = 0; i <= ip.length; i++) {
-    const c = i < ip.length ? ip.charCodeAt(i) : 0x2e; // a virtual '.' closes the last part
-    if (c >= 0x30 && c <= 0x39) {
-      if (++digits > 3) return -1;
-      part = part * 10 + (c - 0x30);
-    } else if (c === 0x2e) {
-      if (digits === 0 || part > 255 || ++parts > 4) return -1;
-      value = value * 256 + part;
-      part = 0;
-      digits = 0;
-    } else {
-      return -1;
-    }
-  }
-  return parts === 4 ? value >>> 0 : -1;
-}
 
 /** The address as a 32-bit value, or EmitError naming the layer and field. */
 export function ipWordOrThrow(layer: string, field: string, ip: Ipv4): number {

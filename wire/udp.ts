@@ -4,8 +4,9 @@
 // computes one and sends a computed 0 as 0xFFFF (RFC 768).
 
 import { EmitError, ok, reject, type WireResult } from './result.js';
-import { internetChecksum, onesSum, put16, u16, type Ipv4 } from './fields.js';
-import { IP_PROTO, ipWord, ipWordOrThrow, isUint } from './ipv4.js';
+import { internetChecksum, onesSum, put16, u16 } from './fields.js';
+import { type Ipv4, ipWord } from '../model/address.js';
+import { IP_PROTO, ipWordOrThrow, isUint } from './ipv4.js';
 
 const F = {
   SRC_PORT: 0,

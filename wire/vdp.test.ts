@@ -3,7 +3,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ECP_SUBTYPE, emitEcp, parseEcp } from './ecp.js';
 import { emitEthernet, ETHERTYPE, parseEthernet } from './ethernet.js';
-import { fromHex, macAt, u32ToIp } from './fields.js';
+import { fromHex, macAt } from './fields.js';
+import { u32ToIp } from '../model/address.js';
 import { EmitError } from './result.js';
 import {
   ASSIST_SUBTYPE,

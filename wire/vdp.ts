@@ -32,7 +32,8 @@
 
 import { TLV_HEADER_LEN, TLV_MAX_LEN, TlvView } from './tlv.js';
 import { EmitError, ok, reject, type WireResult } from './result.js';
-import { ipAt, isIpv4, isMac, macAt, put16, put24, put32, putIp, putMac, toHex, u16, u24, u32, u8, type Ipv4, type Mac } from './fields.js';
+import { ipAt, macAt, put16, put24, put32, putIp, putMac, toHex, u16, u24, u32, u8 } from './fields.js';
+import { isIpv4, isMac, type Ipv4, type Mac } from '../model/address.js';
 
 export type VdpMode = 'preassoc' | 'preassoc-rr' | 'assoc' | 'deassoc';
 

@@ -97,7 +97,7 @@ import { PcapPort } from '../runtime/pcap-port.js';
 import { wallClock } from '../runtime/wall-clock.js';
 import { ConfigError, connectRedis, parseRedisAddress, quitRedis, rateLimitedStderr, RedisBus, RUN_ID_RE, runKeys, type ControlMessage } from '../control/redis-bus.js';
 import { ETHERTYPE } from '../../wire/ethernet.js';
-import { isMac } from '../../wire/fields.js';
+import { isMac } from '../../model/address.js';
 import { managerIdFromText, type AssistRequest, type VdpMode } from '../../wire/vdp.js';
 import { ComponentLifecycle, StartupSignals } from '../runtime/lifecycle.js';
 import { isEntryPoint, numberArg, UsageError, withTimeout, parseOptions, runMain } from '../runtime/process-kit.js';

@@ -17,7 +17,7 @@
 import { open, rename } from 'node:fs/promises';
 import type { Redis } from 'ioredis';
 import { EventLog, type SwitchEvent } from '../../model/result/event-log.js';
-import type { Ns } from '../../switch/platform.js';
+import type { Ns } from '../../model/time.js';
 import { rateLimitedStderr, runKeys } from './redis-bus.js';
 
 export interface StreamEvent {

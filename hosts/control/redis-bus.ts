@@ -24,9 +24,9 @@
 
 import { Redis, type RedisOptions } from 'ioredis';
 import { z } from 'zod';
-import { REBIND_QUERY_MAX_RESP_DS } from '../../switch/edge-switch.js';
+import { REBIND_QUERY_MAX_RESP_DS } from '../../model/scenario/types.js';
 import { VsiTypeDb } from '../../switch/vsi-db.js';
-import { isIpv4, isMac } from '../../wire/fields.js';
+import { isIpv4, isMac } from '../../model/address.js';
 import { rateLimitedStderr, withTimeout } from '../runtime/process-kit.js';
 
 /** A run id is part of every key: no colons, no spaces. */

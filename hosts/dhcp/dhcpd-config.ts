@@ -21,7 +21,7 @@
 // switch answers ARP for its own address (giaddr), so dhcpd reaches it directly.
 
 import { addressing, type Addressing } from '../../model/scenario/addressing.js';
-import { ipToU32, u32ToIp } from '../../wire/fields.js';
+import { ipToU32, u32ToIp } from '../../model/address.js';
 
 export interface DhcpdConfigInput {
   /** the scenario's dhcp.subnet, CIDR (`10.77.0.0/24`) */

@@ -2,8 +2,8 @@
 // testbed): monotonic time from process.hrtime and timers from setTimeout. Never imported
 // by shared logic or the sim, which run on the kernel's virtual clock.
 
-import type { Clock, Ns, RandomSource, Timer } from '../../switch/platform.js';
-import { Random } from '../../model/random.js';
+import { Random, type RandomSource } from '../../model/random.js';
+import type { Clock, Ns, Timer } from '../../model/time.js';
 
 /** Monotonic nanoseconds since an arbitrary origin (a Number: exact to ~104 days of uptime). */
 function now(): Ns {

@@ -25,7 +25,7 @@
 // Stops after --count datagrams or --duration, or on SIGTERM/SIGINT (exit 0). Exit 2: bad
 // arguments; 1: the socket could not be set up.
 
-import { isIpv4, isIpv4Multicast } from '../../wire/fields.js';
+import { isIpv4, isIpv4Multicast } from '../../model/address.js';
 import { interfaceOf, NdjsonLog, txChecksumSetting } from '../runtime/ndjson-log.js';
 import { bindUdpOrStop, SendErrorReport } from './udp-endpoint.js';
 import { durationArgMs, endOnSignal, isEntryPoint, numberArg, sleep, UsageError, runMain, parseOptions } from '../runtime/process-kit.js';

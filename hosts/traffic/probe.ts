@@ -31,7 +31,7 @@
 
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { bindUdpOrStop, SendErrorReport } from './udp-endpoint.js';
-import { isIpv4 } from '../../wire/fields.js';
+import { isIpv4 } from '../../model/address.js';
 import { interfaceOf, NdjsonLog, txChecksumSetting } from '../runtime/ndjson-log.js';
 import { durationArgMs, endOnSignal, isEntryPoint, numberArg, sleep, UsageError, runMain, parseOptions } from '../runtime/process-kit.js';
 

@@ -66,7 +66,7 @@ import { networkInterfaces } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { isIpv4Multicast } from '../../wire/fields.js';
+import { isIpv4Multicast } from '../../model/address.js';
 import { NdjsonLog, txChecksumSetting } from '../runtime/ndjson-log.js';
 import { endOnSignal, isEntryPoint, numberArg, UsageError, runMain, parseOptions } from '../runtime/process-kit.js';
 

@@ -1,7 +1,7 @@
 // The switch's log of what it did and why: the result file carries it, and the rebind
 // metrics are read from it. Times are the run clock's ns.
 
-import type { Ns } from '../../switch/platform.js';
+import type { Ns } from '../time.js';
 
 export type SwitchEvent =
   | { t: Ns; kind: 'vdp-request'; port: string; mode: string; vsi: string; mac: string | null; vid: number | null; migratedTo: boolean; migratedFrom: boolean }

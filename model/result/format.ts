@@ -1,6 +1,6 @@
 // The result file (DESIGN.md "Result file", version 1) and the fields `expect:` may bound.
 
-import { REBIND_QUERY_MAX_RESP_DS } from '../../switch/edge-switch.js';
+import { REBIND_QUERY_MAX_RESP_DS } from '../scenario/types.js';
 import type { SwitchSpec } from '../scenario/types.js';
 
 export type Outcome = 'completed' | 'reverted' | 'failed';

@@ -7,7 +7,8 @@
 
 import type { EventLog } from './event-log.js';
 import type { MigrationResult } from './format.js';
-import type { Ns, VmSpec } from '../scenario/types.js';
+import type { VmSpec } from '../scenario/types.js';
+import type { Ns } from '../time.js';
 
 export type RebindFields = Pick<
   MigrationResult,

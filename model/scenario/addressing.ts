@@ -2,7 +2,7 @@
 // server, .2 the probe, .3… the multicast sources, the last host address the switch (its
 // giaddr for leasequery); the VMs' pool in between.
 
-import { ipToU32, u32ToIp } from '../../wire/fields.js';
+import { ipToU32, u32ToIp } from '../address.js';
 import type { Scenario, SwitchSpec } from './types.js';
 
 export interface Addressing {

@@ -2,8 +2,7 @@
 // loaded scenario with every value resolved and shown with its unit.
 
 import { formatBandwidth, formatBytes, formatDuration, formatPercent, formatRate } from '../units.js';
-import { FIELDS, REQUIRED } from './defaults.js';
-import type { DefaultValue } from './defaults.js';
+import { type DefaultValue, FIELDS, REQUIRED } from './defaults.js';
 import type { Expectation, LinkSpec, MigrationSpec, Scenario, VmSpec, WorkloadSpec } from './types.js';
 
 /** A default as it would be written in YAML (flow style for lists and mappings). */

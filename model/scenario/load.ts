@@ -6,15 +6,12 @@
 
 import { readFileSync } from 'node:fs';
 import * as nodePath from 'node:path';
-import { LineCounter, isAlias, isCollection, isMap, isScalar, isSeq, parseDocument, visit } from 'yaml';
-import type { Document } from 'yaml';
+import { type Document, isAlias, isCollection, isMap, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
-import { EXPECTABLE_FIELDS } from '../result/format.js';
-import type { ExpectableField, Outcome } from '../result/format.js';
+import { EXPECTABLE_FIELDS, type ExpectableField, type Outcome } from '../result/format.js';
 import { describeValue, formatBytes, formatDuration } from '../units.js';
 import { defaultMac } from './defaults.js';
-import { scenarioSchema } from './schema.js';
-import type { RawBound, RawMigration, RawScenario, RawVm, RawWorkload } from './schema.js';
+import { type RawBound, type RawMigration, type RawScenario, type RawVm, type RawWorkload, scenarioSchema } from './schema.js';
 import type {
   Expectation,
   HostSpec,

@@ -6,19 +6,8 @@
 // "expected" in the error shown to the user (load.ts adds the path and what was found).
 
 import { z } from 'zod';
-import {
-  BANDWIDTH_EXPECTED,
-  DURATION_EXPECTED,
-  PERCENT_EXPECTED,
-  RATE_EXPECTED,
-  SIZE_EXPECTED,
-  UnitError,
-  parseBandwidth,
-  parseDuration,
-  parsePercent,
-  parseRate,
-  parseSize,
-} from '../units.js';
+import { ipWord, isSnoopableGroup } from '../address.js';
+import { BANDWIDTH_EXPECTED, DURATION_EXPECTED, parseBandwidth, parseDuration, parsePercent, parseRate, parseSize, PERCENT_EXPECTED, RATE_EXPECTED, SIZE_EXPECTED, UnitError } from '../units.js';
 import { defaultOf } from './defaults.js';
 
 /** A strict mapping: an unknown key is an error whose message lists the keys it knows. */
@@ -70,24 +59,18 @@ const percent = unit(parsePercent, PERCENT_EXPECTED).refine((f) => f <= 1, {
 
 // ---- addresses and names ----------------------------------------------------
 
-/** Dotted-quad IPv4 as a 32-bit number; null if malformed. Leading zeros are refused (octal in some tools). */
+/** Scenario files write IPv4 without leading zeros (octal in some tools). */
+const CANONICAL_IPV4 = /^(0|[1-9]\d{0,2})(\.(0|[1-9]\d{0,2})){3}$/;
+
+/** Dotted-quad IPv4 as a 32-bit number; null if malformed or written with leading zeros. */
 export function parseIPv4(s: string): number | null {
-  const parts = s.split('.');
-  if (parts.length !== 4) return null;
-  let n = 0;
-  for (const p of parts) {
-    if (!/^(0|[1-9]\d{0,2})$/.test(p)) return null;
-    const octet = Number(p);
-    if (octet > 255) return null;
-    n = n * 256 + octet;
-  }
-  return n;
+  const w = CANONICAL_IPV4.test(s) ? ipWord(s) : -1;
+  return w < 0 ? null : w;
 }
 
 /** In 224.0.0.0/4 and not link-local control (224.0.0.x, never snooped). */
 export function isMulticastGroup(s: string): boolean {
-  const a = parseIPv4(s);
-  return a !== null && a >>> 28 === 0xe && a >>> 8 !== 0xe00000;
+  return CANONICAL_IPV4.test(s) && isSnoopableGroup(s);
 }
 
 /** a.b.c.d/len with the host bits zero. */

@@ -2,7 +2,7 @@
 // Every quantity is in one base unit so engines never parse units:
 //   time: integer nanoseconds (Ns) · sizes: bytes · bandwidth: bits per second · rates: events per second.
 
-export type Ns = number;
+import type { Ns } from '../time.js';
 
 export type EngineName = 'sim' | 'testbed';
 export type Fidelity = 'pages' | 'fluid';
@@ -68,6 +68,13 @@ export interface MigrationSpec {
   deviceStateBytes: number;
   autoConverge: boolean;
 }
+
+/**
+ * The rebind query's Max Resp Time, tenths of a second — fixed, not a scenario field. Why
+ * 100 ms: the query goes to one VM's MAC, so there is no report implosion to spread out;
+ * 1 is the smallest nonzero code.
+ */
+export const REBIND_QUERY_MAX_RESP_DS = 1;
 
 export interface SwitchSpec {
   vdp: 'standard' | 'extended';

@@ -17,34 +17,13 @@
 //  - Every reply leaves `processingNs` after its request arrived (no queueing between
 //    requests). ARP is answered at once, as the kernel does.
 
-import type { Clock, FrameSink, Ns, Timer } from '../../switch/platform.js';
+import { BROADCAST_MAC, type Ipv4, ipWord, isMulticastWord, type Mac, u32ToIp } from '../../model/address.js';
+import type { FrameSink } from '../../switch/platform.js';
+import type { Clock, Ns, Timer } from '../../model/time.js';
 import { ARP_OP, type ArpRepr } from '../../wire/arp.js';
 import { arpFrame, multicastMac, udpFrame } from '../../wire/compose.js';
-import {
-  DHCP,
-  DHCP_CLIENT_PORT,
-  DHCP_SERVER_PORT,
-  emitDhcp,
-  emptyDhcpOptions,
-  parseDhcp,
-  type DhcpOptions,
-  type DhcpRepr,
-  type RelayAgentInfo,
-} from '../../wire/dhcp.js';
-import { BROADCAST_MAC, u32ToIp, type Ipv4, type Mac } from '../../wire/fields.js';
-import { ipWord } from '../../wire/ipv4.js';
-import {
-  LIMITED_BROADCAST,
-  ZERO_IP,
-  ZERO_MAC,
-  bytesEqual,
-  readInbound,
-  inSubnet,
-  normalMac,
-  parseCidr,
-  wordOf,
-  type Subnet,
-} from './frames.js';
+import { DHCP, DHCP_CLIENT_PORT, DHCP_SERVER_PORT, type DhcpOptions, type DhcpRepr, emitDhcp, emptyDhcpOptions, parseDhcp, type RelayAgentInfo } from '../../wire/dhcp.js';
+import { bytesEqual, inSubnet, LIMITED_BROADCAST, normalMac, parseCidr, readInbound, type Subnet, wordOf, ZERO_IP, ZERO_MAC } from './frames.js';
 
 export interface DhcpServerConfig {
   mac: string;
@@ -543,7 +522,7 @@ export class DhcpServerModel {
     const build = (mac: Mac) => udpFrame({ srcMac: this.mac, dstMac: mac, srcIp: this.ip, dstIp, srcPort: DHCP_SERVER_PORT, dstPort, payload });
     const w = ipWord(dstIp);
     if (dstIp === LIMITED_BROADCAST || w === this.subnet.broadcast) return this.sink(build(BROADCAST_MAC));
-    if (w >>> 28 === 0xe) return this.sink(build(multicastMac(dstIp)));
+    if (isMulticastWord(w)) return this.sink(build(multicastMac(dstIp)));
     const known = this.arpCache.get(dstIp);
     if (known !== undefined) return this.sink(build(known));
     let wait = this.arpWaits.get(dstIp);

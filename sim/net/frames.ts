@@ -4,9 +4,10 @@
 
 import { ARP_OP, parseArp, type ArpRepr } from '../../wire/arp.js';
 import { ETHERTYPE, parseEthernet, type EthernetRepr } from '../../wire/ethernet.js';
-import { macAt, type Ipv4, type Mac } from '../../wire/fields.js';
+import { macAt } from '../../wire/fields.js';
+import { type Ipv4, ipWord, type Mac } from '../../model/address.js';
 import { parseIgmp, type IgmpRepr } from '../../wire/igmp.js';
-import { IP_PROTO, ipWord, parseIpv4, type Ipv4Repr } from '../../wire/ipv4.js';
+import { IP_PROTO, parseIpv4, type Ipv4Repr } from '../../wire/ipv4.js';
 import { parseUdp, type UdpRepr } from '../../wire/udp.js';
 
 export type Inbound =

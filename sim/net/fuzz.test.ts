@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { arpFrame, igmpFrame, multicastMac, udpFrame } from '../../wire/compose.js';
 import { DHCP, emitDhcp, emptyDhcpOptions, parseDhcp, type DhcpRepr } from '../../wire/dhcp.js';
 import { internetChecksum, put16 } from '../../wire/fields.js';
-import { ipWord } from '../../wire/ipv4.js';
+import { ipWord } from '../../model/address.js';
 import type { IgmpRepr } from '../../wire/igmp.js';
 import { DhcpServerModel } from './dhcp-server.js';
 import { readInbound } from './frames.js';

@@ -7,16 +7,18 @@
 // while paused run at resume, in order, then the resume announcement (gratuitous ARP, IGMP
 // re-reports: what virtio-net's guest announce makes Linux do, netdev_notify_peers).
 
-import type { Clock, FrameSink, Ns, RandomSource, Timer } from '../../switch/platform.js';
+import { BROADCAST_MAC, type Ipv4, ipWord, isIpv4Multicast, type Mac } from '../../model/address.js';
+import type { FrameSink } from '../../switch/platform.js';
+import type { RandomSource } from '../../model/random.js';
+import type { Clock, Ns, Timer } from '../../model/time.js';
 import { ARP_OP, type ArpRepr } from '../../wire/arp.js';
 import { arpFrame, igmpFrame, multicastMac, udpFrame } from '../../wire/compose.js';
-import { DHCP, DHCP_CLIENT_PORT, DHCP_SERVER_PORT, emitDhcp, emptyDhcpOptions, parseDhcp, type DhcpRepr } from '../../wire/dhcp.js';
+import { DHCP, DHCP_CLIENT_PORT, DHCP_SERVER_PORT, type DhcpRepr, emitDhcp, emptyDhcpOptions, parseDhcp } from '../../wire/dhcp.js';
 import type { EthernetRepr } from '../../wire/ethernet.js';
-import { BROADCAST_MAC, type Ipv4, type Mac } from '../../wire/fields.js';
 import { IGMP_RECORD, type IgmpGroupRecord, type IgmpRepr } from '../../wire/igmp.js';
-import { ipWord, type Ipv4Repr } from '../../wire/ipv4.js';
+import type { Ipv4Repr } from '../../wire/ipv4.js';
 import type { UdpRepr } from '../../wire/udp.js';
-import { LIMITED_BROADCAST, ZERO_IP, ZERO_MAC, be32, readInbound, ethernetClientId, normalMac } from './frames.js';
+import { be32, ethernetClientId, LIMITED_BROADCAST, normalMac, readInbound, ZERO_IP, ZERO_MAC } from './frames.js';
 
 export interface GuestConfig {
   name: string;
@@ -85,10 +87,6 @@ interface Lease {
   expires: Ns;
 }
 
-function isMulticastGroup(ip: string): boolean {
-  const w = ipWord(ip);
-  return w >= 0 && w >>> 28 === 0xe;
-}
 
 export class GuestStack {
   readonly stats: GuestStats = { discovers: 0, dhcpRequests: 0, renewals: 0, acks: 0, naks: 0, igmpReports: 0, garps: 0, echoReplies: 0, ignored: 0 };
@@ -123,7 +121,7 @@ export class GuestStack {
     this.name = config.name;
     this.mac = normalMac(config.mac);
     this.clientId = ethernetClientId(this.mac);
-    for (const g of config.groups) if (!isMulticastGroup(g)) throw new RangeError(`${config.name}: ${g} is not an IPv4 multicast group`);
+    for (const g of config.groups) if (!isIpv4Multicast(g)) throw new RangeError(`${config.name}: ${g} is not an IPv4 multicast group`);
     this.groups = [...new Set(config.groups)];
   }
 

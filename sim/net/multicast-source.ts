@@ -3,10 +3,11 @@
 // The k-th datagram of a run leaves at exactly start + round(k·1e9/rate) ns (no drift).
 // It listens to nothing: every frame it receives is counted and dropped.
 
-import type { Clock, FrameSink, Ns, Timer } from '../../switch/platform.js';
+import { ipWord, isIpv4Multicast } from '../../model/address.js';
+import type { FrameSink } from '../../switch/platform.js';
+import type { Clock, Ns, Timer } from '../../model/time.js';
 import { multicastMac, udpFrame } from '../../wire/compose.js';
 import { normalMac } from './frames.js';
-import { ipWord } from '../../wire/ipv4.js';
 
 export interface MulticastSourceConfig {
   mac: string;
@@ -37,8 +38,7 @@ export class MulticastSource {
     private readonly config: MulticastSourceConfig,
   ) {
     this.mac = normalMac(config.mac);
-    const g = ipWord(config.group);
-    if (g < 0 || g >>> 28 !== 0xe) throw new RangeError(`${config.group} is not an IPv4 multicast group`);
+    if (!isIpv4Multicast(config.group)) throw new RangeError(`${config.group} is not an IPv4 multicast group`);
     if (ipWord(config.ip) < 0) throw new RangeError(`${config.ip} is not an IPv4 address`);
     if (!(config.ratePerSecond > 0) || !Number.isFinite(config.ratePerSecond)) throw new RangeError(`rate ${config.ratePerSecond}/s is not positive`);
     if (!Number.isFinite(config.sizeBytes)) throw new RangeError(`size ${config.sizeBytes} is not a number of bytes`);

@@ -5,10 +5,11 @@
 // Loss is counted as runs of consecutive unanswered echoes. An echo sent less than
 // IN_FLIGHT_NS before the time of the question is still in flight, not lost.
 
-import type { Clock, FrameSink, Ns, Timer } from '../../switch/platform.js';
+import type { FrameSink } from '../../switch/platform.js';
+import type { Clock, Ns, Timer } from '../../model/time.js';
 import { ARP_OP } from '../../wire/arp.js';
 import { arpFrame, udpFrame } from '../../wire/compose.js';
-import { ipWord } from '../../wire/ipv4.js';
+import { ipWord } from '../../model/address.js';
 import { be32, readInbound, normalMac } from './frames.js';
 
 export interface ProbeConfig {

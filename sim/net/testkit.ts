@@ -3,7 +3,8 @@
 // latency later and keeps a log of what was sent. No switch: the actors' own address
 // filters decide what they take.
 
-import type { Clock, FrameSink, Ns, Timer } from '../../switch/platform.js';
+import type { FrameSink } from '../../switch/platform.js';
+import type { Clock, Ns, Timer } from '../../model/time.js';
 import { readInbound, type Inbound } from './frames.js';
 
 interface Entry {

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EdgeSwitch } from '../../switch/edge-switch.js';
-import type { Clock, Timer } from '../../switch/platform.js';
+import type { Clock, Timer } from '../../model/time.js';
 import { PcapPort } from '../../hosts/runtime/pcap-port.js';
 import { seededRandom, wallClock } from '../../hosts/runtime/wall-clock.js';
 import { VsiTypeDb } from '../../switch/vsi-db.js';

@@ -21,7 +21,7 @@ import { igmpFrame } from '../../wire/compose.js';
 import { DHCP, emitDhcp, parseDhcp, type DhcpRepr } from '../../wire/dhcp.js';
 import { leasequeryMessage } from '../../switch/leasequery-client.js';
 import { ETHERTYPE, parseEthernet } from '../../wire/ethernet.js';
-import { ipToU32 } from '../../wire/fields.js';
+import { ipToU32 } from '../../model/address.js';
 import { IGMP_RECORD, parseIgmp, type IgmpRepr } from '../../wire/igmp.js';
 import { IP_PROTO, parseIpv4, type Ipv4Repr } from '../../wire/ipv4.js';
 import { parseUdp } from '../../wire/udp.js';
