@@ -17,7 +17,7 @@ import { DHCP, emitDhcp, emptyDhcpOptions } from '../wire/dhcp.js';
 import { ECP_SUBTYPE, emitEcp } from '../wire/ecp.js';
 import { emitEthernet, ETHERTYPE } from '../wire/ethernet.js';
 import { fromHex } from '../wire/fields.js';
-import { IGMP_RECORD } from '../wire/igmp.js';
+import { IGMP_RECORD, IGMPV3_ALL_ROUTERS } from '../wire/igmp.js';
 import { benchArgs, machineLine, printRows, type Row } from './report.js';
 import { emitVdp, managerIdFromText, responseStatus, VSI_ID_FORMAT, vsiIdFromMac, FILTER_FORMAT } from '../wire/vdp.js';
 
@@ -187,7 +187,7 @@ function switchRate(): Row {
       kernel.run(kernel.now + 1e6);
       send(server, udpFrame({ srcMac: BENCH_SERVER.mac, dstMac: mac, srcIp: BENCH_SERVER.ip, dstIp: vmIp(h, v), srcPort: 67, dstPort: 68, payload: dhcpMessage(DHCP.ACK, mac, { yiaddr: vmIp(h, v), lease: 3600 }) }));
       if (v % 2 === 0) {
-        send(hosts[h]!, igmpFrame({ srcMac: mac, dstMac: '01:00:5e:00:00:16', srcIp: vmIp(h, v), dstIp: '224.0.0.22', igmp: { kind: 'v3report', records: [{ type: IGMP_RECORD.TO_EX, group: `239.1.1.${v % 4}`, sources: [], auxData: new Uint8Array(0) }] } }));
+        send(hosts[h]!, igmpFrame({ srcMac: mac, dstMac: multicastMac(IGMPV3_ALL_ROUTERS), srcIp: vmIp(h, v), dstIp: IGMPV3_ALL_ROUTERS, igmp: { kind: 'v3report', records: [{ type: IGMP_RECORD.TO_EX, group: `239.1.1.${v % 4}`, sources: [], auxData: new Uint8Array(0) }] } }));
       }
       kernel.run(kernel.now + 1e6);
     }
@@ -277,7 +277,7 @@ function decodeRate(): Row {
     udpFrame({ srcMac: vm.mac, dstMac: 'ff:ff:ff:ff:ff:ff', srcIp: '0.0.0.0', dstIp: '255.255.255.255', srcPort: 68, dstPort: 67, payload: dhcpMessage(DHCP.REQUEST, vm.mac) }),
     udpFrame({ srcMac: BENCH_SERVER.mac, dstMac: vm.mac, srcIp: BENCH_SERVER.ip, dstIp: vm.ip, srcPort: 67, dstPort: 68, payload: dhcpMessage(DHCP.ACK, vm.mac, { yiaddr: vm.ip, lease: 3600 }) }),
     udpFrame({ srcMac: BENCH_SERVER.mac, dstMac: BENCH_SWITCH.mac, srcIp: BENCH_SERVER.ip, dstIp: BENCH_SWITCH.ip, srcPort: 67, dstPort: 67, payload: dhcpMessage(DHCP.LEASEACTIVE, vm.mac, { ciaddr: vm.ip, lease: 3000 }) }),
-    igmpFrame({ srcMac: vm.mac, dstMac: '01:00:5e:00:00:16', srcIp: vm.ip, dstIp: '224.0.0.22', igmp: { kind: 'v3report', records: [{ type: IGMP_RECORD.TO_EX, group: '239.1.1.1', sources: [], auxData: new Uint8Array(0) }] } }),
+    igmpFrame({ srcMac: vm.mac, dstMac: multicastMac(IGMPV3_ALL_ROUTERS), srcIp: vm.ip, dstIp: IGMPV3_ALL_ROUTERS, igmp: { kind: 'v3report', records: [{ type: IGMP_RECORD.TO_EX, group: '239.1.1.1', sources: [], auxData: new Uint8Array(0) }] } }),
     igmpFrame({ srcMac: BENCH_SWITCH.mac, dstMac: vm.mac, srcIp: BENCH_SWITCH.ip, dstIp: '239.1.1.1', igmp: { kind: 'query', version: 3, group: '239.1.1.1', maxRespDs: 1, suppress: false, qrv: 2, qqicSeconds: 125, sources: [] } }),
     udpFrame({ srcMac: vm.mac, dstMac: BENCH_SERVER.mac, srcIp: vm.ip, dstIp: BENCH_SERVER.ip, srcPort: 40000, dstPort: 5001, payload: new Uint8Array(64) }),
     udpFrame({ srcMac: BENCH_ROUTER.mac, dstMac: multicastMac('239.1.1.1'), srcIp: BENCH_ROUTER.ip, dstIp: '239.1.1.1', srcPort: 5000, dstPort: 5001, payload: new Uint8Array(188) }),

@@ -32,7 +32,8 @@ import { CONTAINER_NODE, CONTAINER_REPO, ContainerProcess } from '../testbed/con
 import { runTestbed } from '../testbed/engine.js';
 import { EventFollower } from '../testbed/event-follower.js';
 import { listInterfaces } from '../testbed/link.js';
-import { MGMT_NETWORK, portName, TestbedNetwork } from '../testbed/network.js';
+import { TestbedNetwork } from '../testbed/network.js';
+import { MGMT_NETWORK, portName } from '../testbed/topo.js';
 import { LABEL, removeContainer, TestbedNode } from '../testbed/node.js';
 import { addressing } from '../model/scenario/addressing.js';
 import { quitRedis, RedisBus, runKeys } from '../hosts/control/redis-bus.js';

@@ -10,14 +10,15 @@ import { UnsupportedError } from '../model/scenario/support.js';
 import { expectationLines, notes, summaryTable } from './table.js';
 import type { RunResult } from '../model/result/format.js';
 import { explainDefaults, explainScenario } from '../model/scenario/explain.js';
-import { loadScenario, ScenarioError } from '../model/scenario/load.js';
+import { ScenarioError } from '../model/scenario/errors.js';
+import { loadScenario } from '../model/scenario/load.js';
 import type { EngineName, Scenario } from '../model/scenario/types.js';
 import { VERSION } from '../model/version.js';
 import { readCapture, type CaptureFrame } from '../wire/capture-file.js';
 import { decodeFrame } from '../wire/decode.js';
 import { fromHex } from '../wire/fields.js';
-import { ENGINE_HINT, isEngineDown, testbedCommand } from './testbed.js';
-import { TopologyConflict } from '../testbed/network.js';
+import { testbedCommand } from './testbed.js';
+import { ENGINE_HINT, isEngineDown, TopologyConflict } from '../testbed/errors.js';
 
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;

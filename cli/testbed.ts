@@ -13,23 +13,17 @@
 // without the label or the prefix is touched. `status` lists what exists and whether the
 // engine answers; it never fails because the engine is down.
 
+import { ComposeError, ENGINE_HINT, isEngineDown, TopologyConflict } from '../testbed/errors.js';
 import type { Argv } from 'yargs';
-import { ScenarioError, loadScenario } from '../model/scenario/load.js';
+import { ScenarioError } from '../model/scenario/errors.js';
+import { loadScenario } from '../model/scenario/load.js';
 import type { Scenario } from '../model/scenario/types.js';
-import { ComposeError } from '../testbed/compose.js';
-import { TestbedNetwork, TopologyConflict, type TestbedStatus } from '../testbed/network.js';
+import type { TestbedNetwork } from '../testbed/network.js';
+import type { TestbedStatus } from '../testbed/clean.js';
 
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;
 const EXIT_BAD_INPUT = 2;
-
-export const ENGINE_HINT = 'no Docker engine answers; start one with: sudo bash testbed/ensure-docker.sh';
-
-/** The Docker API could not be reached (no engine, or no permission on its socket). */
-export function isEngineDown(e: unknown): boolean {
-  const code = (e as { code?: string }).code;
-  return code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'EACCES' || /connect (ECONNREFUSED|ENOENT|EACCES)/.test(String(e));
-}
 
 async function guarded(setStatus: (code: number) => void, fn: () => Promise<number>): Promise<void> {
   try {
@@ -51,10 +45,16 @@ async function guarded(setStatus: (code: number) => void, fn: () => Promise<numb
   }
 }
 
+/** The testbed's network, loaded only when a testbed command runs (it brings in Docker's client). */
+async function testbedNetwork(): Promise<TestbedNetwork> {
+  const { TestbedNetwork } = await import('../testbed/network.js');
+  return new TestbedNetwork();
+}
+
 async function cmdUp(file: string | undefined): Promise<number> {
   let scenario: Scenario | undefined;
   if (file !== undefined) scenario = loadScenario(file);
-  const tb = new TestbedNetwork();
+  const tb = await testbedNetwork();
   const r = await tb.up(scenario);
   process.stdout.write(`image ${r.image}\n`);
   for (const c of r.changes) process.stdout.write(`${c}\n`);
@@ -68,7 +68,7 @@ async function cmdUp(file: string | undefined): Promise<number> {
 }
 
 async function cmdDown(images: boolean): Promise<number> {
-  const tb = new TestbedNetwork();
+  const tb = await testbedNetwork();
   const r = await tb.down({ images });
   const parts: [string, string[]][] = [
     ['containers', r.containers],
@@ -111,7 +111,7 @@ function formatStatus(s: TestbedStatus): string {
 }
 
 async function cmdStatus(json: boolean): Promise<number> {
-  const s = await new TestbedNetwork().status();
+  const s = await (await testbedNetwork()).status();
   process.stdout.write(json ? JSON.stringify(s, null, 2) + '\n' : formatStatus(s) + '\n');
   return EXIT_OK;
 }

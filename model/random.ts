@@ -68,3 +68,26 @@ export class Random {
     return Math.floor(this.next() * n);
   }
 }
+
+/** A VM's random streams, forked from the run's root generator (see vmStreams). */
+export interface VmStreams {
+  /** drives the VM's page writes (createWorkload) */
+  workload: Random;
+  /** salts the zero-page hash (model/memory/zero-page.ts) */
+  zeroSalt: number;
+}
+
+/**
+ * A VM's streams from `root`, in a fixed order: fork `workload:<vm>`, then `zero:<vm>`, then
+ * (only when asked, so the sim's later forks stay where they were) `fill:<vm>` for the
+ * testbed agent's RAM bytes. The sim forks them from its one root VM after VM; the testbed
+ * agent from a fresh `new Random(seed)`, so a scenario's first VM gets the sim's pages and writes.
+ */
+export function vmStreams(root: Random, vm: string): VmStreams;
+export function vmStreams(root: Random, vm: string, opts: { fill: true }): VmStreams & { fill: number };
+export function vmStreams(root: Random, vm: string, opts?: { fill: true }): VmStreams & { fill?: number } {
+  const workload = root.fork(`workload:${vm}`);
+  const zeroSalt = root.fork(`zero:${vm}`).u32();
+  if (!opts?.fill) return { workload, zeroSalt };
+  return { workload, zeroSalt, fill: root.fork(`fill:${vm}`).u32() };
+}

@@ -4,11 +4,11 @@
 
 import { checkSupported, hasNetwork } from '../model/scenario/support.js';
 import { fluidProfile } from '../model/memory/fluid.js';
-import { FluidMemory, type GuestMemory, PagesMemory } from './migrating-memory.js';
+import { FluidMemory, type MigratingMemory, PagesMemory } from './migrating-memory.js';
 import { Kernel } from './kernel.js';
 import { cutShort, migrate, MigrationRecord, type SimVm, toResult } from './migration.js';
-import { MigrationNetwork } from './migration-nics.js';
-import { Random } from '../model/random.js';
+import { MigrationNics } from './migration-nics.js';
+import { Random, vmStreams } from '../model/random.js';
 import { evaluateExpectations } from '../model/result/expect.js';
 import { ECP_COUNTERS, type MigrationResult, type NetworkResult, type RunResult, switchPolicy } from '../model/result/format.js';
 import type { Scenario, VmSpec } from '../model/scenario/types.js';
@@ -25,13 +25,14 @@ export interface RunOptions {
   forgetPage?: { vm: string; page: number };
 }
 
-function buildMemory(s: Scenario, vm: VmSpec, rng: Random): GuestMemory {
+function buildMemory(s: Scenario, vm: VmSpec, rng: Random): MigratingMemory {
   if (s.fidelity === 'fluid') {
     const rate = vm.workload.kind === 'idle' || vm.workload.kind === 'trace' ? 0 : vm.workload.writeRate;
     return new FluidMemory(vm.pageSize, vm.pageCount, vm.zeroPages, rate, fluidProfile(vm.workload, vm.pageCount, vm.pageSize));
   }
-  const workload = createWorkload(vm.workload, vm.pageCount, vm.pageSize, rng.fork(`workload:${vm.name}`));
-  return new PagesMemory(vm.pageSize, vm.pageCount, vm.zeroPages, rng.fork(`zero:${vm.name}`).u32(), workload);
+  const streams = vmStreams(rng, vm.name);
+  const workload = createWorkload(vm.workload, vm.pageCount, vm.pageSize, streams.workload);
+  return new PagesMemory(vm.pageSize, vm.pageCount, vm.zeroPages, streams.zeroSalt, workload);
 }
 
 export function runScenario(s: Scenario, options: RunOptions = {}): RunResult {
@@ -40,7 +41,7 @@ export function runScenario(s: Scenario, options: RunOptions = {}): RunResult {
   const seed = options.seed ?? s.seed;
   const rng = new Random(seed);
   const kernel = new Kernel();
-  const net = new MigrationNetwork(kernel, s.hosts.map((h) => h.name), s.network.migrationLink);
+  const net = new MigrationNics(kernel, s.hosts.map((h) => h.name), s.network.migrationLink);
 
   const vms = new Map<string, SimVm>();
   for (const spec of s.vms) {

@@ -5,7 +5,7 @@
 
 import { VdpStation, type VsiSpec } from '../switch/vdp-station.js';
 import { EdgeSwitch } from '../switch/edge-switch.js';
-import { REBIND_QUERY_MAX_RESP_DS } from '../model/scenario/types.js';
+import { REBIND_QUERY_MAX_RESP_DS, type Scenario, type VmSpec } from '../model/scenario/types.js';
 import { VsiTypeDb } from '../switch/vsi-db.js';
 import { ETHERTYPE } from '../wire/ethernet.js';
 import { macAt } from '../wire/fields.js';
@@ -20,7 +20,6 @@ import { GuestStack } from './net/guest.js';
 import { MulticastSource } from './net/multicast-source.js';
 import { Probe } from './net/probe.js';
 import type { Random } from '../model/random.js';
-import type { Scenario, VmSpec } from '../model/scenario/types.js';
 import type { Ns } from '../model/time.js';
 
 /** Addresses the sim gives its infrastructure: locally administered MACs, the subnet's edges for IPs. */

@@ -8,6 +8,7 @@
 
 import { DirtyBitmap } from '../model/memory/dirty-bitmap.js';
 import { wireBytes } from '../model/memory/precopy.js';
+import { startsZero, zeroPageLimit } from '../model/memory/zero-page.js';
 import type { FluidProfile } from '../model/memory/fluid.js';
 import type { Ns } from '../model/time.js';
 import type { Workload } from '../model/memory/workload.js';
@@ -30,7 +31,7 @@ export interface PostcopyStats {
   pagesPushed: number;
 }
 
-export interface GuestMemory {
+export interface MigratingMemory {
   readonly pageCount: number;
   readonly pageSize: number;
   /** Run the guest up to real time `t`. */
@@ -61,14 +62,6 @@ const ABSENT = 0xffffffff;
 /** Post-copy advances the guest in slices this long so faults stall it in order. */
 const POSTCOPY_SLICE_NS = 100_000;
 
-/** Whether a page starts all-zero: a salted hash against the zero share, so no bitmap is stored. */
-function zeroHash(page: number, salt: number): number {
-  let h = (page ^ salt) >>> 0;
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
-
 /**
  * The guest's vCPUs against real time, for both memory models: paused they write nothing,
  * and advanceTo accounts only for the running time since it was last called.
@@ -97,7 +90,7 @@ abstract class GuestRunState {
   }
 }
 
-export class PagesMemory extends GuestRunState implements GuestMemory {
+export class PagesMemory extends GuestRunState implements MigratingMemory {
   readonly pageCount: number;
   private truth: Uint32Array;
   private dest: Uint32Array | null = null;
@@ -124,11 +117,11 @@ export class PagesMemory extends GuestRunState implements GuestMemory {
     super();
     this.pageCount = pageCount;
     this.truth = new Uint32Array(pageCount);
-    this.zeroLimit = Math.round(zeroShare * 4294967296);
+    this.zeroLimit = zeroPageLimit(zeroShare);
   }
 
   private isZero(page: number): boolean {
-    return this.truth[page] === 0 && this.zeroLimit > 0 && zeroHash(page, this.zeroSalt) < this.zeroLimit;
+    return this.truth[page] === 0 && startsZero(page, this.zeroSalt, this.zeroLimit);
   }
 
   private readonly plainSink = (p: number): void => {
@@ -285,7 +278,7 @@ export class PagesMemory extends GuestRunState implements GuestMemory {
  * pages touched before their push arrives, and each stalls the guest as in PagesMemory
  * (the stall is linearized over one push chunk, about a millisecond).
  */
-export class FluidMemory extends GuestRunState implements GuestMemory {
+export class FluidMemory extends GuestRunState implements MigratingMemory {
   private writes = 0;
   private writesAtTake = 0;
   private logging = false;

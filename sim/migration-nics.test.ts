@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { Kernel } from './kernel.js';
-import { MigrationNetwork } from './migration-nics.js';
+import { MigrationNics } from './migration-nics.js';
 
 const link = { bandwidthBps: 1e9, latencyNs: 0 };
 
 function finishTimes(flows: [string, string, number, number | null][]): number[] {
   const k = new Kernel();
-  const net = new MigrationNetwork(k, ['h1', 'h2', 'h3', 'h4'], link);
+  const net = new MigrationNics(k, ['h1', 'h2', 'h3', 'h4'], link);
   const times: number[] = [];
   flows.forEach(([a, b, bytes, cap], i) => net.transfer(a, b, bytes, cap).onFire(() => { times[i] = k.now; }));
   k.run();

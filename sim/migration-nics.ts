@@ -1,4 +1,4 @@
-// The migration network: every host has a full-duplex NIC of the migration link's
+// The migration NICs: every host has a full-duplex NIC of the migration link's
 // bandwidth (an egress and an ingress resource). Concurrent transfers share the NICs
 // they cross max-min fairly (progressive filling), each also limited by its own cap —
 // so two migrations out of one host each get half, and h1→h2 with h3→h4 run at full rate.
@@ -23,7 +23,7 @@ interface Flow {
   done: SimEvent<void>;
 }
 
-export class MigrationNetwork {
+export class MigrationNics {
   private readonly egress = new Map<string, Resource>();
   private readonly ingress = new Map<string, Resource>();
   private flows: Flow[] = [];

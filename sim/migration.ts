@@ -3,17 +3,17 @@
 // model/memory/precopy.ts; this file supplies time, the network and the guest's memory.
 
 import { AutoConverge, canSwitchOver, pageWireBytes, transferNs, wireBytes } from '../model/memory/precopy.js';
-import type { GuestMemory, SendSet } from './migrating-memory.js';
+import type { MigratingMemory, SendSet } from './migrating-memory.js';
 import type { Kernel, Process } from './kernel.js';
 import type { SimLan } from './lan.js';
-import type { MigrationNetwork } from './migration-nics.js';
+import type { MigrationNics } from './migration-nics.js';
 import { UNMEASURED_NETWORK, type MigrationResult, type RoundResult } from '../model/result/format.js';
 import type { MigrationSpec, VmSpec } from '../model/scenario/types.js';
 import type { Ns } from '../model/time.js';
 
 export interface SimVm {
   spec: VmSpec;
-  memory: GuestMemory;
+  memory: MigratingMemory;
   host: string;
   migrating: boolean;
 }
@@ -53,7 +53,7 @@ export class MigrationRecord {
 
 export interface MigrationContext {
   kernel: Kernel;
-  net: MigrationNetwork;
+  net: MigrationNics;
   /** the data network, when the scenario has one: told when the VM starts moving, pauses, resumes */
   lan: SimLan | null;
 }

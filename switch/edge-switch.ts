@@ -28,7 +28,7 @@ import { DHCP_CLIENT_PORT, DHCP_SERVER_PORT, parseDhcp } from '../wire/dhcp.js';
 import { ECP_SUBTYPE, parseEcp } from '../wire/ecp.js';
 import { ETHERTYPE, parseEthernet, type EthernetRepr } from '../wire/ethernet.js';
 import { BROADCAST_MAC, isMulticastMac } from '../model/address.js';
-import { IGMP_RECORD, parseIgmp, type IgmpRepr } from '../wire/igmp.js';
+import { IGMP_ALL_HOSTS, IGMP_RECORD, parseIgmp, type IgmpRepr } from '../wire/igmp.js';
 import { IP_PROTO, parseIpv4, type Ipv4Repr } from '../wire/ipv4.js';
 import { parseLldp } from '../wire/lldp.js';
 import { parseUdp } from '../wire/udp.js';
@@ -71,8 +71,6 @@ export interface SwitchCounters {
   unassociatedDrops: number;
   malformed: number;
 }
-
-const ALL_HOSTS = '224.0.0.1';
 
 function isIpMulticast(ip: string): boolean {
   const first = Number(ip.slice(0, ip.indexOf('.')));
@@ -381,14 +379,14 @@ export class EdgeSwitch {
 
   /** An IGMPv3 query: general (group null) to all hosts, or for a VM (mac) to its own MAC. */
   private sendQuery(port: number, mac: string | null, group: string | null, maxRespDs: number): void {
-    const dstIp = group ?? ALL_HOSTS;
-    const dstMac = mac ?? multicastMac(ALL_HOSTS);
+    const dstIp = group ?? IGMP_ALL_HOSTS;
+    const dstMac = mac ?? multicastMac(IGMP_ALL_HOSTS);
     this.transmit(port, igmpFrame({
       srcMac: this.config.mac, dstMac, srcIp: this.config.ip ?? '0.0.0.0', dstIp,
       igmp: { kind: 'query', version: 3, group: group ?? '0.0.0.0', maxRespDs, suppress: false, qrv: 2, qqicSeconds: Math.round(this.config.igmpQueryIntervalNs / 1e9), sources: [] },
     }));
     if (mac !== null) {
-      this.log.add({ t: this.clock.now(), kind: 'igmp-query-sent', port: this.ports[port]!.name, group: group ?? ALL_HOSTS, to: mac, maxRespMs: maxRespDs * 100 });
+      this.log.add({ t: this.clock.now(), kind: 'igmp-query-sent', port: this.ports[port]!.name, group: group ?? IGMP_ALL_HOSTS, to: mac, maxRespMs: maxRespDs * 100 });
     }
   }
 

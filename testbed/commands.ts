@@ -1,12 +1,14 @@
 // What each testbed process is told, derived from the scenario: the command lines of the
-// processes in the containers (their own headers document every option) and the Redis
-// messages the orchestrator sends the host agents and the switch. Pure: no Docker, no Redis.
+// processes in the containers (docs/control-protocol.md, docs/switch-process.md and their own
+// headers document every option) and the Redis messages the orchestrator sends the host agents
+// and the switch (hosts/control/messages.ts). Pure: no Docker, no Redis.
 
 import { addressing, effectiveSwitch, SWITCH_MAC } from '../model/scenario/addressing.js';
 import type { MigrationSpec, Scenario, VmSpec } from '../model/scenario/types.js';
+import type { ControlBody, VmJsonInput } from '../hosts/control/messages.js';
 import type { SwitchRunConfig, VsiTypeEntry } from '../hosts/control/redis-bus.js';
 import { CONTAINER_RUN_DIR } from './container-process.js';
-import { HOST_UPLINK, VM_IF, type TopologyPlan } from './network.js';
+import { HOST_UPLINK, VM_IF, type TopologyPlan } from './topo.js';
 
 /** A process to start in a container: a script under dist/ and its arguments. */
 export interface ProcessCommand {
@@ -129,10 +131,10 @@ export function vsiTypes(s: Scenario): VsiTypeEntry[] {
   return [...m.values()];
 }
 
-/** A VM as the host agent's control messages carry it (hosts/agent/main.ts "VM"). */
-export function vmMessage(vm: VmSpec): Record<string, unknown> {
+/** A VM as the host agent's control messages carry it (hosts/control/messages.ts VmJsonSchema). */
+export function vmMessage(vm: VmSpec): VmJsonInput {
   const w = vm.workload;
-  const workload = w.kind === 'trace' ? { kind: 'trace', file: w.file, loop: w.loop } : w;
+  const workload = w.kind === 'trace' ? { kind: 'trace' as const, file: w.file, loop: w.loop } : w;
   return {
     name: vm.name, memoryBytes: vm.memoryBytes, pageSize: vm.pageSize, zeroPages: vm.zeroPages, workload,
     mac: vm.mac, vsiType: vm.vsiType, vid: 0,
@@ -140,7 +142,7 @@ export function vmMessage(vm: VmSpec): Record<string, unknown> {
 }
 
 /** The `migrate` control message for the source host. */
-export function migrateMessage(s: Scenario, m: MigrationSpec, dest: string, originNs: bigint): Record<string, unknown> {
+export function migrateMessage(s: Scenario, m: MigrationSpec, dest: string, originNs: bigint): ControlBody<'migrate'> {
   return {
     vm: m.vm, dest, destHost: m.to, originNs: originNs.toString(),
     params: {

@@ -7,6 +7,7 @@
 // never says something the testbed does not do. YAML anchors and merge keys (`<<: *base`)
 // are resolved.
 
+import { ComposeError } from './errors.js';
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { isMap, LineCounter, parseDocument } from 'yaml';
@@ -54,16 +55,6 @@ export interface ComposeFile {
 /** Every service the orchestrator instantiates. */
 export const TESTBED_ROLES = ['redis', 'switch', 'host', 'vm', 'dhcp', 'msource', 'probe'] as const;
 export type Role = (typeof TESTBED_ROLES)[number];
-
-export class ComposeError extends Error {
-  constructor(
-    readonly file: string,
-    readonly problems: string[],
-  ) {
-    super(problems.map((p) => `${file}: ${p}`).join('\n'));
-    this.name = 'ComposeError';
-  }
-}
 
 const SERVICE_KEYS = new Set([
   'image', 'cap_add', 'cap_drop', 'security_opt', 'volumes', 'labels', 'environment', 'command', 'network_mode', 'networks',

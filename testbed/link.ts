@@ -22,14 +22,14 @@ import { randomBytes } from 'node:crypto';
 export const HOST_IF_PREFIX = 'migsimtb';
 export const IFNAMSIZ_MAX = 15;
 
-export interface RunResult {
+export interface CommandResult {
   code: number;
   stdout: string;
   stderr: string;
 }
 
 /** Runs a command with no shell; never rejects on a non-zero exit (see `must`). */
-export function run(cmd: string, args: string[], timeoutMs = 20_000): Promise<RunResult> {
+export function run(cmd: string, args: string[], timeoutMs = 20_000): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

@@ -23,66 +23,16 @@
 // There is one testbed per Docker engine: `down` removes every migsim-labelled container and
 // network and every `migsimtb*` interface in the host namespace, whoever made them.
 
-import { createHash, randomBytes } from 'node:crypto';
+import { downAll, type DownReport, migsimImageTags, testbedStatus, type TestbedStatus } from './clean.js';
+import { HOST_UPLINK, MGMT_NETWORK, planTopology, type TopologyPlan, VM_IF, vnicName } from './topo.js';
+import { TopologyConflict } from './errors.js';
+import { randomBytes } from 'node:crypto';
 import Docker from 'dockerode';
-import { ensureImage, IMAGE_REPO, type Log } from './image.js';
+import { ensureImage, type Log } from './image.js';
 import type { Scenario } from '../model/scenario/types.js';
-import { loadCompose, serviceOf, type ComposeFile, type Role } from './compose.js';
-import { hostLeftovers, ifName, LinkManager, listInterfaces, quietNamespace, removeHostLeftovers } from './link.js';
+import { type ComposeFile, loadCompose, type Role, serviceOf } from './compose.js';
+import { LinkManager, listInterfaces, quietNamespace, removeHostLeftovers } from './link.js';
 import { CONTAINER_PREFIX, dockerNetworkName, LABEL, removeContainer, TestbedNode } from './node.js';
-
-export const MGMT_NETWORK = 'mgmt';
-export const HOST_UPLINK = 'uplink';
-export const VM_IF = 'eth0';
-
-/** The switch's port toward a host (`sw-<host>`), dhcp (`sw-dhcp`), source i (`sw-ms<i>`), probe (`sw-probe`). */
-export const portName = (peer: string): string => ifName('sw-', peer);
-export const vnicName = (vm: string): string => ifName('vnic-', vm);
-
-/** One data-plane attachment: a switch port and the endpoint it leads to. */
-export interface PortInfo {
-  port: string;
-  role: Role;
-  /** the container's scenario name (host name, source index) or null for a singleton */
-  name: string | null;
-  container: string;
-  ifname: string;
-}
-
-export interface TopologyPlan {
-  scenario: string;
-  nodes: { role: Role; name: string | null }[];
-  ports: PortInfo[];
-  vms: { name: string; host: string; mac: string }[];
-  fingerprint: string;
-}
-
-/** What a scenario becomes, before anything is created. */
-export function planTopology(s: Scenario, image: string): TopologyPlan {
-  const nodes: { role: Role; name: string | null }[] = [{ role: 'switch', name: null }];
-  const ports: PortInfo[] = [];
-  const add = (role: Role, name: string | null, peerTag: string, ifname: string) => {
-    nodes.push({ role, name });
-    ports.push({ port: portName(peerTag), role, name, container: TestbedNode.containerName(role, name), ifname });
-  };
-  for (const h of s.hosts) add('host', h.name, h.name, HOST_UPLINK);
-  if (s.dhcp) add('dhcp', null, 'dhcp', 'eth0');
-  s.multicastSources.forEach((_, i) => add('msource', String(i), `ms${i}`, 'eth0'));
-  if (s.probe) add('probe', null, 'probe', 'eth0');
-  for (const v of s.vms) nodes.push({ role: 'vm', name: v.name });
-  const seen = new Map<string, string>();
-  for (const p of ports) {
-    const other = seen.get(p.port);
-    if (other) throw new Error(`switch port name ${p.port} would serve both ${other} and ${p.container}; rename a host`);
-    seen.set(p.port, p.container);
-  }
-  const vms = s.vms.map((v) => ({ name: v.name, host: v.host, mac: v.mac }));
-  const fingerprint = createHash('sha256')
-    .update(JSON.stringify({ scenario: s.name, image, nodes, ports, vms }))
-    .digest('hex')
-    .slice(0, 16);
-  return { scenario: s.name, nodes, ports, vms, fingerprint };
-}
 
 export interface TestbedOptions {
   docker?: Docker;
@@ -99,38 +49,8 @@ export interface UpReport {
   runId: string;
 }
 
-export interface DownReport {
-  containers: string[];
-  networks: string[];
-  interfaces: string[];
-  images: string[];
-}
-
-export interface ContainerStatus {
-  name: string;
-  role: string;
-  state: string;
-  run: string;
-  scenario: string | null;
-  image: string;
-  /** data-plane interfaces in its namespace (running containers only) */
-  interfaces: { name: string; up: boolean; mac: string }[];
-}
-
-export interface TestbedStatus {
-  engine: { answers: boolean; version: string | null; error: string | null };
-  containers: ContainerStatus[];
-  networks: { name: string; internal: boolean }[];
-  images: { tag: string; sizeBytes: number }[];
-  /** migsimtb* interfaces left in the host namespace */
-  hostInterfaces: string[];
-  /** where each VM's vnic is now: `vnic-<vm>` → the host container it is in */
-  vmHosts: Record<string, string>;
-}
-
 const stderrLog: Log = (line) => process.stderr.write(`migsim: testbed: ${line}\n`);
 
-export class TopologyConflict extends Error {}
 
 export class TestbedNetwork {
   readonly docker: Docker;
@@ -449,98 +369,4 @@ export class TestbedNetwork {
 
 function newRunId(): string {
   return randomBytes(2).toString('hex');
-}
-
-async function migsimImageTags(docker: Docker): Promise<string[]> {
-  const imgs = await docker.listImages({ filters: { label: [`${LABEL.migsim}=1`] } });
-  return imgs.flatMap((i) => i.RepoTags ?? []);
-}
-
-/** Removes everything labelled migsim=1 (containers, networks) and every migsimtb* host veth. */
-export async function downAll(docker: Docker, opts: { images?: boolean } = {}): Promise<DownReport> {
-  const report: DownReport = { containers: [], networks: [], interfaces: [], images: [] };
-  const containers = await docker.listContainers({ all: true, filters: { label: [`${LABEL.migsim}=1`] } });
-  await Promise.all(
-    containers.map(async (c) => {
-      await removeContainer(docker, c.Id);
-      report.containers.push((c.Names[0] ?? c.Id).replace(/^\//, ''));
-    }),
-  );
-  const nets = await docker.listNetworks({ filters: { label: [`${LABEL.migsim}=1`] } });
-  for (const n of nets) {
-    try {
-      await docker.getNetwork(n.Id).remove();
-      report.networks.push(n.Name);
-    } catch (e) {
-      if ((e as { statusCode?: number }).statusCode !== 404) throw e;
-    }
-  }
-  report.interfaces = await removeHostLeftovers();
-  if (opts.images) {
-    const imgs = await docker.listImages({ filters: { label: [`${LABEL.migsim}=1`] } });
-    for (const img of imgs) {
-      const tags = (img.RepoTags ?? []).filter((t) => t.startsWith(`${IMAGE_REPO}:`));
-      for (const t of tags) {
-        await docker.getImage(t).remove();
-        report.images.push(t);
-      }
-    }
-  }
-  report.containers.sort();
-  return report;
-}
-
-export async function testbedStatus(docker: Docker): Promise<TestbedStatus> {
-  const status: TestbedStatus = {
-    engine: { answers: false, version: null, error: null },
-    containers: [],
-    networks: [],
-    images: [],
-    hostInterfaces: [],
-    vmHosts: {},
-  };
-  try {
-    status.hostInterfaces = await hostLeftovers();
-  } catch {
-    // no iproute2: leave it empty
-  }
-  try {
-    await docker.ping();
-    status.engine.answers = true;
-    status.engine.version = (await docker.version()).Version;
-  } catch (e) {
-    status.engine.error = e instanceof Error ? e.message : String(e);
-    return status;
-  }
-  const containers = await docker.listContainers({ all: true, filters: { label: [`${LABEL.migsim}=1`] } });
-  for (const c of containers.sort((a, b) => (a.Names[0] ?? '').localeCompare(b.Names[0] ?? ''))) {
-    const name = (c.Names[0] ?? c.Id).replace(/^\//, '');
-    const cs: ContainerStatus = {
-      name,
-      role: c.Labels[LABEL.role] ?? '?',
-      state: c.State,
-      run: c.Labels[LABEL.run] ?? '?',
-      scenario: c.Labels[LABEL.scenario] ?? null,
-      image: c.Image,
-      interfaces: [],
-    };
-    if (c.State === 'running' || c.State === 'paused') {
-      try {
-        const pid = (await docker.getContainer(c.Id).inspect()).State.Pid;
-        const ifs = await listInterfaces(pid);
-        for (const [n, i] of ifs) if (n !== 'lo' && i.kind === 'veth') cs.interfaces.push({ name: n, up: i.up, mac: i.mac });
-        if (cs.role === 'host') {
-          for (const i of cs.interfaces) if (i.name.startsWith('vnic-')) status.vmHosts[i.name] = name;
-        }
-      } catch {
-        // stopped meanwhile
-      }
-    }
-    status.containers.push(cs);
-  }
-  status.networks = (await docker.listNetworks({ filters: { label: [`${LABEL.migsim}=1`] } })).map((n) => ({ name: n.Name, internal: n.Internal }));
-  status.images = (await docker.listImages({ filters: { label: [`${LABEL.migsim}=1`] } })).flatMap((i) =>
-    (i.RepoTags ?? []).map((t) => ({ tag: t, sizeBytes: i.Size })),
-  );
-  return status;
 }

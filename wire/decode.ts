@@ -19,15 +19,15 @@
 // strings are lower-case hex without separators.
 
 import { ARP_OP, parseArp } from './arp.js';
-import { dhcpTypeName, DhcpView, parseDhcp, DHCP_CLIENT_PORT, DHCP_SERVER_PORT, type DhcpOptions, type DhcpRepr } from './dhcp.js';
+import { dhcpTypeName, DhcpView, parseDhcp, DHCP_CLIENT_PORT, DHCP_OPT, DHCP_OPTION_FIELDS, DHCP_SERVER_PORT, type DhcpOptions, type DhcpRepr } from './dhcp.js';
 import { ECP_SUBTYPE, EcpView, parseEcp } from './ecp.js';
 import { ETHERTYPE, parseEthernet } from './ethernet.js';
 import { ipAt, macAt, toHex, u16, u32 } from './fields.js';
-import { IGMP_TYPE, IgmpView, parseIgmp, type IgmpRepr } from './igmp.js';
+import { IGMP_RECORD, IGMP_TYPE, IgmpView, parseIgmp, type IgmpRepr } from './igmp.js';
 import { hasRouterAlert, IP_PROTO, Ipv4View, parseIpv4, type Ipv4Repr } from './ipv4.js';
-import { EVB_MODE, parseLldp, type LldpIdTlv, type LldpRepr } from './lldp.js';
+import { EVB_MODE, LLDP_TLV, parseLldp, type LldpIdTlv, type LldpRepr } from './lldp.js';
 import { parseUdp, UdpView } from './udp.js';
-import { formatManagerId, formatVsiId, parseVdp, type VdpRepr, type VsiTlv } from './vdp.js';
+import { FILTER_FORMAT, formatManagerId, formatVsiId, parseVdp, VDP_ERROR, VSI_ID_FORMAT, type VdpRepr, type VsiTlv } from './vdp.js';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -88,15 +88,19 @@ const ARP_OP_NAMES: Readonly<Record<number, string>> = {
 
 const ECP_SUBTYPE_NAMES: Readonly<Record<number, string>> = { [ECP_SUBTYPE.VDP]: 'VDP', [ECP_SUBTYPE.PECSP]: 'PECSP' };
 
-const VSI_ID_FORMAT_NAMES: Readonly<Record<number, string>> = { 1: 'IPv4', 2: 'IPv6', 3: 'MAC', 4: 'local', 5: 'UUID' };
-const FILTER_FORMAT_NAMES: Readonly<Record<number, string>> = { 1: 'VID', 2: 'MAC/VID', 3: 'GroupID/VID', 4: 'GroupID/MAC/VID' };
+const VSI_ID_FORMAT_NAMES: Readonly<Record<number, string>> = {
+  [VSI_ID_FORMAT.IPV4]: 'IPv4', [VSI_ID_FORMAT.IPV6]: 'IPv6', [VSI_ID_FORMAT.MAC]: 'MAC', [VSI_ID_FORMAT.LOCAL]: 'local', [VSI_ID_FORMAT.UUID]: 'UUID',
+};
+const FILTER_FORMAT_NAMES: Readonly<Record<number, string>> = {
+  [FILTER_FORMAT.VID]: 'VID', [FILTER_FORMAT.MAC_VID]: 'MAC/VID', [FILTER_FORMAT.GROUP_VID]: 'GroupID/VID', [FILTER_FORMAT.GROUP_MAC_VID]: 'GroupID/MAC/VID',
+};
 const VDP_ERROR_NAMES: Readonly<Record<number, string>> = {
-  0: 'success',
-  1: 'invalid format',
-  2: 'insufficient resources',
-  3: 'unable to contact VSI manager',
-  4: 'other failure',
-  5: 'invalid VID, GroupID or MAC',
+  [VDP_ERROR.SUCCESS]: 'success',
+  [VDP_ERROR.INVALID_FORMAT]: 'invalid format',
+  [VDP_ERROR.INSUFFICIENT_RESOURCES]: 'insufficient resources',
+  [VDP_ERROR.UNABLE_TO_CONTACT_MANAGER]: 'unable to contact VSI manager',
+  [VDP_ERROR.OTHER_FAILURE]: 'other failure',
+  [VDP_ERROR.INVALID_VID_GROUP_MAC]: 'invalid VID, GroupID or MAC',
 };
 
 /** 802.1AB-2016 Tables 8-2 and 8-3. */
@@ -107,14 +111,15 @@ const PORT_ID_SUBTYPES: Readonly<Record<number, string>> = {
   1: 'interface alias', 2: 'port component', 3: 'MAC address', 4: 'network address', 5: 'interface name', 6: 'agent circuit ID', 7: 'locally assigned',
 };
 const LLDP_TLV_NAMES: Readonly<Record<number, string>> = {
-  4: 'portDescription', 5: 'systemName', 6: 'systemDescription', 7: 'systemCapabilities', 8: 'managementAddress', 127: 'organizationallySpecific',
+  4: 'portDescription', 5: 'systemName', 6: 'systemDescription', 7: 'systemCapabilities', 8: 'managementAddress', [LLDP_TLV.ORG]: 'organizationallySpecific',
 };
 const LLDP_TEXT_TLVS = new Set([4, 5, 6]);
 const EVB_MODE_NAMES: Readonly<Record<number, string>> = { [EVB_MODE.BRIDGE]: 'bridge', [EVB_MODE.STATION]: 'station' };
 
 /** RFC 3376 §4.2.12. */
 const IGMP_RECORD_NAMES: Readonly<Record<number, string>> = {
-  1: 'MODE_IS_INCLUDE', 2: 'MODE_IS_EXCLUDE', 3: 'CHANGE_TO_INCLUDE_MODE', 4: 'CHANGE_TO_EXCLUDE_MODE', 5: 'ALLOW_NEW_SOURCES', 6: 'BLOCK_OLD_SOURCES',
+  [IGMP_RECORD.IS_IN]: 'MODE_IS_INCLUDE', [IGMP_RECORD.IS_EX]: 'MODE_IS_EXCLUDE', [IGMP_RECORD.TO_IN]: 'CHANGE_TO_INCLUDE_MODE',
+  [IGMP_RECORD.TO_EX]: 'CHANGE_TO_EXCLUDE_MODE', [IGMP_RECORD.ALLOW]: 'ALLOW_NEW_SOURCES', [IGMP_RECORD.BLOCK]: 'BLOCK_OLD_SOURCES',
 };
 
 /** RFC 3376 §4 message types. */
@@ -131,9 +136,9 @@ type OptKind = 'ips' | 'text' | 'u8' | 'u16' | 'u32' | 'hex';
 const DHCP_OTHER_OPTIONS: Readonly<Record<number, [string, OptKind]>> = {
   2: ['timeOffset', 'u32'],
   4: ['timeServers', 'ips'],
-  6: ['domainNameServers', 'ips'],
+  [DHCP_OPT.DOMAIN_NAME_SERVERS]: ['domainNameServers', 'ips'],
   12: ['hostName', 'text'],
-  15: ['domainName', 'text'],
+  [DHCP_OPT.DOMAIN_NAME]: ['domainName', 'text'],
   23: ['defaultTtl', 'u8'],
   26: ['interfaceMtu', 'u16'],
   28: ['broadcastAddress', 'ips'],
@@ -150,15 +155,8 @@ const DHCP_OTHER_OPTIONS: Readonly<Record<number, [string, OptKind]>> = {
   119: ['domainSearch', 'hex'],
   121: ['classlessStaticRoutes', 'hex'],
 };
-/** Codes with their own DhcpOptions field: the field name is the option's name. */
-const DHCP_FIELD_OPTIONS: Readonly<Record<number, string>> = {
-  1: 'subnetMask', 3: 'routers', 50: 'requestedIp', 51: 'leaseTime', 52: 'optionOverload', 53: 'messageType', 54: 'serverId',
-  55: 'paramRequestList', 58: 'renewalTime', 59: 'rebindingTime', 61: 'clientId', 82: 'relayAgentInfo',
-  91: 'clientLastTransactionTime', 92: 'associatedIps',
-};
-
 export function dhcpOptionName(code: number): string {
-  return DHCP_FIELD_OPTIONS[code] ?? DHCP_OTHER_OPTIONS[code]?.[0] ?? `option${code}`;
+  return DHCP_OPTION_FIELDS[code] ?? DHCP_OTHER_OPTIONS[code]?.[0] ?? `option${code}`;
 }
 
 const hex16 = (v: number): string => `0x${v.toString(16).padStart(4, '0')}`;

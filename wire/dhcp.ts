@@ -37,6 +37,10 @@ export const DHCP_OPT = {
   PAD: 0,
   SUBNET_MASK: 1,
   ROUTERS: 3,
+  /** no DhcpOptions field (kept in `other`); the sim's guest asks for it */
+  DOMAIN_NAME_SERVERS: 6,
+  /** no DhcpOptions field (kept in `other`); the sim's guest asks for it */
+  DOMAIN_NAME: 15,
   REQUESTED_IP: 50,
   LEASE_TIME: 51,
   OVERLOAD: 52,
@@ -51,6 +55,27 @@ export const DHCP_OPT = {
   ASSOCIATED_IP: 92,
   END: 255,
 } as const;
+
+/**
+ * The codes the codec handles itself, by name: each has its own DhcpOptions field of that
+ * name, except overload (52), which is rejected. Every other code but Pad/End goes to `other`.
+ */
+export const DHCP_OPTION_FIELDS: Readonly<Record<number, string>> = {
+  [DHCP_OPT.SUBNET_MASK]: 'subnetMask',
+  [DHCP_OPT.ROUTERS]: 'routers',
+  [DHCP_OPT.REQUESTED_IP]: 'requestedIp',
+  [DHCP_OPT.LEASE_TIME]: 'leaseTime',
+  [DHCP_OPT.OVERLOAD]: 'optionOverload',
+  [DHCP_OPT.MESSAGE_TYPE]: 'messageType',
+  [DHCP_OPT.SERVER_ID]: 'serverId',
+  [DHCP_OPT.PARAM_REQUEST_LIST]: 'paramRequestList',
+  [DHCP_OPT.RENEWAL_TIME]: 'renewalTime',
+  [DHCP_OPT.REBINDING_TIME]: 'rebindingTime',
+  [DHCP_OPT.CLIENT_ID]: 'clientId',
+  [DHCP_OPT.RELAY_AGENT_INFO]: 'relayAgentInfo',
+  [DHCP_OPT.CLIENT_LAST_TRANSACTION_TIME]: 'clientLastTransactionTime',
+  [DHCP_OPT.ASSOCIATED_IP]: 'associatedIps',
+};
 
 const F = {
   OP: 0,
@@ -81,6 +106,9 @@ export const DHCP_MIN_LEN = 240;
 /** RFC 951's 300-byte BOOTP message (64-byte vend area); emit pads up to it like common clients. */
 export const BOOTP_MIN_LEN = 300;
 const FLAG_BROADCAST = 0x8000;
+
+/** RFC 3046 §2.0: the relay agent information sub-options with their own field. */
+const RELAY_SUBOPT = { CIRCUIT_ID: 1, REMOTE_ID: 2 } as const;
 
 export interface RelayAgentInfo {
   /** sub-option 1 */
@@ -149,19 +177,19 @@ export function emptyDhcpOptions(): DhcpOptions {
 }
 
 const TYPE_NAMES: Record<number, string> = {
-  1: 'DHCPDISCOVER',
-  2: 'DHCPOFFER',
-  3: 'DHCPREQUEST',
-  4: 'DHCPDECLINE',
-  5: 'DHCPACK',
-  6: 'DHCPNAK',
-  7: 'DHCPRELEASE',
-  8: 'DHCPINFORM',
+  [DHCP.DISCOVER]: 'DHCPDISCOVER',
+  [DHCP.OFFER]: 'DHCPOFFER',
+  [DHCP.REQUEST]: 'DHCPREQUEST',
+  [DHCP.DECLINE]: 'DHCPDECLINE',
+  [DHCP.ACK]: 'DHCPACK',
+  [DHCP.NAK]: 'DHCPNAK',
+  [DHCP.RELEASE]: 'DHCPRELEASE',
+  [DHCP.INFORM]: 'DHCPINFORM',
   9: 'DHCPFORCERENEW', // RFC 3203
-  10: 'DHCPLEASEQUERY',
-  11: 'DHCPLEASEUNASSIGNED',
-  12: 'DHCPLEASEUNKNOWN',
-  13: 'DHCPLEASEACTIVE',
+  [DHCP.LEASEQUERY]: 'DHCPLEASEQUERY',
+  [DHCP.LEASEUNASSIGNED]: 'DHCPLEASEUNASSIGNED',
+  [DHCP.LEASEUNKNOWN]: 'DHCPLEASEUNKNOWN',
+  [DHCP.LEASEACTIVE]: 'DHCPLEASEACTIVE',
   14: 'DHCPBULKLEASEQUERY', // RFC 6926
   15: 'DHCPLEASEQUERYDONE',
   16: 'DHCPACTIVELEASEQUERY', // RFC 7724
@@ -275,10 +303,10 @@ function parseRelayAgentInfo(d: Uint8Array): RelayAgentInfo | string {
     const len = d[i + 1]!;
     if (i + 2 + len > d.length) return `option 82 sub-option ${code} runs past the option`;
     const data = d.subarray(i + 2, i + 2 + len);
-    if (code === 1) {
+    if (code === RELAY_SUBOPT.CIRCUIT_ID) {
       if (info.circuitId !== null) return 'option 82 repeats the circuit-id sub-option';
       info.circuitId = data;
-    } else if (code === 2) {
+    } else if (code === RELAY_SUBOPT.REMOTE_ID) {
       if (info.remoteId !== null) return 'option 82 repeats the remote-id sub-option';
       info.remoteId = data;
     } else {
@@ -396,7 +424,8 @@ export function parseDhcp(b: Uint8Array): WireResult<DhcpRepr> {
 // ---------------------------------------------------------------------------------------
 // emit
 
-const KNOWN_CODES = new Set<number>([0, 1, 3, 50, 51, 52, 53, 54, 55, 58, 59, 61, 82, 91, 92, 255]);
+/** codes `other` may not carry: Pad, End and those the codec handles itself */
+const KNOWN_CODES = new Set<number>([DHCP_OPT.PAD, DHCP_OPT.END, ...Object.keys(DHCP_OPTION_FIELDS).map(Number)]);
 
 function u32Bytes(layer: string, what: string, v: number): Uint8Array {
   if (!isUint(v, 0xffffffff)) throw new EmitError(layer, `${what} ${v} is not a 32-bit unsigned integer`);
@@ -413,10 +442,10 @@ function ipBytes(field: string, ips: Ipv4[]): Uint8Array {
 
 function relayAgentBytes(info: RelayAgentInfo): Uint8Array {
   const subs: { code: number; data: Uint8Array }[] = [];
-  if (info.circuitId !== null) subs.push({ code: 1, data: info.circuitId });
-  if (info.remoteId !== null) subs.push({ code: 2, data: info.remoteId });
+  if (info.circuitId !== null) subs.push({ code: RELAY_SUBOPT.CIRCUIT_ID, data: info.circuitId });
+  if (info.remoteId !== null) subs.push({ code: RELAY_SUBOPT.REMOTE_ID, data: info.remoteId });
   for (const s of info.other) {
-    if (!isUint(s.code, 255) || s.code === 1 || s.code === 2) {
+    if (!isUint(s.code, 255) || s.code === RELAY_SUBOPT.CIRCUIT_ID || s.code === RELAY_SUBOPT.REMOTE_ID) {
       throw new EmitError('dhcp', `option 82 sub-option code ${s.code} in 'other' is invalid or has its own field`);
     }
     subs.push(s);
@@ -443,29 +472,29 @@ function optionList(o: DhcpOptions): { code: number; data: Uint8Array }[] {
   const list: { code: number; data: Uint8Array }[] = [];
   if (o.messageType !== null) {
     if (!isUint(o.messageType, 255)) throw new EmitError(L, `message type ${o.messageType} is not 0..255`);
-    list.push({ code: 53, data: Uint8Array.of(o.messageType) });
+    list.push({ code: DHCP_OPT.MESSAGE_TYPE, data: Uint8Array.of(o.messageType) });
   }
   const rest: { code: number; data: Uint8Array }[] = [];
-  if (o.subnetMask !== null) rest.push({ code: 1, data: ipBytes('subnet mask', [o.subnetMask]) });
-  if (o.routers.length > 0) rest.push({ code: 3, data: ipBytes('router', o.routers) });
-  if (o.requestedIp !== null) rest.push({ code: 50, data: ipBytes('requested IP', [o.requestedIp]) });
-  if (o.leaseTime !== null) rest.push({ code: 51, data: u32Bytes(L, 'lease time', o.leaseTime) });
-  if (o.serverId !== null) rest.push({ code: 54, data: ipBytes('server identifier', [o.serverId]) });
+  if (o.subnetMask !== null) rest.push({ code: DHCP_OPT.SUBNET_MASK, data: ipBytes('subnet mask', [o.subnetMask]) });
+  if (o.routers.length > 0) rest.push({ code: DHCP_OPT.ROUTERS, data: ipBytes('router', o.routers) });
+  if (o.requestedIp !== null) rest.push({ code: DHCP_OPT.REQUESTED_IP, data: ipBytes('requested IP', [o.requestedIp]) });
+  if (o.leaseTime !== null) rest.push({ code: DHCP_OPT.LEASE_TIME, data: u32Bytes(L, 'lease time', o.leaseTime) });
+  if (o.serverId !== null) rest.push({ code: DHCP_OPT.SERVER_ID, data: ipBytes('server identifier', [o.serverId]) });
   if (o.paramRequestList.length > 0) {
     for (const p of o.paramRequestList) if (!isUint(p, 255)) throw new EmitError(L, `parameter request ${p} is not 0..255`);
-    rest.push({ code: 55, data: Uint8Array.from(o.paramRequestList) });
+    rest.push({ code: DHCP_OPT.PARAM_REQUEST_LIST, data: Uint8Array.from(o.paramRequestList) });
   }
-  if (o.renewalTime !== null) rest.push({ code: 58, data: u32Bytes(L, 'renewal time', o.renewalTime) });
-  if (o.rebindingTime !== null) rest.push({ code: 59, data: u32Bytes(L, 'rebinding time', o.rebindingTime) });
+  if (o.renewalTime !== null) rest.push({ code: DHCP_OPT.RENEWAL_TIME, data: u32Bytes(L, 'renewal time', o.renewalTime) });
+  if (o.rebindingTime !== null) rest.push({ code: DHCP_OPT.REBINDING_TIME, data: u32Bytes(L, 'rebinding time', o.rebindingTime) });
   if (o.clientId !== null) {
     if (o.clientId.length < 2) throw new EmitError(L, 'client identifier shorter than 2 bytes (RFC 2132 §9.14)');
-    rest.push({ code: 61, data: o.clientId });
+    rest.push({ code: DHCP_OPT.CLIENT_ID, data: o.clientId });
   }
-  if (o.relayAgentInfo !== null) rest.push({ code: 82, data: relayAgentBytes(o.relayAgentInfo) });
+  if (o.relayAgentInfo !== null) rest.push({ code: DHCP_OPT.RELAY_AGENT_INFO, data: relayAgentBytes(o.relayAgentInfo) });
   if (o.clientLastTransactionTime !== null) {
-    rest.push({ code: 91, data: u32Bytes(L, 'client last transaction time', o.clientLastTransactionTime) });
+    rest.push({ code: DHCP_OPT.CLIENT_LAST_TRANSACTION_TIME, data: u32Bytes(L, 'client last transaction time', o.clientLastTransactionTime) });
   }
-  if (o.associatedIps.length > 0) rest.push({ code: 92, data: ipBytes('associated IP', o.associatedIps) });
+  if (o.associatedIps.length > 0) rest.push({ code: DHCP_OPT.ASSOCIATED_IP, data: ipBytes('associated IP', o.associatedIps) });
   const seen = new Set<number>();
   for (const x of o.other) {
     if (!isUint(x.code, 255) || KNOWN_CODES.has(x.code)) {

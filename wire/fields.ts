@@ -39,6 +39,19 @@ export function put32(b: Uint8Array, off: number, v: number): void {
   b[off + 3] = v & 0xff;
 }
 
+const TWO_32 = 4294967296;
+
+/** A big-endian u64 as a number: exact below 2^53, which every 64-bit field migsim reads stays under. */
+export function u64(b: Uint8Array, off: number): number {
+  return u32(b, off) * TWO_32 + u32(b, off + 4);
+}
+
+/** Writes `v` (an integer below 2^53) as a big-endian u64. */
+export function put64(b: Uint8Array, off: number, v: number): void {
+  put32(b, off, Math.floor(v / TWO_32));
+  put32(b, off + 4, v % TWO_32);
+}
+
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 

@@ -13,6 +13,9 @@ import { ipWordOrThrow, isUint } from './ipv4.js';
 
 export const IGMP_TYPE = { QUERY: 0x11, V1_REPORT: 0x12, V2_REPORT: 0x16, V2_LEAVE: 0x17, V3_REPORT: 0x22 } as const;
 export const IGMP_RECORD = { IS_IN: 1, IS_EX: 2, TO_IN: 3, TO_EX: 4, ALLOW: 5, BLOCK: 6 } as const;
+/** RFC 1112 all-hosts (general queries go here) and RFC 3376 §4.2.14 all-IGMPv3-routers (v3 reports go here). */
+export const IGMP_ALL_HOSTS: Ipv4 = '224.0.0.1';
+export const IGMPV3_ALL_ROUTERS: Ipv4 = '224.0.0.22';
 
 /** Common to every IGMP message (the v1/v2 header is exactly these 8 bytes). */
 const F = {

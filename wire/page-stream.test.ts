@@ -1,25 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PAGE_HEADER_BYTES, ZERO_PAGE_BYTES, pageWireBytes } from '../model/memory/precopy.js';
-import {
-  DEFAULT_LIMITS,
-  emitChecksums,
-  emitDeviceState,
-  emitDone,
-  emitError,
-  emitHello,
-  emitPages,
-  emitRecord,
-  emitResumed,
-  emitRoundEnd,
-  emitVerdict,
-  parseRecord,
-  REC,
-  RecordView,
-  StreamDecoder,
-  type Direction,
-  type StreamRecord,
-} from './page-stream.js';
+import { DEFAULT_LIMITS, emitChecksums, emitDeviceState, emitDone, emitError, emitHello, emitPages, emitRecord, emitResumed, emitRoundEnd, emitVerdict, parseRecord, REC, RecordView, type Direction, type StreamRecord } from './page-stream.js';
+import { StreamDecoder } from './page-stream-decoder.js';
 
 const PS = 64; // a small page keeps every-truncation-point tests short
 const PAGES = 16;

@@ -1,47 +1,10 @@
-// migsim's migration stream: the host agents' page-transfer protocol over one TCP
-// connection, source → destination records forward, destination → source replies back.
-// Parsing never throws: a bad record is rejected with a reason (switch/wire style).
-//
-// Every record starts with an 8-byte big-endian header word, as QEMU's RAM stream does
-// (be64 offset | flags):
-//
-//     header = (operand << 12) | type          operand: 52 bits, type: 12 bits
-//
-// For PAGE and ZERO the operand is the page index (so the header costs exactly
-// PAGE_HEADER_BYTES of model/memory/precopy.ts, and a zero page ZERO_PAGE_BYTES); for PAGES the
-// page count; for every other record the payload length in bytes. All integers are
-// big-endian.
-//
-//   type   record        operand     payload
-//   0x001  PAGES         count n     n × u64 page index (each < pageCount), then the n pages'
-//                        (1..1024)   bytes in that order: a batch, as QEMU's multifd packets
-//                                    (offset[] then the pages), so a sender can hand runs of
-//                                    guest RAM to the kernel without copying them; a page still
-//                                    costs PAGE_HEADER_BYTES + pageSize, plus 8 bytes a batch.
-//                                    The decoder hands the pages' bytes out as they arrive
-//                                    (`pageData` spans), never buffering a batch whole.
-//   0x002  ZERO          page index  1 byte, 0x00 (the fill byte, as QEMU RAM_SAVE_FLAG_ZERO)
-//   0x008  PAGE          page index  pageSize bytes (QEMU RAM_SAVE_FLAG_PAGE)
-//   0x004  HELLO         length      off 0 u32 magic 0x4d475331 "MGS1" · 4 u16 version (1)
-//                                    · 6 u16 name length n (1..255) · 8 u32 pageSize (power of 2, 64..2 MiB)
-//                                    · 12 u32 pageCount (≥ 1) · 16 u64 deviceStateBytes · 24 n bytes VM name (UTF-8)
-//   0x010  ROUND_END     16          u32 round · u32 pagesSent · u64 bytesSent (the round's page records)
-//   0x020  DEVICE_STATE  length      deviceStateBytes opaque bytes (the length HELLO announced)
-//   0x040  CHECKSUMS     4·pageCount u32 crc32 of each page, in page order
-//   0x080  DONE          0           —
-//  replies, destination → source:
-//   0x100  RESUMED       8           u64 the destination's CLOCK_MONOTONIC (ns) when it held the whole state
-//   0x200  VERDICT       16          u8 verified (0|1) · 3 bytes 0 · u32 mismatching pages
-//                                    · u32 first mismatching page (0xffffffff: none) · u32 pages checked
-//   0x400  ERROR         length      UTF-8 reason, ≤ 1024 bytes (the destination rejected the stream)
-//
-// A forward stream is: HELLO, then (PAGES|PAGE|ZERO)* ROUND_END per live round, then the
-// paused pages (PAGES|PAGE|ZERO)*, DEVICE_STATE, CHECKSUMS, DONE. The codec checks framing and fields
-// (HELLO first and once, page index < pageCount, exact lengths, nothing after DONE); the
-// order of the rest is the receiver's to check.
+// migsim's migration page stream (docs/wire-formats.md "The migration page stream"): the
+// host agents' page-transfer records over one TCP connection, source → destination forward
+// and destination → source replies — their view, parse and emit, as every codec here
+// (wire/README.md). The incremental decoder is page-stream-decoder.ts.
 
 import { PAGE_HEADER_BYTES, ZERO_PAGE_BYTES, pageWireBytes } from '../model/memory/precopy.js';
-import { u32 } from './fields.js';
+import { put32, put64, u32, u64 } from './fields.js';
 
 export const REC = {
   PAGES: 0x001,
@@ -144,7 +107,7 @@ export class RecordView {
     return u32(this.bytes, off);
   }
   u64(off: number): number {
-    return u32(this.bytes, off) * TWO_32 + u32(this.bytes, off + 4);
+    return u64(this.bytes, off);
   }
 }
 
@@ -332,20 +295,8 @@ function putHeader(b: Uint8Array, off: number, operand: number, type: number): v
   // operand · 2^12 + type as be64, without going through 64-bit integers
   const hi = Math.floor(operand / 2 ** 20);
   const lo = ((operand % 2 ** 20) * 4096 + type) >>> 0;
-  put32At(b, off, hi);
-  put32At(b, off + 4, lo);
-}
-
-function put32At(b: Uint8Array, off: number, v: number): void {
-  b[off] = (v >>> 24) & 0xff;
-  b[off + 1] = (v >>> 16) & 0xff;
-  b[off + 2] = (v >>> 8) & 0xff;
-  b[off + 3] = v & 0xff;
-}
-
-function put64At(b: Uint8Array, off: number, v: number): void {
-  put32At(b, off, Math.floor(v / TWO_32));
-  put32At(b, off + 4, v % TWO_32);
+  put32(b, off, hi);
+  put32(b, off + 4, lo);
 }
 
 function control(type: number, payloadLen: number): Uint8Array {
@@ -378,7 +329,7 @@ export function pagesHeaderBytes(count: number): number {
 export function putPagesHeader(b: Uint8Array, off: number, pages: ArrayLike<number>, from: number, count: number): number {
   if (!Number.isInteger(count) || count < 1 || count > MAX_BATCH_PAGES) throw new StreamEmitError(`PAGES batch of ${count} pages (1..${MAX_BATCH_PAGES})`);
   putHeader(b, off, count, REC.PAGES);
-  for (let i = 0; i < count; i++) put64At(b, off + HEADER_BYTES + 8 * i, pages[from + i]!);
+  for (let i = 0; i < count; i++) put64(b, off + HEADER_BYTES + 8 * i, pages[from + i]!);
   return pagesHeaderBytes(count);
 }
 
@@ -410,24 +361,24 @@ export function emitHello(h: Omit<Hello, 'version'> & { version?: number }): Uin
   if (!Number.isSafeInteger(h.deviceStateBytes) || h.deviceStateBytes < 0) throw new StreamEmitError(`device state of ${h.deviceStateBytes} bytes`);
   const out = control(REC.HELLO, HELLO_FIXED + name.length);
   const H = F.HELLO;
-  put32At(out, H.MAGIC, STREAM_MAGIC);
+  put32(out, H.MAGIC, STREAM_MAGIC);
   const version = h.version ?? STREAM_VERSION;
   out[H.VERSION] = version >>> 8;
   out[H.VERSION + 1] = version & 0xff;
   out[H.NAME_LEN] = name.length >>> 8;
   out[H.NAME_LEN + 1] = name.length & 0xff;
-  put32At(out, H.PAGE_SIZE, h.pageSize);
-  put32At(out, H.PAGE_COUNT, h.pageCount);
-  put64At(out, H.DEVICE_STATE, h.deviceStateBytes);
+  put32(out, H.PAGE_SIZE, h.pageSize);
+  put32(out, H.PAGE_COUNT, h.pageCount);
+  put64(out, H.DEVICE_STATE, h.deviceStateBytes);
   out.set(name, H.NAME);
   return out;
 }
 
 export function emitRoundEnd(round: number, pagesSent: number, bytesSent: number): Uint8Array {
   const out = control(REC.ROUND_END, F.ROUND_END.LEN);
-  put32At(out, F.ROUND_END.ROUND, round >>> 0);
-  put32At(out, F.ROUND_END.PAGES, pagesSent >>> 0);
-  put64At(out, F.ROUND_END.BYTES, bytesSent);
+  put32(out, F.ROUND_END.ROUND, round >>> 0);
+  put32(out, F.ROUND_END.PAGES, pagesSent >>> 0);
+  put64(out, F.ROUND_END.BYTES, bytesSent);
   return out;
 }
 
@@ -439,7 +390,7 @@ export function emitDeviceState(data: Uint8Array): Uint8Array {
 
 export function emitChecksums(crcs: Uint32Array): Uint8Array {
   const out = control(REC.CHECKSUMS, 4 * crcs.length);
-  for (let p = 0; p < crcs.length; p++) put32At(out, HEADER_BYTES + 4 * p, crcs[p]!);
+  for (let p = 0; p < crcs.length; p++) put32(out, HEADER_BYTES + 4 * p, crcs[p]!);
   return out;
 }
 
@@ -449,16 +400,16 @@ export function emitDone(): Uint8Array {
 
 export function emitResumed(tNs: number): Uint8Array {
   const out = control(REC.RESUMED, F.RESUMED.LEN);
-  put64At(out, F.RESUMED.T, Math.max(0, Math.round(tNs)));
+  put64(out, F.RESUMED.T, Math.max(0, Math.round(tNs)));
   return out;
 }
 
 export function emitVerdict(v: { mismatches: number; firstPage: number | null; pagesChecked: number }): Uint8Array {
   const out = control(REC.VERDICT, F.VERDICT.LEN);
   out[F.VERDICT.VERIFIED] = v.mismatches === 0 ? 1 : 0;
-  put32At(out, F.VERDICT.MISMATCHES, v.mismatches);
-  put32At(out, F.VERDICT.FIRST, v.firstPage ?? NO_PAGE);
-  put32At(out, F.VERDICT.CHECKED, v.pagesChecked);
+  put32(out, F.VERDICT.MISMATCHES, v.mismatches);
+  put32(out, F.VERDICT.FIRST, v.firstPage ?? NO_PAGE);
+  put32(out, F.VERDICT.CHECKED, v.pagesChecked);
   return out;
 }
 
@@ -512,195 +463,5 @@ export function emitRecord(r: StreamRecord): Uint8Array {
       return emitVerdict(r);
     case 'error':
       return emitError(r.reason);
-  }
-}
-
-// ---------------------------------------------------------------------------------------
-// Incremental decoder
-
-/**
- * Feeds on TCP chunks of any size: records split across chunks are reassembled (only the
- * split record is copied; whole records in a chunk are handed out as views), and a PAGES
- * batch's pages are handed out as `pageData` views of the chunks they arrive in, so RAM is
- * written straight from the socket's buffers. The first bad record stops the decoder for
- * good; `push` returns its reason from then on. The handler may return a reason to reject a
- * record that is well-formed but out of place.
- */
-export class StreamDecoder {
-  private hello: Hello | null = null;
-  private pending = new Uint8Array(0);
-  private pendingLen = 0;
-  /** the PAGES batch whose pages are arriving: `at` of `total` bytes handed out */
-  private batch: { pages: Uint32Array; at: number; total: number } | null = null;
-  private failure: string | null = null;
-  private doneSeen = false;
-  /** bytes taken in so far */
-  bytesIn = 0;
-  /** complete records so far (a PAGES batch counts once its index list is in) */
-  records = 0;
-  private readonly ctx: ParseContext;
-
-  constructor(
-    readonly direction: Direction,
-    limits: StreamLimits = DEFAULT_LIMITS,
-  ) {
-    this.ctx = { direction, hello: null, limits };
-  }
-
-  get error(): string | null {
-    return this.failure;
-  }
-
-  /** The HELLO, once seen. */
-  get header(): Hello | null {
-    return this.hello;
-  }
-
-  /** DONE was seen (forward): nothing may follow. */
-  get done(): boolean {
-    return this.doneSeen;
-  }
-
-  /** Whether a partial record (or a batch's pages) is still expected. */
-  get midRecord(): boolean {
-    return this.pendingLen > 0 || this.batch !== null;
-  }
-
-  push(chunk: Uint8Array, onRecord: (r: StreamRecord) => string | void): string | null {
-    if (this.failure) return this.failure;
-    this.bytesIn += chunk.length;
-    let off = 0;
-    if (this.pendingLen > 0) {
-      for (;;) {
-        const step = parseRecord(this.pending.subarray(0, this.pendingLen), this.ctx);
-        if (step.kind === 'reject') return this.fail(step.reason);
-        if (step.kind === 'record') {
-          this.pendingLen = 0;
-          const bad = this.deliver(step.record, onRecord);
-          if (bad) return this.fail(bad);
-          break;
-        }
-        const take = Math.min(step.bytes - this.pendingLen, chunk.length - off);
-        this.reserve(step.bytes);
-        this.pending.set(chunk.subarray(off, off + take), this.pendingLen);
-        this.pendingLen += take;
-        off += take;
-        if (this.pendingLen < step.bytes) return null;
-      }
-    }
-    while (off < chunk.length) {
-      if (this.batch) {
-        const used = this.feedBatch(this.batch, chunk, off, onRecord);
-        if (this.failure) return this.failure;
-        off += used;
-        continue;
-      }
-      if (this.doneSeen && this.direction === 'forward') return this.fail(`${chunk.length - off} bytes after DONE`);
-      const step = parseRecord(chunk.subarray(off), this.ctx);
-      if (step.kind === 'reject') return this.fail(step.reason);
-      if (step.kind === 'need') {
-        const rest = chunk.length - off;
-        this.reserve(Math.max(step.bytes, HEADER_BYTES));
-        this.pending.set(chunk.subarray(off), 0);
-        this.pendingLen = rest;
-        return null;
-      }
-      off += step.length;
-      const bad = this.deliver(step.record, onRecord);
-      if (bad) return this.fail(bad);
-    }
-    return null;
-  }
-
-  /** The peer closed: null if the stream ended on a record boundary, else why not. */
-  end(): string | null {
-    if (this.failure) return this.failure;
-    if (this.batch) return this.fail(`stream ended inside a PAGES batch (${this.batch.at} of its ${this.batch.total} page bytes)`);
-    if (this.pendingLen > 0) return this.fail(`stream ended inside a record (${this.pendingLen} bytes of it)`);
-    return null;
-  }
-
-  /**
-   * Where the next bytes of the PAGES batch being received belong, as far as its pages run
-   * on consecutively (at most `max` bytes): a reader may receive them straight into the VM's
-   * RAM there and report them with `pushDirect`. null: no batch's pages are due.
-   */
-  directSpan(max = Infinity): { page: number; offset: number; bytes: number } | null {
-    const b = this.batch;
-    if (!b || this.failure) return null;
-    const run = this.runAt(b, max);
-    return { page: b.pages[run.k]!, offset: run.within, bytes: run.bytes };
-  }
-
-  /** `n` bytes of the batch arrived straight in RAM at the last directSpan(): they are accounted for, not handed out. */
-  pushDirect(n: number): string | null {
-    if (this.failure) return this.failure;
-    const span = this.directSpan(n);
-    if (span === null) return this.fail(`${n} bytes received in place with no PAGES batch due`);
-    if (span.bytes < n) return this.fail(`${n} bytes received in place, but only ${span.bytes} belong there`);
-    this.bytesIn += n;
-    const b = this.batch!;
-    b.at += n;
-    if (b.at === b.total) this.batch = null;
-    return null;
-  }
-
-  /**
-   * The batch's next bytes: they go to its k-th page at `within`, and run on for `bytes`
-   * (at most `max`) over the pages after it that are consecutive in RAM.
-   */
-  private runAt(b: { pages: Uint32Array; at: number; total: number }, max: number): { k: number; within: number; bytes: number } {
-    const ps = this.hello!.pageSize;
-    const k = Math.floor(b.at / ps);
-    const within = b.at - k * ps;
-    const want = Math.min(max, b.total - b.at);
-    // look no further than the pages `want` reaches
-    const reach = Math.min(b.pages.length, k + Math.ceil((within + want) / ps));
-    let j = k + 1;
-    while (j < reach && b.pages[j] === b.pages[j - 1]! + 1) j++;
-    return { k, within, bytes: Math.min(want, (j - k) * ps - within) };
-  }
-
-  /** Hand out what `chunk` holds of the batch's pages from `off`, a span per run of consecutive pages; returns the bytes used. */
-  private feedBatch(b: { pages: Uint32Array; at: number; total: number }, chunk: Uint8Array, off: number, onRecord: (r: StreamRecord) => string | void): number {
-    let used = 0;
-    while (used < chunk.length - off && b.at < b.total) {
-      const run = this.runAt(b, chunk.length - off - used);
-      const bad = onRecord({ type: 'pageData', page: b.pages[run.k]!, offset: run.within, data: chunk.subarray(off + used, off + used + run.bytes) });
-      if (bad) {
-        this.fail(bad);
-        return used;
-      }
-      used += run.bytes;
-      b.at += run.bytes;
-    }
-    if (b.at === b.total) this.batch = null;
-    return used;
-  }
-
-  private deliver(r: StreamRecord, onRecord: (r: StreamRecord) => string | void): string | null {
-    if (this.doneSeen && this.direction === 'forward') return 'a record after DONE';
-    if (r.type === 'hello') {
-      this.hello = { version: r.version, pageSize: r.pageSize, pageCount: r.pageCount, deviceStateBytes: r.deviceStateBytes, vm: r.vm };
-      this.ctx.hello = this.hello;
-    }
-    if (r.type === 'done') this.doneSeen = true;
-    if (r.type === 'pages') this.batch = { pages: r.pages, at: 0, total: r.pages.length * this.hello!.pageSize };
-    this.records++;
-    return onRecord(r) || null;
-  }
-
-  private reserve(n: number): void {
-    if (this.pending.length >= n) return;
-    const grown = new Uint8Array(Math.max(n, this.pending.length * 2, 64));
-    grown.set(this.pending.subarray(0, this.pendingLen));
-    this.pending = grown;
-  }
-
-  private fail(reason: string): string {
-    this.failure = reason;
-    this.pendingLen = 0;
-    this.batch = null;
-    return reason;
   }
 }

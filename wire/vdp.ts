@@ -39,8 +39,12 @@ export type VdpMode = 'preassoc' | 'preassoc-rr' | 'assoc' | 'deassoc';
 
 export const VDP_TLV = { END: 0, PREASSOC: 1, PREASSOC_RR: 2, ASSOC: 3, DEASSOC: 4, MANAGER_ID: 5, ORG: 127 } as const;
 /** VSI TLV type for each mode (protocols.md 2.1). */
-export const VDP_MODE_TLV: Readonly<Record<VdpMode, number>> = { preassoc: 1, 'preassoc-rr': 2, assoc: 3, deassoc: 4 };
-const MODE_OF_TYPE: readonly (VdpMode | undefined)[] = [undefined, 'preassoc', 'preassoc-rr', 'assoc', 'deassoc'];
+export const VDP_MODE_TLV: Readonly<Record<VdpMode, number>> = {
+  preassoc: VDP_TLV.PREASSOC, 'preassoc-rr': VDP_TLV.PREASSOC_RR, assoc: VDP_TLV.ASSOC, deassoc: VDP_TLV.DEASSOC,
+};
+const MODE_OF_TYPE: Readonly<Record<number, VdpMode>> = Object.fromEntries(
+  Object.entries(VDP_MODE_TLV).map(([mode, type]) => [type, mode as VdpMode]),
+);
 
 export const VSI_ID_FORMAT = { IPV4: 1, IPV6: 2, MAC: 3, LOCAL: 4, UUID: 5 } as const;
 export const FILTER_FORMAT = { VID: 1, MAC_VID: 2, GROUP_VID: 3, GROUP_MAC_VID: 4 } as const;

@@ -6,7 +6,7 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { WorkloadSpec } from '../../model/scenario/types.js';
 import { emitTo, nowNs, type AgentEvent, type EventSink } from './events.js';
-import { GuestWorker } from './workload-thread.js';
+import { WorkloadThread } from './workload-thread.js';
 import { Receiver, type ReceiveResult } from './receiver.js';
 import { migrate, type MigrateParams, type SenderResult } from './sender.js';
 import { DEFAULT_LIMITS, type Hello, type StreamLimits } from '../../wire/page-stream.js';
@@ -33,7 +33,7 @@ export interface HostedVm {
   name: string;
   memory: VmMemory;
   /** null: held but not running (an arrived VM with no workload configured) */
-  guest: GuestWorker | null;
+  guest: WorkloadThread | null;
   deviceState: Uint8Array | null;
   migrating: boolean;
 }
@@ -72,7 +72,7 @@ export class HostAgent {
   async startVm(config: VmConfig): Promise<HostedVm> {
     if (this.vms.has(config.name) || this.arriving.has(config.name)) throw new Error(`VM ${config.name} is already on ${this.host}`);
     const memory = VmMemory.create(config, { zeroPages: config.zeroPages, seed: config.seed, name: config.name });
-    const guest = await GuestWorker.start(memory, { workload: config.workload, seed: config.seed, name: config.name, ...(config.tickMs !== undefined ? { tickMs: config.tickMs } : {}) });
+    const guest = await WorkloadThread.start(memory, { workload: config.workload, seed: config.seed, name: config.name, ...(config.tickMs !== undefined ? { tickMs: config.tickMs } : {}) });
     const vm: HostedVm = { name: config.name, memory, guest, deviceState: null, migrating: false };
     this.vms.set(config.name, vm);
     this.emit('vm-started', config.name, { memoryBytes: config.memoryBytes, workload: config.workload.kind });
@@ -178,7 +178,7 @@ export class HostAgent {
     const run = this.closed ? null : this.opts.workloadFor?.(name) ?? null;
     if (run) {
       try {
-        vm.guest = await GuestWorker.start(memory, { workload: run.workload, seed: run.seed, name, ...(run.tickMs !== undefined ? { tickMs: run.tickMs } : {}) });
+        vm.guest = await WorkloadThread.start(memory, { workload: run.workload, seed: run.seed, name, ...(run.tickMs !== undefined ? { tickMs: run.tickMs } : {}) });
       } catch (e) {
         this.emit('vm-start-failed', name, { error: e instanceof Error ? e.message : String(e) });
       }

@@ -17,7 +17,8 @@ import type { Socket } from 'node:net';
 import { crc32 } from 'node:zlib';
 import { rehome } from './direct-reads.js';
 import { emitTo, nowNs, type EventSink } from './events.js';
-import { DEFAULT_LIMITS, emitError, emitResumed, emitVerdict, StreamDecoder, type Hello, type StreamLimits, type StreamRecord } from '../../wire/page-stream.js';
+import { DEFAULT_LIMITS, emitError, emitResumed, emitVerdict, type Hello, type StreamLimits, type StreamRecord } from '../../wire/page-stream.js';
+import { StreamDecoder } from '../../wire/page-stream-decoder.js';
 import { VmMemory } from './vm-memory.js';
 
 export interface ReceiveResult {

@@ -20,22 +20,15 @@ import { AutoConverge, canSwitchOver, wireBytes } from '../../model/memory/preco
 import { UNMEASURED_NETWORK, type MigrationResult, type RoundResult, type StopCopyResult } from '../../model/result/format.js';
 import { emitTo, nowNs, type EventSink } from './events.js';
 import { Aborted, PageWriter, TokenBucket } from './page-writer.js';
-import type { GuestControl } from './workload-thread.js';
-import {
-  emitChecksums,
-  emitDeviceState,
-  emitDone,
-  emitHello,
-  emitRoundEnd,
-  StreamDecoder,
-  type StreamRecord,
-} from '../../wire/page-stream.js';
+import type { WorkloadControl } from './workload-thread.js';
+import { emitChecksums, emitDeviceState, emitDone, emitHello, emitRoundEnd, type StreamRecord } from '../../wire/page-stream.js';
+import { StreamDecoder } from '../../wire/page-stream-decoder.js';
 import { mergePages, type VmMemory } from './vm-memory.js';
 
 export interface MigrateParams {
   vm: string;
   memory: VmMemory;
-  worker: GuestControl;
+  worker: WorkloadControl;
   /** connected to the destination's agent */
   socket: Socket;
   /** precopy (default) or stopcopy (pause first, send everything) */

@@ -8,7 +8,8 @@
 // the page sees at least that write; a write it misses sets the bit again after the take,
 // so the page goes in a later round. That is the whole correctness argument of pre-copy.
 
-import { Random } from '../../model/random.js';
+import { Random, vmStreams } from '../../model/random.js';
+import { startsZero, zeroPageLimit } from '../../model/memory/zero-page.js';
 
 /** control words (Int32Array over `control`) */
 export const CONTROL = {
@@ -44,27 +45,6 @@ export interface VmContentOptions {
   /** the scenario seed; with `name`, picks the zero pages and the fill bytes */
   seed: number;
   name: string;
-}
-
-/**
- * The zero-page salt and workload stream of a VM, derived from the run's seed the way
- * sim/engine.ts derives them (fork `workload:<name>` then `zero:<name>` from the root),
- * so the first VM of a scenario gets the very same zero pages and write stream as the sim.
- */
-export function vmStreams(seed: number, name: string): { workload: Random; zeroSalt: number; fill: number } {
-  const root = new Random(seed);
-  const workload = root.fork(`workload:${name}`);
-  const zeroSalt = root.fork(`zero:${name}`).u32();
-  const fill = root.fork(`fill:${name}`).u32();
-  return { workload, zeroSalt, fill };
-}
-
-/** sim/migrating-memory.ts's salted hash (not exported there): a page starts zero when this is below the share. */
-export function zeroHash(page: number, salt: number): number {
-  let h = (page ^ salt) >>> 0;
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
 }
 
 function checkGeometry(g: VmGeometry): number {
@@ -126,19 +106,20 @@ export class VmMemory {
   }
 
   /**
-   * A booted guest's RAM: `zeroPages` of the pages all-zero (picked by the sim's salted
-   * hash), the rest pseudo-random bytes (a 32-bit LCG per word, seeded from `seed`).
+   * A booted guest's RAM: `zeroPages` of the pages all-zero (picked by the sim's salted hash,
+   * model/memory/zero-page.ts), the rest pseudo-random bytes (a 32-bit LCG per word, seeded from `seed`).
    * Every byte is written, so the resident size is the VM's size.
    */
   static create(g: VmGeometry, content: VmContentOptions): VmMemory {
     const mem = VmMemory.allocate(g);
-    const { zeroSalt, fill } = vmStreams(content.seed, content.name);
-    const zeroLimit = Math.round(Math.min(1, Math.max(0, content.zeroPages)) * 4294967296);
+    // the same streams and zero pages as the sim's first VM (model/random.ts vmStreams)
+    const { zeroSalt, fill } = vmStreams(new Random(content.seed), content.name, { fill: true });
+    const zeroLimit = zeroPageLimit(content.zeroPages);
     const words = mem.words;
     const perPage = mem.pageSize >>> 2;
     let x = fill | 1;
     for (let p = 0; p < mem.pageCount; p++) {
-      if (zeroLimit > 0 && zeroHash(p, zeroSalt) < zeroLimit) continue;
+      if (startsZero(p, zeroSalt, zeroLimit)) continue;
       const base = p * perPage;
       const end = base + perPage;
       for (let i = base; i < end; i++) {

@@ -9,7 +9,7 @@ import type { VmMemory } from './vm-memory.js';
 import type { FromWorker, ToWorker, WorkloadWorkerData } from './workload-worker.js';
 
 /** What the migration sender needs from the guest. */
-export interface GuestControl {
+export interface WorkloadControl {
   /** Stop the guest; resolves once no write is in flight. `atNs`: when it stopped (CLOCK_MONOTONIC). */
   pause(): Promise<{ atNs: number }>;
   resume(): void;
@@ -19,7 +19,7 @@ export interface GuestControl {
   checksums(): Promise<{ crcs: Uint32Array; startNs: number; endNs: number }>;
 }
 
-export interface GuestOptions {
+export interface WorkloadThreadOptions {
   workload: WorkloadSpec;
   seed: number;
   name: string;
@@ -28,7 +28,7 @@ export interface GuestOptions {
 
 type Pending = { resolve: (m: FromWorker) => void; reject: (e: Error) => void };
 
-export class GuestWorker implements GuestControl {
+export class WorkloadThread implements WorkloadControl {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private exited = false;
@@ -52,7 +52,7 @@ export class GuestWorker implements GuestControl {
     });
   }
 
-  static async start(memory: VmMemory, opts: GuestOptions): Promise<GuestWorker> {
+  static async start(memory: VmMemory, opts: WorkloadThreadOptions): Promise<WorkloadThread> {
     const data: WorkloadWorkerData & { migsimWorkload: true } = {
       migsimWorkload: true,
       shared: memory.shared,
@@ -88,7 +88,7 @@ export class GuestWorker implements GuestControl {
       await worker.terminate();
       throw e;
     });
-    return new GuestWorker(worker, memory);
+    return new WorkloadThread(worker, memory);
   }
 
   get alive(): boolean {

@@ -1,20 +1,20 @@
 import { crc32 } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sleep } from '../../test/support/processes.js';
-import { GuestWorker } from './workload-thread.js';
+import { WorkloadThread } from './workload-thread.js';
 import { mergePages, VmMemory } from './vm-memory.js';
 import type { WorkloadSpec } from '../../model/scenario/types.js';
 
 const MiB = 1024 ** 2;
 
-const guests: GuestWorker[] = [];
+const guests: WorkloadThread[] = [];
 afterEach(async () => {
   await Promise.all(guests.splice(0).map((g) => g.stop()));
 });
 
-async function boot(workload: WorkloadSpec, memoryBytes = 16 * MiB, zeroPages = 0): Promise<{ mem: VmMemory; guest: GuestWorker }> {
+async function boot(workload: WorkloadSpec, memoryBytes = 16 * MiB, zeroPages = 0): Promise<{ mem: VmMemory; guest: WorkloadThread }> {
   const mem = VmMemory.create({ memoryBytes, pageSize: 4096 }, { zeroPages, seed: 7, name: 'vm1' });
-  const guest = await GuestWorker.start(mem, { workload, seed: 7, name: 'vm1' });
+  const guest = await WorkloadThread.start(mem, { workload, seed: 7, name: 'vm1' });
   guests.push(guest);
   return { mem, guest };
 }

@@ -16,8 +16,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
 import { createWorkload } from '../../model/memory/workload.js';
+import { Random, vmStreams } from '../../model/random.js';
 import type { WorkloadSpec } from '../../model/scenario/types.js';
-import { CONTROL, VmMemory, vmStreams, type VmMemoryShared } from './vm-memory.js';
+import { CONTROL, VmMemory, type VmMemoryShared } from './vm-memory.js';
 
 export interface WorkloadWorkerData {
   shared: VmMemoryShared;
@@ -46,7 +47,7 @@ const nowNs = (): number => Number(process.hrtime.bigint());
 
 function run(port: NonNullable<typeof parentPort>, data: WorkloadWorkerData): void {
   const mem = VmMemory.attach(data.shared);
-  const workload = createWorkload(data.workload, mem.pageCount, mem.pageSize, vmStreams(data.seed, data.name).workload);
+  const workload = createWorkload(data.workload, mem.pageCount, mem.pageSize, vmStreams(new Random(data.seed), data.name).workload);
   const words = mem.words;
   const dirty = mem.dirtyWords;
   const control = mem.control;

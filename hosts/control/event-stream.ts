@@ -18,7 +18,8 @@ import { open, rename } from 'node:fs/promises';
 import type { Redis } from 'ioredis';
 import { EventLog, type SwitchEvent } from '../../model/result/event-log.js';
 import type { Ns } from '../../model/time.js';
-import { rateLimitedStderr, runKeys } from './redis-bus.js';
+import { runKeys } from './redis-bus.js';
+import { rateLimitedStderr } from '../runtime/process-kit.js';
 
 export interface StreamEvent {
   /** the stream entry id (`<ms>-<n>`, Redis' clock) */

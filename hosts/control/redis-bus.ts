@@ -82,7 +82,6 @@ export function connectRedis(address: string, options: RedisOptions & { name?: s
 }
 
 // here too, for the modules that already import it from the bus
-export { rateLimitedStderr };
 
 // ------------------------------------------------------------------------------------------
 // what is stored

@@ -2,7 +2,6 @@
 // testbed): monotonic time from process.hrtime and timers from setTimeout. Never imported
 // by shared logic or the sim, which run on the kernel's virtual clock.
 
-import { Random, type RandomSource } from '../../model/random.js';
 import type { Clock, Ns, Timer } from '../../model/time.js';
 
 /** Monotonic nanoseconds since an arbitrary origin (a Number: exact to ~104 days of uptime). */
@@ -19,11 +18,3 @@ export const wallClock: Clock = {
     return { cancel: () => clearTimeout(handle) };
   },
 };
-
-/**
- * The testbed's randomness (DHCP transaction ids): seeded like the sim's, so a run's choices
- * repeat for a seed even though its timing does not.
- */
-export function seededRandom(seed: number): RandomSource {
-  return new Random(seed);
-}

@@ -1,8 +1,10 @@
-// The runner's per-port send pacing (hosts/switch/main.ts, PortPacer) on a fake clock, and its
-// argument parsing. Needs nothing: it runs under `npm test` too.
+// The runner's per-port send pacing (hosts/switch/pacer.ts, PortPacer) on a fake clock, and its
+// argument parsing (args.ts). Needs nothing: it runs under `npm test` too.
 
 import { describe, expect, it } from 'vitest';
-import { isControlFrame, parseRunnerArgs, PortPacer, UsageError, type PacerClock } from './main.js';
+import { UsageError } from '../runtime/process-kit.js';
+import { parseRunnerArgs } from './args.js';
+import { isControlFrame, PortPacer, type PacerClock } from './pacer.js';
 
 class FakeClock implements PacerClock {
   ns = 0;

@@ -1,9 +1,7 @@
-// The result file (DESIGN.md "Result file", version 1) and the fields `expect:` may bound.
+// The result file (docs/result-format.md, version 1 and its extensions): its types and builders.
 
-import { REBIND_QUERY_MAX_RESP_DS } from '../scenario/types.js';
-import type { SwitchSpec } from '../scenario/types.js';
-
-export type Outcome = 'completed' | 'reverted' | 'failed';
+import type { Outcome } from '../scenario/expectable.js';
+import { REBIND_QUERY_MAX_RESP_DS, type SwitchSpec } from '../scenario/types.js';
 
 export interface RoundResult {
   index: number;
@@ -136,31 +134,3 @@ export interface RunResult {
   /** the only fields that differ between two runs with the same seed */
   wallClock: { startedAt: string; elapsedMs: number };
 }
-
-/** Fields an `expect:` key may name, with the kind of value they hold. */
-export const EXPECTABLE_FIELDS = {
-  startMs: 'number',
-  switchoverMs: 'number',
-  resumeMs: 'number',
-  endMs: 'number',
-  totalTimeMs: 'number',
-  downtimeMs: 'number',
-  pagesSent: 'number',
-  bytesSent: 'number',
-  /** the number of live rounds */
-  rounds: 'number',
-  zeroPagesSent: 'number',
-  throttlePct: 'number',
-  postcopyFaults: 'number',
-  faultLatencyMs: 'number',
-  dhcpRebindMs: 'number',
-  igmpRebindMs: 'number',
-  sourceGuardDrops: 'number',
-  multicastGapMs: 'number',
-  multicastLost: 'number',
-  serviceInterruptionMs: 'number',
-  memoryVerified: 'boolean',
-  outcome: 'string',
-} as const;
-
-export type ExpectableField = keyof typeof EXPECTABLE_FIELDS;

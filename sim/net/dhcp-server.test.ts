@@ -1,12 +1,14 @@
+
+import { Random } from '../../model/random.js';
 import { describe, expect, it } from 'vitest';
 import { ARP_OP } from '../../wire/arp.js';
 import { arpFrame, udpFrame } from '../../wire/compose.js';
-import { DHCP, emitDhcp, emptyDhcpOptions, parseDhcp, type DhcpRepr } from '../../wire/dhcp.js';
-import { DhcpServerModel, type DhcpServerConfig } from './dhcp-server.js';
-import { readInbound, ethernetClientId } from './frames.js';
+import { DHCP, type DhcpRepr, emitDhcp, emptyDhcpOptions, parseDhcp } from '../../wire/dhcp.js';
+import { type DhcpServerConfig, DhcpServerModel } from './dhcp-server.js';
+import { ethernetClientId, readInbound } from './frames.js';
 import { GuestStack } from './guest.js';
-import { Hub, TestClock, dhcpOptionCodes, seededRandom } from './testkit.js';
-
+import { dhcpOptionCodes, Hub } from './testkit.js';
+import { ManualClock } from '../clock.js';
 const SERVER: DhcpServerConfig = {
   mac: '02:d0:00:00:00:01', ip: '10.77.0.1', subnet: '10.77.0.0/24', leaseSeconds: 600,
   poolFirst: '10.77.0.100', poolLast: '10.77.0.150', processingNs: 50_000,
@@ -17,13 +19,13 @@ const US = 1_000;
 const S = 1e9;
 
 function net(cfg: DhcpServerConfig = SERVER) {
-  const clock = new TestClock();
+  const clock = new ManualClock();
   const hub = new Hub(clock, LAT);
   let server!: DhcpServerModel;
   server = new DhcpServerModel(clock, hub.connect('server', (f) => server.receive(f)), cfg);
   const leased: { vm: string; ip: string; t: number }[] = [];
   const guest = (name: string, mac: string, seed = 1) => {
-    const g: GuestStack = new GuestStack(clock, seededRandom(seed), { name, mac, groups: [], announceOnResume: 'none' }, {
+    const g: GuestStack = new GuestStack(clock, new Random(seed), { name, mac, groups: [], announceOnResume: 'none' }, {
       leased: (ip, t) => leased.push({ vm: name, ip, t }),
     });
     g.attach(hub.connect(name, (f) => g.receive(f)));
@@ -309,9 +311,9 @@ describe('DHCP server and guest client', () => {
   });
 
   it('retransmits DISCOVER after 4, 8, 16, 32, 64, 64 s (±1 s) while nobody answers', () => {
-    const clock = new TestClock();
+    const clock = new ManualClock();
     const hub = new Hub(clock, LAT);
-    const vm: GuestStack = new GuestStack(clock, seededRandom(7), { name: 'vm', mac: VM_MAC, groups: [], announceOnResume: 'none' });
+    const vm: GuestStack = new GuestStack(clock, new Random(7), { name: 'vm', mac: VM_MAC, groups: [], announceOnResume: 'none' });
     vm.attach(hub.connect('vm', (f) => vm.receive(f)));
     vm.boot();
     clock.advance(200 * S);

@@ -16,14 +16,18 @@
 //    not a new full lease.
 //  - Every reply leaves `processingNs` after its request arrived (no queueing between
 //    requests). ARP is answered at once, as the kernel does.
+// This file handles the messages; the lease bookkeeping is dhcp-leases.ts, the ARP next
+// hops arp-next-hop.ts.
 
-import { BROADCAST_MAC, type Ipv4, ipWord, isMulticastWord, type Mac, u32ToIp } from '../../model/address.js';
+import { BROADCAST_MAC, type Ipv4, ipWord, type Mac, u32ToIp } from '../../model/address.js';
 import type { FrameSink } from '../../switch/platform.js';
-import type { Clock, Ns, Timer } from '../../model/time.js';
-import { ARP_OP, type ArpRepr } from '../../wire/arp.js';
-import { arpFrame, multicastMac, udpFrame } from '../../wire/compose.js';
-import { DHCP, DHCP_CLIENT_PORT, DHCP_SERVER_PORT, type DhcpOptions, type DhcpRepr, emitDhcp, emptyDhcpOptions, parseDhcp, type RelayAgentInfo } from '../../wire/dhcp.js';
-import { bytesEqual, inSubnet, LIMITED_BROADCAST, normalMac, parseCidr, readInbound, type Subnet, wordOf, ZERO_IP, ZERO_MAC } from './frames.js';
+import type { Clock, Ns } from '../../model/time.js';
+import type { ArpRepr } from '../../wire/arp.js';
+import { udpFrame } from '../../wire/compose.js';
+import { DHCP, DHCP_CLIENT_PORT, DHCP_SERVER_PORT, type DhcpOptions, type DhcpRepr, emitDhcp, emptyDhcpOptions, parseDhcp } from '../../wire/dhcp.js';
+import { NextHops } from './arp-next-hop.js';
+import { type Client, type DhcpLease, type LeaseRecord, LeaseStore, sec } from './dhcp-leases.js';
+import { bytesEqual, inSubnet, LIMITED_BROADCAST, normalMac, parseCidr, readInbound, type Subnet, wordOf, ZERO_IP } from './frames.js';
 
 export interface DhcpServerConfig {
   mac: string;
@@ -36,16 +40,6 @@ export interface DhcpServerConfig {
   poolLast: string;
   /** processing time per message */
   processingNs: number;
-}
-
-export interface DhcpLease {
-  mac: string;
-  ip: string;
-  clientId: Uint8Array | null;
-  /** ns */
-  start: number;
-  end: number;
-  lastTransaction: number;
 }
 
 export interface DhcpServerStats {
@@ -71,48 +65,6 @@ export interface DhcpServerStats {
 
 /** An OFFER reserves its address for the client this long (then anyone may take it). */
 export const OFFER_HOLD_NS = 120e9;
-/** ISC's DEFAULT_CACHE_THRESHOLD (dhcp-cache-threshold), percent of a lease's length. */
-export const CACHE_THRESHOLD_PCT = 25;
-/** Linux neighbour resolution: a solicitation per second, three in all (mcast_solicit), then the queue is dropped. */
-export const ARP_RETRY_NS = 1e9;
-export const ARP_TRIES = 3;
-
-type Binding = 'free' | 'active' | 'released' | 'abandoned';
-
-/** ISC keeps a lease object for every pool address; this is one, created when first used. */
-interface LeaseRecord {
-  word: number;
-  ip: Ipv4;
-  binding: Binding;
-  /** the client it belongs or last belonged to (null: nobody, or abandoned) */
-  mac: Mac | null;
-  htype: number;
-  hlen: number;
-  clientId: Uint8Array | null;
-  start: Ns;
-  end: Ns;
-  cltt: Ns;
-  /** an OFFER reserves the address for `mac`/`clientId` until then */
-  offerUntil: Ns;
-  agentInfo: RelayAgentInfo | null;
-}
-
-interface Client {
-  mac: Mac;
-  htype: number;
-  clientId: Uint8Array | null;
-}
-
-interface ArpWait {
-  queue: ((mac: Mac) => Uint8Array)[];
-  tries: number;
-  timer: Timer | null;
-}
-
-/** ISC's clock: time(NULL), whole seconds. The sim's t = 0 is the epoch. */
-function sec(t: Ns): number {
-  return Math.floor(t / 1e9);
-}
 
 export class DhcpServerModel {
   readonly stats: DhcpServerStats = {
@@ -125,12 +77,9 @@ export class DhcpServerModel {
   private readonly ipWord: number;
   private readonly subnet: Subnet;
   private readonly mask: Ipv4;
-  private readonly poolFirst: number;
-  private readonly poolLast: number;
   private readonly leaseSec: number;
-  private readonly records = new Map<number, LeaseRecord>();
-  private readonly arpCache = new Map<Ipv4, Mac>();
-  private readonly arpWaits = new Map<Ipv4, ArpWait>();
+  private readonly store: LeaseStore;
+  private readonly hops: NextHops;
 
   constructor(
     private readonly clock: Clock,
@@ -142,24 +91,22 @@ export class DhcpServerModel {
     this.ipWord = wordOf(config.ip);
     this.subnet = parseCidr(config.subnet);
     this.mask = u32ToIp(this.subnet.mask);
-    this.poolFirst = wordOf(config.poolFirst);
-    this.poolLast = wordOf(config.poolLast);
+    const poolFirst = wordOf(config.poolFirst);
+    const poolLast = wordOf(config.poolLast);
     if (!inSubnet(this.subnet, this.ipWord)) throw new RangeError(`server address ${config.ip} is not in ${config.subnet}`);
-    if (this.poolFirst > this.poolLast || !inSubnet(this.subnet, this.poolFirst) || !inSubnet(this.subnet, this.poolLast)) {
+    if (poolFirst > poolLast || !inSubnet(this.subnet, poolFirst) || !inSubnet(this.subnet, poolLast)) {
       throw new RangeError(`pool ${config.poolFirst}–${config.poolLast} is not a range inside ${config.subnet}`);
     }
     if (!Number.isFinite(config.leaseSeconds) || config.leaseSeconds <= 0) throw new RangeError(`lease time ${config.leaseSeconds} s is not positive`);
     this.leaseSec = Math.min(0xffffffff, Math.max(1, Math.round(config.leaseSeconds)));
     if (!(config.processingNs >= 0)) throw new RangeError(`processing time ${config.processingNs} ns is negative`);
+    this.store = new LeaseStore(this.ipWord, this.subnet, poolFirst, poolLast);
+    this.hops = new NextHops(clock, sink, this.mac, this.ip, this.subnet.broadcast, this.stats);
   }
 
   /** The active (bound, unexpired) leases, by address. */
   leases(): DhcpLease[] {
-    const now = this.clock.now();
-    return [...this.records.values()]
-      .filter((r) => this.isActive(r, now))
-      .sort((a, b) => a.word - b.word)
-      .map((r) => ({ mac: r.mac!, ip: r.ip, clientId: r.clientId ? r.clientId.slice() : null, start: r.start, end: r.end, lastTransaction: r.cltt }));
+    return this.store.active(this.clock.now());
   }
 
   receive(frame: Uint8Array): void {
@@ -212,22 +159,22 @@ export class DhcpServerModel {
     const client = this.clientOf(m);
     if (!client) return this.ignore();
     const now = this.clock.now();
-    let rec = this.clientRecord(client, now);
+    let rec = this.store.clientRecord(client, now);
     if (!rec && m.options.requestedIp !== null) {
       const w = ipWord(m.options.requestedIp);
-      if (this.inPool(w)) {
-        const r = this.records.get(w);
-        if (!r || this.tier(r, now) === 0 || this.tier(r, now) === 1) rec = this.record(w);
+      if (this.store.inPool(w)) {
+        const r = this.store.get(w);
+        if (!r || this.store.tier(r, now) === 0 || this.store.tier(r, now) === 1) rec = this.store.record(w);
       }
     }
-    rec ??= this.allocate(now);
+    rec ??= this.store.allocate(now);
     if (!rec) return this.ignore(); // no free leases
-    if (!this.isActive(rec, now)) {
-      this.setClient(rec, client);
+    if (!this.store.isActive(rec, now)) {
+      this.store.setClient(rec, client);
       rec.offerUntil = now + OFFER_HOLD_NS;
     }
     this.stats.offers++;
-    const leaseSec = this.reusable(rec, client, now) ? this.remainingSec(rec, now) : this.leaseSec;
+    const leaseSec = this.store.reusable(rec, client, now) ? this.store.remainingSec(rec, now) : this.leaseSec;
     this.replyToClient(m, this.leaseReply(m, DHCP.OFFER, rec.ip, leaseSec), false);
   }
 
@@ -238,8 +185,8 @@ export class DhcpServerModel {
     const sid = m.options.serverId;
     if (sid !== null && sid !== this.ip) {
       // SELECTING another server's offer: ours is withdrawn (RFC 2131 §4.3.2)
-      const rec = this.clientRecord(client, now);
-      if (rec && !this.isActive(rec, now)) rec.offerUntil = -1;
+      const rec = this.store.clientRecord(client, now);
+      if (rec && !this.store.isActive(rec, now)) rec.offerUntil = -1;
       return;
     }
     let asked: Ipv4 | null;
@@ -248,21 +195,21 @@ export class DhcpServerModel {
     else asked = m.ciaddr; // RENEWING (unicast) or REBINDING (broadcast)
     if (asked === null) return this.ignore();
     const w = ipWord(asked);
-    if (!inSubnet(this.subnet, w)) return this.nak(m); // "wrong network"
-    if (!this.inPool(w)) return this.ignore(); // "unknown lease": ISC stays silent
-    const existing = this.records.get(w);
-    if (existing && !this.availableTo(existing, client, now)) return this.nak(m); // "lease unavailable"
-    const rec = existing ?? this.record(w);
+    if (!this.store.inSubnet(w)) return this.nak(m); // "wrong network"
+    if (!this.store.inPool(w)) return this.ignore(); // "unknown lease": ISC stays silent
+    const existing = this.store.get(w);
+    if (existing && !this.store.availableTo(existing, client, now)) return this.nak(m); // "lease unavailable"
+    const rec = existing ?? this.store.record(w);
     // reuse_lease: answered with the lease as it is. (ISC also refuses reuse to the REQUEST
     // after an OFFER that could not reuse, because that OFFER restarted the lease in memory;
     // ours does not touch the lease, so the age test alone gives the same answer.)
-    if (this.reusable(rec, client, now)) {
+    if (this.store.reusable(rec, client, now)) {
       this.stats.acks++;
       this.stats.reused++;
-      this.replyToClient(m, this.leaseReply(m, DHCP.ACK, rec.ip, this.remainingSec(rec, now)), false);
+      this.replyToClient(m, this.leaseReply(m, DHCP.ACK, rec.ip, this.store.remainingSec(rec, now)), false);
       return;
     }
-    this.setClient(rec, client);
+    this.store.setClient(rec, client);
     rec.binding = 'active';
     rec.start = now;
     rec.end = now + this.leaseSec * 1e9;
@@ -285,37 +232,22 @@ export class DhcpServerModel {
 
   private release(m: DhcpRepr): void {
     const client = this.clientOf(m);
-    const rec = this.records.get(ipWord(m.ciaddr));
+    const rec = this.store.get(ipWord(m.ciaddr));
     const now = this.clock.now();
-    if (!client || !rec || !this.sameClient(rec, client) || !this.isActive(rec, now)) return this.ignore();
+    if (!client || !rec || !this.store.sameClient(rec, client) || !this.store.isActive(rec, now)) return this.ignore();
     rec.binding = 'released';
     rec.end = now;
   }
 
   private decline(m: DhcpRepr): void {
     const client = this.clientOf(m);
-    const rec = m.options.requestedIp === null ? undefined : this.records.get(ipWord(m.options.requestedIp));
-    if (!client || !rec || !this.sameClient(rec, client)) return this.ignore();
+    const rec = m.options.requestedIp === null ? undefined : this.store.get(ipWord(m.options.requestedIp));
+    if (!client || !rec || !this.store.sameClient(rec, client)) return this.ignore();
     rec.binding = 'abandoned';
     rec.mac = null;
     rec.clientId = null;
     rec.offerUntil = -1;
     rec.end = this.clock.now();
-  }
-
-  /**
-   * reuse_lease's test: the client's own active lease, no older (whole seconds, ISC's clock)
-   * than CACHE_THRESHOLD_PCT of its length.
-   */
-  private reusable(rec: LeaseRecord, client: Client, now: Ns): boolean {
-    if (!this.isActive(rec, now) || !this.sameClient(rec, client)) return false;
-    const length = sec(rec.end) - sec(rec.start);
-    return sec(now) - sec(rec.start) <= Math.floor((length * CACHE_THRESHOLD_PCT) / 100);
-  }
-
-  /** What an unaltered lease has left: ISC's offered_expiry − cur_time. */
-  private remainingSec(rec: LeaseRecord, now: Ns): number {
-    return sec(rec.end) - sec(now);
   }
 
   /** OFFER/ACK: yiaddr and options 53, 54, 51, 58 = lease/2, 59 = lease·7/8, 1 (and 82 echoed, RFC 3046). */
@@ -363,19 +295,19 @@ export class DhcpServerModel {
     if (m.ciaddr !== ZERO_IP) {
       const w = ipWord(m.ciaddr);
       // every pool address has a lease object in ISC (free ones answer UNASSIGNED)
-      if (this.inPool(w)) rec = this.records.get(w) ?? this.phantom(w);
+      if (this.store.inPool(w)) rec = this.store.get(w) ?? this.store.phantom(w);
     } else {
       const cid = m.options.clientId;
       const mine =
         cid !== null
-          ? [...this.records.values()].filter((r) => r.clientId !== null && bytesEqual(r.clientId, cid))
+          ? this.store.all().filter((r) => r.clientId !== null && bytesEqual(r.clientId, cid))
           : m.chaddr === null
             ? []
-            : [...this.records.values()].filter((r) => r.mac === m.chaddr && r.htype === m.htype);
-      rec = this.newest(mine, now);
+            : this.store.all().filter((r) => r.mac === m.chaddr && r.htype === m.htype);
+      rec = this.store.newest(mine, now);
       if (rec) {
         ciaddr = rec.ip;
-        associated = mine.filter((r) => r !== rec && this.isActive(r, now)).map((r) => r.ip);
+        associated = mine.filter((r) => r !== rec && this.store.isActive(r, now)).map((r) => r.ip);
       }
     }
 
@@ -385,7 +317,7 @@ export class DhcpServerModel {
     if (!rec) {
       o.messageType = DHCP.LEASEUNKNOWN;
       this.stats.leaseUnknown++;
-    } else if (!this.isActive(rec, now)) {
+    } else if (!this.store.isActive(rec, now)) {
       o.messageType = DHCP.LEASEUNASSIGNED;
       this.stats.leaseUnassigned++;
     } else {
@@ -410,170 +342,19 @@ export class DhcpServerModel {
     this.sendIp(m.giaddr, DHCP_SERVER_PORT, emitDhcp(reply));
   }
 
-  /** get_newest_lease: the active one with the latest transaction, else the one that ended last. */
-  private newest(list: LeaseRecord[], now: Ns): LeaseRecord | null {
-    let best: LeaseRecord | null = null;
-    for (const r of list) {
-      if (!best) best = r;
-      else if (this.isActive(best, now)) {
-        if (this.isActive(r, now) && r.cltt > best.cltt) best = r;
-      } else if (this.isActive(r, now) || r.end > best.end) best = r;
-    }
-    return best;
-  }
-
-  // --- leases -------------------------------------------------------------------------------
-
-  private isActive(r: LeaseRecord, now: Ns): boolean {
-    return r.binding === 'active' && r.end > now;
-  }
-
-  private inPool(w: number): boolean {
-    return w >= this.poolFirst && w <= this.poolLast && w !== this.ipWord && w !== this.subnet.network && w !== this.subnet.broadcast;
-  }
-
-  private sameClient(r: LeaseRecord, c: Client): boolean {
-    if (r.mac === null) return false;
-    if (c.clientId !== null && r.clientId !== null) return bytesEqual(r.clientId, c.clientId);
-    return r.mac === c.mac && r.htype === c.htype;
-  }
-
-  private setClient(r: LeaseRecord, c: Client): void {
-    r.mac = c.mac;
-    r.htype = c.htype;
-    r.hlen = 6;
-    r.clientId = c.clientId === null ? null : c.clientId.slice();
-  }
-
-  /** The client's own lease: active (latest transaction) first, then a pending offer, then the latest ended. */
-  private clientRecord(c: Client, now: Ns): LeaseRecord | null {
-    let best: LeaseRecord | null = null;
-    let bestRank = -1;
-    for (const r of this.records.values()) {
-      if (r.binding === 'abandoned' || !this.sameClient(r, c)) continue;
-      const rank = this.isActive(r, now) ? 2 : r.offerUntil > now ? 1 : 0;
-      const key = rank === 2 ? r.cltt : r.end;
-      const bestKey = best === null ? -Infinity : bestRank === 2 ? best.cltt : best.end;
-      if (rank > bestRank || (rank === bestRank && key > bestKey)) {
-        best = r;
-        bestRank = rank;
-      }
-    }
-    return best;
-  }
-
-  /**
-   * How free an address is for a new client: 0 never held (or held by nobody now), 1 let go by
-   * another client (kept for its return as long as possible), 2 abandoned; −1 taken (an active
-   * lease or a pending offer).
-   */
-  private tier(r: LeaseRecord, now: Ns): number {
-    if (r.binding === 'abandoned') return 2;
-    if (this.isActive(r, now) || r.offerUntil > now) return -1;
-    return r.mac === null ? 0 : 1;
-  }
-
-  private availableTo(r: LeaseRecord, c: Client, now: Ns): boolean {
-    if (r.binding !== 'abandoned' && this.sameClient(r, c)) return true;
-    const t = this.tier(r, now);
-    return t === 0 || t === 1;
-  }
-
-  /** The lowest address of the best tier, or null when the pool is exhausted. */
-  private allocate(now: Ns): LeaseRecord | null {
-    let fallback: [number, number] | null = null; // [tier, word]
-    for (let w = this.poolFirst; w <= this.poolLast; w++) {
-      if (!this.inPool(w)) continue;
-      const r = this.records.get(w);
-      const t = r ? this.tier(r, now) : 0;
-      if (t === 0) return this.record(w);
-      if (t > 0 && (fallback === null || t < fallback[0])) fallback = [t, w];
-    }
-    if (fallback === null) return null;
-    const r = this.record(fallback[1]);
-    if (r.binding === 'abandoned') r.binding = 'free';
-    return r;
-  }
-
-  private record(w: number): LeaseRecord {
-    let r = this.records.get(w);
-    if (!r) {
-      r = this.phantom(w);
-      this.records.set(w, r);
-    }
-    return r;
-  }
-
-  private phantom(w: number): LeaseRecord {
-    return {
-      word: w, ip: u32ToIp(w), binding: 'free', mac: null, htype: 1, hlen: 6, clientId: null,
-      start: 0, end: 0, cltt: 0, offerUntil: -1, agentInfo: null,
-    };
-  }
-
   // --- IP next hops and ARP ---------------------------------------------------------------
 
   private sendTo(dstMac: Mac, dstIp: Ipv4, dstPort: number, payload: Uint8Array): void {
     this.sink(udpFrame({ srcMac: this.mac, dstMac, srcIp: this.ip, dstIp, srcPort: DHCP_SERVER_PORT, dstPort, payload }));
   }
 
-  /** To an IP next hop: its MAC from the ARP cache, else queued behind an ARP resolution. */
+  /** To an IP next hop, through the ARP cache (arp-next-hop.ts). */
   private sendIp(dstIp: Ipv4, dstPort: number, payload: Uint8Array): void {
-    const build = (mac: Mac) => udpFrame({ srcMac: this.mac, dstMac: mac, srcIp: this.ip, dstIp, srcPort: DHCP_SERVER_PORT, dstPort, payload });
-    const w = ipWord(dstIp);
-    if (dstIp === LIMITED_BROADCAST || w === this.subnet.broadcast) return this.sink(build(BROADCAST_MAC));
-    if (isMulticastWord(w)) return this.sink(build(multicastMac(dstIp)));
-    const known = this.arpCache.get(dstIp);
-    if (known !== undefined) return this.sink(build(known));
-    let wait = this.arpWaits.get(dstIp);
-    if (!wait) {
-      wait = { queue: [], tries: 0, timer: null };
-      this.arpWaits.set(dstIp, wait);
-      wait.queue.push(build);
-      this.solicit(dstIp, wait);
-    } else {
-      wait.queue.push(build);
-    }
+    this.hops.send(dstIp, (mac: Mac) => udpFrame({ srcMac: this.mac, dstMac: mac, srcIp: this.ip, dstIp, srcPort: DHCP_SERVER_PORT, dstPort, payload }));
   }
 
-  private solicit(ip: Ipv4, wait: ArpWait): void {
-    wait.tries++;
-    this.stats.arpRequests++;
-    this.sink(arpFrame(BROADCAST_MAC, { op: ARP_OP.REQUEST, senderMac: this.mac, senderIp: this.ip, targetMac: ZERO_MAC, targetIp: ip }));
-    wait.timer = this.clock.schedule(ARP_RETRY_NS, () => {
-      if (this.arpWaits.get(ip) !== wait) return;
-      if (wait.tries < ARP_TRIES) return this.solicit(ip, wait);
-      this.arpWaits.delete(ip);
-      this.stats.unresolved += wait.queue.length;
-    });
-  }
-
-  /**
-   * Linux arp_process, simplified: a request for our address is answered and its sender
-   * learnt; any ARP refreshes an address we already know or are resolving. Entries do not
-   * age (Linux keeps using a stale entry while it re-probes, so no extra latency either way).
-   */
   private onArp(a: ArpRepr): void {
-    let used = false;
-    const forUs = a.targetIp === this.ip;
-    if (a.senderIp !== ZERO_IP && a.senderIp !== this.ip && (forUs || this.arpCache.has(a.senderIp) || this.arpWaits.has(a.senderIp))) {
-      this.learn(a.senderIp, a.senderMac);
-      used = true;
-    }
-    if (a.op === ARP_OP.REQUEST && forUs) {
-      this.sink(arpFrame(a.senderMac, { op: ARP_OP.REPLY, senderMac: this.mac, senderIp: this.ip, targetMac: a.senderMac, targetIp: a.senderIp }));
-      used = true;
-    }
-    if (!used) this.ignore();
-  }
-
-  private learn(ip: Ipv4, mac: Mac): void {
-    this.arpCache.set(ip, mac);
-    const wait = this.arpWaits.get(ip);
-    if (!wait) return;
-    this.arpWaits.delete(ip);
-    wait.timer?.cancel();
-    for (const build of wait.queue) this.sink(build(mac));
+    if (!this.hops.onArp(a)) this.ignore();
   }
 
   private ignore(): void {

@@ -2,10 +2,11 @@
 // checksums repaired so the mutations reach the upper layers), and well-formed DHCP / IGMP /
 // ARP / UDP messages with adversarial field values. The timers they start are run too.
 
+import { Random } from '../../model/random.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { arpFrame, igmpFrame, multicastMac, udpFrame } from '../../wire/compose.js';
-import { DHCP, emitDhcp, emptyDhcpOptions, parseDhcp, type DhcpRepr } from '../../wire/dhcp.js';
+import { DHCP, type DhcpRepr, emitDhcp, emptyDhcpOptions, parseDhcp } from '../../wire/dhcp.js';
 import { internetChecksum, put16 } from '../../wire/fields.js';
 import { ipWord } from '../../model/address.js';
 import type { IgmpRepr } from '../../wire/igmp.js';
@@ -14,7 +15,8 @@ import { readInbound } from './frames.js';
 import { GuestStack } from './guest.js';
 import { MulticastSource } from './multicast-source.js';
 import { Probe } from './probe.js';
-import { Hub, TestClock, seededRandom } from './testkit.js';
+import { Hub } from './testkit.js';
+import { ManualClock } from '../clock.js';
 
 const S = 1e9;
 const VM_MAC = '52:54:00:77:00:01';
@@ -22,13 +24,13 @@ const SERVER = { mac: '02:d0:00:00:00:01', ip: '10.77.0.1' };
 const G1 = '239.1.1.1';
 
 function world(seed = 1) {
-  const clock = new TestClock();
+  const clock = new ManualClock();
   const hub = new Hub(clock, 50_000);
   let server!: DhcpServerModel;
   server = new DhcpServerModel(clock, hub.connect('server', (f) => server.receive(f)), {
     ...SERVER, subnet: '10.77.0.0/24', leaseSeconds: 120, poolFirst: '10.77.0.100', poolLast: '10.77.0.110', processingNs: 50_000,
   });
-  const vm: GuestStack = new GuestStack(clock, seededRandom(seed), { name: 'vm', mac: VM_MAC, groups: [G1, '224.0.0.251'], announceOnResume: 'garp+igmp' }, {
+  const vm: GuestStack = new GuestStack(clock, new Random(seed), { name: 'vm', mac: VM_MAC, groups: [G1, '224.0.0.251'], announceOnResume: 'garp+igmp' }, {
     multicast: () => undefined, leased: () => undefined,
   });
   vm.attach(hub.connect('vm', (f) => vm.receive(f)));

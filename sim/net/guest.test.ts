@@ -1,3 +1,5 @@
+
+import { Random } from '../../model/random.js';
 import { describe, expect, it } from 'vitest';
 import { ARP_OP } from '../../wire/arp.js';
 import { arpFrame, igmpFrame, multicastMac, udpFrame } from '../../wire/compose.js';
@@ -5,9 +7,9 @@ import { DHCP, parseDhcp } from '../../wire/dhcp.js';
 import { IGMP_RECORD, type IgmpRepr } from '../../wire/igmp.js';
 import { ROUTER_ALERT } from '../../wire/ipv4.js';
 import { DhcpServerModel } from './dhcp-server.js';
-import { GuestStack, type GuestConfig } from './guest.js';
-import { Hub, TestClock, seededRandom } from './testkit.js';
-
+import { type GuestConfig, GuestStack } from './guest.js';
+import { Hub } from './testkit.js';
+import { ManualClock } from '../clock.js';
 const LAT = 100_000;
 const S = 1e9;
 const MS = 1e6;
@@ -17,7 +19,7 @@ const G1 = '239.1.1.1';
 const G2 = '239.2.2.2';
 
 function setup(opts: { seed?: number; announce?: GuestConfig['announceOnResume']; groups?: string[] } = {}) {
-  const clock = new TestClock();
+  const clock = new ManualClock();
   const hub = new Hub(clock, LAT);
   let server!: DhcpServerModel;
   server = new DhcpServerModel(clock, hub.connect('server', (f) => server.receive(f)), {
@@ -26,7 +28,7 @@ function setup(opts: { seed?: number; announce?: GuestConfig['announceOnResume']
   const multicast: { group: string; seq: number; t: number }[] = [];
   const leased: { ip: string; t: number }[] = [];
   const vm: GuestStack = new GuestStack(
-    clock, seededRandom(opts.seed ?? 1),
+    clock, new Random(opts.seed ?? 1),
     { name: 'vm', mac: VM_MAC, groups: opts.groups ?? [G1, G2], announceOnResume: opts.announce ?? 'none' },
     { multicast: (group, seq, t) => multicast.push({ group, seq, t }), leased: (ip, t) => leased.push({ ip, t }) },
   );

@@ -2,15 +2,17 @@
 // dhcp codec and sent as frames from a "relay" (the switch's role) with giaddr set; the
 // answers are compared with ISC dhcpd 4.4's (protocols.md §4.3).
 
+import { Random } from '../../model/random.js';
 import { describe, expect, it } from 'vitest';
 import { ARP_OP } from '../../wire/arp.js';
 import { arpFrame, udpFrame } from '../../wire/compose.js';
-import { DHCP, emitDhcp, emptyDhcpOptions, parseDhcp, type DhcpRepr } from '../../wire/dhcp.js';
+import { DHCP, type DhcpRepr, emitDhcp, emptyDhcpOptions, parseDhcp } from '../../wire/dhcp.js';
 import { fromHex } from '../../wire/fields.js';
-import { DhcpServerModel, type DhcpServerConfig } from './dhcp-server.js';
+import { type DhcpServerConfig, DhcpServerModel } from './dhcp-server.js';
 import { readInbound } from './frames.js';
 import { GuestStack } from './guest.js';
-import { Hub, TestClock, dhcpOptionCodes, seededRandom } from './testkit.js';
+import { dhcpOptionCodes, Hub } from './testkit.js';
+import { ManualClock } from '../clock.js';
 
 const SERVER: DhcpServerConfig = {
   mac: '02:d0:00:00:00:01', ip: '10.77.0.1', subnet: '10.77.0.0/24', leaseSeconds: 600,
@@ -28,11 +30,11 @@ interface Received {
 }
 
 function setup(opts: { answerArp: boolean } = { answerArp: true }) {
-  const clock = new TestClock();
+  const clock = new ManualClock();
   const hub = new Hub(clock, LAT);
   let server!: DhcpServerModel;
   server = new DhcpServerModel(clock, hub.connect('server', (f) => server.receive(f)), SERVER);
-  const vm: GuestStack = new GuestStack(clock, seededRandom(3), { name: 'vm', mac: VM_MAC, groups: [], announceOnResume: 'none' });
+  const vm: GuestStack = new GuestStack(clock, new Random(3), { name: 'vm', mac: VM_MAC, groups: [], announceOnResume: 'none' });
   vm.attach(hub.connect('vm', (f) => vm.receive(f)));
   const got: Received[] = [];
   const relay = hub.connect('relay', (frame) => {

@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { multicastMac } from '../../wire/compose.js';
 import { be32, readInbound } from './frames.js';
 import { MulticastSource } from './multicast-source.js';
-import { TestClock } from './testkit.js';
+import { ManualClock } from '../clock.js';
 
 const CFG = { mac: '02:4d:00:00:00:01', ip: '10.77.0.3', group: '239.1.2.3', ratePerSecond: 3, sizeBytes: 100 };
 
 function rig(cfg = CFG) {
-  const clock = new TestClock();
+  const clock = new ManualClock();
   const out: { t: number; frame: Uint8Array }[] = [];
   const src = new MulticastSource(clock, (frame) => out.push({ t: clock.now(), frame }), cfg);
   return { clock, out, src };

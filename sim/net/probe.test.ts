@@ -1,3 +1,5 @@
+
+import { Random } from '../../model/random.js';
 import { describe, expect, it } from 'vitest';
 import { ARP_OP } from '../../wire/arp.js';
 import { arpFrame, udpFrame } from '../../wire/compose.js';
@@ -5,21 +7,21 @@ import { DhcpServerModel } from './dhcp-server.js';
 import { be32, readInbound } from './frames.js';
 import { GuestStack } from './guest.js';
 import { Probe } from './probe.js';
-import { Hub, TestClock, seededRandom } from './testkit.js';
-
+import { Hub } from './testkit.js';
+import { ManualClock } from '../clock.js';
 const LAT = 100_000;
 const MS = 1e6;
 const VM_MAC = '52:54:00:77:00:01';
 const PROBE = { mac: '02:50:00:00:00:01', ip: '10.77.0.2' };
 
 function setup(rate = 100) {
-  const clock = new TestClock();
+  const clock = new ManualClock();
   const hub = new Hub(clock, LAT);
   let server!: DhcpServerModel;
   server = new DhcpServerModel(clock, hub.connect('server', (f) => server.receive(f)), {
     mac: '02:d0:00:00:00:01', ip: '10.77.0.1', subnet: '10.77.0.0/24', leaseSeconds: 3600, poolFirst: '10.77.0.100', poolLast: '10.77.0.150', processingNs: 50_000,
   });
-  const vm: GuestStack = new GuestStack(clock, seededRandom(2), { name: 'vm', mac: VM_MAC, groups: [], announceOnResume: 'none' });
+  const vm: GuestStack = new GuestStack(clock, new Random(2), { name: 'vm', mac: VM_MAC, groups: [], announceOnResume: 'none' });
   vm.attach(hub.connect('vm', (f) => vm.receive(f)));
   let probe!: Probe;
   probe = new Probe(clock, hub.connect('probe', (f) => probe.receive(f)), { ...PROBE, ratePerSecond: rate });
@@ -102,7 +104,7 @@ describe('probe', () => {
   });
 
   it('answers ARP for its address, ignores stray frames, counts duplicate replies, rejects unknown names', () => {
-    const clock = new TestClock();
+    const clock = new ManualClock();
     const out: Uint8Array[] = [];
     const probe = new Probe(clock, (f) => out.push(f), { ...PROBE, ratePerSecond: 10 });
     probe.addTarget('a', VM_MAC, '10.77.0.100');

@@ -1,63 +1,12 @@
-// Test support for the network actors (used only by sim/net/*.test.ts): a clock that is a
-// sorted queue of timers, and a hub that hands every frame to every other endpoint a fixed
-// latency later and keeps a log of what was sent. No switch: the actors' own address
-// filters decide what they take.
+// Test support for the network actors (used only by sim/net/*.test.ts, whose clock is
+// sim/clock.ts ManualClock, the sim kernel): a hub that hands every frame to every other
+// endpoint a fixed latency later and keeps a log of what was sent. No switch: the actors'
+// own address filters decide what they take.
 
 import type { FrameSink } from '../../switch/platform.js';
-import type { Clock, Ns, Timer } from '../../model/time.js';
+import type { Clock, Ns } from '../../model/time.js';
+import { DHCP_MIN_LEN, DHCP_OPT } from '../../wire/dhcp.js';
 import { readInbound, type Inbound } from './frames.js';
-
-interface Entry {
-  at: Ns;
-  seq: number;
-  fn: () => void;
-  dead: boolean;
-}
-
-/** Integer-ns virtual time; timers due at the same instant run in the order they were set (as the sim kernel). */
-export class TestClock implements Clock {
-  private t: Ns = 0;
-  private seq = 0;
-  private readonly queue: Entry[] = [];
-
-  now(): Ns {
-    return this.t;
-  }
-
-  schedule(delayNs: Ns, fn: () => void): Timer {
-    if (!(delayNs >= 0)) throw new Error(`negative or invalid delay ${delayNs}`);
-    const e: Entry = { at: this.t + Math.ceil(delayNs), seq: this.seq++, fn, dead: false };
-    let lo = 0;
-    let hi = this.queue.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const m = this.queue[mid]!;
-      if (m.at < e.at || (m.at === e.at && m.seq < e.seq)) lo = mid + 1;
-      else hi = mid;
-    }
-    this.queue.splice(lo, 0, e);
-    return { cancel: () => { e.dead = true; } };
-  }
-
-  /** Run every timer due within the next `ns`, then stand at now + ns. */
-  advance(ns: Ns): void {
-    this.runUntil(this.t + ns);
-  }
-
-  runUntil(t: Ns): void {
-    while (this.queue.length > 0 && this.queue[0]!.at <= t) {
-      const e = this.queue.shift()!;
-      this.t = e.at;
-      if (!e.dead) e.fn();
-    }
-    if (t > this.t) this.t = t;
-  }
-
-  /** Timers not yet run (cancelled ones included). */
-  get pending(): number {
-    return this.queue.filter((e) => !e.dead).length;
-  }
-}
 
 export interface Sent {
   t: Ns;
@@ -103,33 +52,17 @@ export class Hub {
   }
 }
 
-/** A RandomSource from a seed (sfc32 via the sim's generator would do too; this keeps the tests self-contained). */
-export function seededRandom(seed: number): { next(): number } {
-  let s = seed >>> 0 || 1;
-  return {
-    next() {
-      // xorshift32
-      s ^= s << 13;
-      s >>>= 0;
-      s ^= s >>> 17;
-      s ^= s << 5;
-      s >>>= 0;
-      return s / 4294967296;
-    },
-  };
-}
-
 /** The option codes of a DHCP message in wire order (Pad skipped, End stops), to check exactly what was sent. */
 export function dhcpOptionCodes(payload: Uint8Array): number[] {
   const codes: number[] = [];
-  let i = 240;
+  let i = DHCP_MIN_LEN; // the options follow the fixed part and the cookie
   while (i < payload.length) {
     const c = payload[i]!;
-    if (c === 0) {
+    if (c === DHCP_OPT.PAD) {
       i++;
       continue;
     }
-    if (c === 255) break;
+    if (c === DHCP_OPT.END) break;
     codes.push(c);
     i += 2 + (payload[i + 1] ?? 0);
   }

@@ -7,7 +7,8 @@
 // libpcap-dev). Cleanup (lldpad, netns, veth, temp dir) runs in afterAll and on process
 // exit, and leftovers of an earlier run that was killed are swept first.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { Random } from '../../model/random.js';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EdgeSwitch } from '../../switch/edge-switch.js';
 import type { Clock, Timer } from '../../model/time.js';
 import { PcapPort } from '../../hosts/runtime/pcap-port.js';
-import { seededRandom, wallClock } from '../../hosts/runtime/wall-clock.js';
+import { wallClock } from '../../hosts/runtime/wall-clock.js';
 import { VsiTypeDb } from '../../switch/vsi-db.js';
 import { alive, findTool, mustSync, runSync, sleep, sleepSync, stopProcess } from '../support/processes.js';
 
@@ -41,13 +42,13 @@ const NOT_READY = /VDP protocol not supported|Device not found or inactive/;
 // ------------------------------------------------------------------------------------------
 // processes
 
-interface RunResult {
+interface CommandResult {
   rc: number | null;
   out: string;
 }
 
 /** Asynchronous: the event loop (and so the switch) keeps running while the command waits. */
-function run(cmd: string, args: string[], timeoutMs: number): Promise<RunResult> {
+function run(cmd: string, args: string[], timeoutMs: number): Promise<CommandResult> {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -215,7 +216,7 @@ async function setUp(): Promise<Bed> {
   const sw = new EdgeSwitch({
     vdp: 'extended', dhcpRebind: 'none', igmpRebind: 'none', ipSourceGuard: true, ip: null, mac: SWITCH_MAC,
     igmpQueryIntervalNs: 125e9, rebindQueryMaxRespDs: 1,
-  }, trackedClock(timers), seededRandom(1), types);
+  }, trackedClock(timers), new Random(1), types);
   const port = PcapPort.open(BR_IF);
   b.port = port;
   b.sw = sw;
@@ -303,7 +304,7 @@ function leftovers(tools: Tools): string[] {
 // ------------------------------------------------------------------------------------------
 // vdptool and diagnostics
 
-function vdptool(args: string[]): Promise<RunResult> {
+function vdptool(args: string[]): Promise<CommandResult> {
   const b = bed!;
   return run(b.tools.ip, ['netns', 'exec', NS, b.tools.vdptool, ...args], VDPTOOL_TIMEOUT_MS);
 }
@@ -338,7 +339,7 @@ function diagnostics(): string {
 }
 
 /** What vdptool prints when the bridge answered with success (vdptool.c: print_all_vsis). */
-function expectVdpSuccess(r: RunResult, mode: string, vsi: { uuid: string; mac: string }): void {
+function expectVdpSuccess(r: CommandResult, mode: string, vsi: { uuid: string; mac: string }): void {
   const ctx = `vdptool output:\n${r.out}\n${diagnostics()}`;
   expect(r.rc, ctx).toBe(0);
   // vdptool exits 0 even when no answer came within its 5 s wait; the answer is this block,
@@ -382,7 +383,7 @@ describe('lldpad (Debian, station role) against our EdgeSwitch over a veth pair'
     // for the switch's answer to the station's LLDPDU before the first (5 s-blocking) -W try
     while (!b.trace.some((e) => e.dir === 'out' && e.frame[12] === 0x88 && e.frame[13] === 0xcc) && Date.now() < deadline) await sleep(100);
     await sleep(200);
-    let r: RunResult;
+    let r: CommandResult;
     let tries = 0;
     for (;;) {
       tries++;

@@ -3,8 +3,8 @@
 // the event sink, reader and NDJSON dump, and the switch-log adapter (hosts/control/event-stream.ts),
 // including a Redis restart under the sink. `npm run test:runner` (needs redis-server).
 
-import { seededRandom } from '../../hosts/runtime/wall-clock.js';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { Random } from '../../model/random.js';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,9 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EdgeSwitch } from '../../switch/edge-switch.js';
 import { EventLog, type SwitchEvent } from '../../model/result/event-log.js';
 import { eventLogFromStream, readEvents, RedisEventSink, saveStream, streamSwitchLog } from '../../hosts/control/event-stream.js';
-import {
-  ConfigError, connectRedis, parseControl, parseRedisAddress, parseSwitchConfig, RedisBus, runKeys, type ControlMessage, type SwitchRunConfig,
-} from '../../hosts/control/redis-bus.js';
+import { ConfigError, connectRedis, type ControlMessage, parseControl, parseRedisAddress, parseSwitchConfig, RedisBus, runKeys, type SwitchRunConfig } from '../../hosts/control/redis-bus.js';
 import { VsiTypeDb } from '../../switch/vsi-db.js';
 import { freePort, sleep } from '../support/processes.js';
 
@@ -354,7 +352,7 @@ describe.skipIf(!ENABLED)('Redis side of the testbed (private redis-server)', ()
       const sink = new RedisEventSink(redis, run, 'switch');
       const types = new VsiTypeDb();
       const clock = { now: () => Number(process.hrtime.bigint()), schedule: () => ({ cancel: () => undefined }) };
-      const sw = new EdgeSwitch({ ...CONFIG, rebindQueryMaxRespDs: 1 }, clock, seededRandom(1), types);
+      const sw = new EdgeSwitch({ ...CONFIG, rebindQueryMaxRespDs: 1 }, clock, new Random(1), types);
       streamSwitchLog(sw.log, sink);
       const p = sw.addPort('h1', 'access', () => undefined, 10);
       // IPv4 ethertype, 6 bytes of "IPv4"

@@ -22,9 +22,11 @@ import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureImage, imageTag } from '../../testbed/image.js';
 import { loadScenario } from '../../model/scenario/load.js';
-import { ComposeError, loadCompose, parseCompose, TESTBED_ROLES } from '../../testbed/compose.js';
+import { loadCompose, parseCompose, TESTBED_ROLES } from '../../testbed/compose.js';
+import { ComposeError } from '../../testbed/errors.js';
 import { forgetCatchAll, HOST_IF_PREFIX, listInterfaces } from '../../testbed/link.js';
-import { portName, TestbedNetwork, vnicName } from '../../testbed/network.js';
+import { TestbedNetwork } from '../../testbed/network.js';
+import { portName, vnicName } from '../../testbed/topo.js';
 import type { TestbedNode } from '../../testbed/node.js';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

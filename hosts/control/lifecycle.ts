@@ -12,9 +12,9 @@
 // config stops the wait (nothing to flush yet).
 
 import type { Redis } from 'ioredis';
-import type { RedisEventSink } from '../control/event-stream.js';
-import { quitRedis } from '../control/redis-bus.js';
-import { withTimeout } from './process-kit.js';
+import type { RedisEventSink } from './event-stream.js';
+import { quitRedis } from './redis-bus.js';
+import { withTimeout } from '../runtime/process-kit.js';
 
 /**
  * SIGTERM / SIGINT from the process's start: until `handOver`, a signal resolves `aborted`

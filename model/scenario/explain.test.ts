@@ -1,0 +1,26 @@
+// explain: the defaults table and a loaded scenario shown with units.
+
+import { describe, expect, it } from 'vitest';
+import { FIELDS } from './defaults.js';
+import { explainDefaults, explainScenario } from './explain.js';
+import { DESIGN } from './load-fixture.js';
+import { parseScenario } from './load.js';
+
+describe('explain', () => {
+  it('lists every field of the defaults table with its default', () => {
+    const text = explainDefaults();
+    for (const field of Object.keys(FIELDS)) expect(text).toContain(field);
+    expect(text).toMatch(/migrations\[\]\.downtimeLimit\s+300ms/);
+    expect(text).toMatch(/vms\[\]\.workload\s+\{ kind: idle \}/);
+    expect(text).toMatch(/name\s+\(required\)/);
+  });
+
+  it('shows a scenario with units', () => {
+    const text = explainScenario(parseScenario(DESIGN, 'x.yaml'));
+    expect(text).toContain('1 GiB = 262144 pages of 4 KiB');
+    expect(text).toContain('migrationLink 1 Gbit/s, latency 100 us');
+    expect(text).toContain('hotset: 20000/s over the first 64 MiB');
+    expect(text).toContain('downtimeLimit 300 ms');
+    expect(text).toContain('vm1.downtimeMs: downtimeMs <= 400');
+  });
+});
