@@ -305,7 +305,32 @@ function decodeRate(): Row {
   };
 }
 
+/** A CLI command as a user starts it: whole-process wall time and peak RSS, median of `runs` children. */
+function startup(label: string, args: string[], runs: number): Row {
+  const walls: number[] = [];
+  const rss: number[] = [];
+  for (let i = 0; i < runs + 1; i++) {
+    const t0 = performance.now();
+    const child = spawnSync(process.execPath, ['--import', './bench/rss-hook.js', 'bin/migsim.js', ...args], { encoding: 'utf8' });
+    const ms = performance.now() - t0;
+    if (child.status !== 0) throw new Error(`migsim ${args.join(' ')} failed: ${child.stderr}`);
+    if (i === 0) continue; // warm-up: the file cache
+    walls.push(ms);
+    rss.push(Number(/BENCH_MAX_RSS_KB=(\d+)/.exec(child.stderr)?.[1]) / 1024);
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  return {
+    name: `CLI start-up: \`migsim ${label}\` (whole process, median of ${runs})`,
+    measured: `${median(walls).toFixed(0)} ms wall, ${median(rss).toFixed(0)} MB peak RSS`,
+    target: 'tracked',
+    ok: null,
+    detail: `min ${Math.min(...walls).toFixed(0)} ms, max ${Math.max(...walls).toFixed(0)} ms; loads none of dockerode, ioredis, cap (cli/loading.test.ts)`,
+  };
+}
+
 const benches: Record<string, () => Row> = {
+  startupValidate: () => startup('validate scenarios/quickstart.yaml', ['validate', 'scenarios/quickstart.yaml'], quick ? 3 : 15),
+  startupRun: () => startup('run scenarios/quickstart.yaml', ['run', 'scenarios/quickstart.yaml', '--out', '/tmp/migsim-bench-quickstart.json'], quick ? 3 : 15),
   big: bigGuest,
   pages1000: () => thousand('pages', 10_000),
   fluid1000: () => thousand('fluid', 50),

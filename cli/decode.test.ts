@@ -16,7 +16,7 @@ function migsim(args: string[], input?: Uint8Array | string) {
 
 const lines = (out: string) => out.trim().split('\n').map((l) => JSON.parse(l));
 
-// protocols.md 2.5: the 71-byte associate with the M-bit, and the station's 18-byte ECP ACK
+// docs/protocols.md 2.5: the 71-byte associate with the M-bit, and the station's 18-byte ECP ACK
 const WORKED =
   '0180c2000000e6f1205ab0e68940' + '10010001' + '0a10626c61626c6100000000000000000000' +
   '0621100000050405a141285760f74ce1e95a2164943f53aa020001525400112233' + '0000';

@@ -1,17 +1,6 @@
 // `migsim testbed up [SCENARIO] | down [--images] | status [--json]`: the Docker testbed's
-// lifecycle (registered by cli/main.ts, whose exit statuses it follows):
-//   0  done (for `up`, also when nothing needed doing: it says so)
-//   1  an operation failed (Docker or iproute2 refused something; the message says what)
-//   2  bad input or cannot run here: an unreadable or invalid scenario or docker-compose.yml,
-//      another scenario's topology already up, no Docker engine answering (start one with
-//      testbed/ensure-docker.sh)
-//
-// `up` builds or reuses the migsim/base image, creates the internal mgmt network and the
-// redis container, and with a scenario its whole topology (network.ts). `down` removes every
-// container and network labelled migsim=1 and every migsimtb* veth left in the host
-// namespace, including a crashed run's; `--images` also the migsim/base tags. Nothing
-// without the label or the prefix is touched. `status` lists what exists and whether the
-// engine answers; it never fails because the engine is down.
+// lifecycle, registered by cli/main.ts. What each does and the exit statuses:
+// docs/testbed-wiring.md "Lifecycle and cleanup".
 
 import { ComposeError, ENGINE_HINT, isEngineDown, TopologyConflict } from '../testbed/errors.js';
 import type { Argv } from 'yargs';

@@ -19,7 +19,7 @@ import { NdjsonLog } from './runtime/ndjson-log.js';
 import { bindUdpOrStop, SendErrorReport } from './traffic/udp-endpoint.js';
 import { durationArgMs } from './runtime/process-kit.js';
 import { parseProbeArgs, parseTargetsText } from './traffic/probe.js';
-import { defaultScriptPath, parseGuestArgs } from './vm/main.js';
+import { defaultScriptPath, parseVmArgs } from './vm/main.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'migsim-procs-units-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -75,9 +75,9 @@ describe('command lines', () => {
   });
 
   it('guest agent', () => {
-    expect(parseGuestArgs([])).toMatchObject({ ifname: 'eth0', groups: [], log: '/run/migsim/vm.ndjson', dhcp: true, echoPort: 7, mcastPort: 5001, announceIgmp: false, fixTxOffload: true });
-    expect(parseGuestArgs(['--group', '239.1.1.1,239.2.2.2', '--group', '239.1.1.1']).groups).toEqual(['239.1.1.1', '239.2.2.2']);
-    expect(() => parseGuestArgs(['--group', '10.0.0.1'])).toThrow(/multicast/);
+    expect(parseVmArgs([])).toMatchObject({ ifname: 'eth0', groups: [], log: '/run/migsim/vm.ndjson', dhcp: true, echoPort: 7, mcastPort: 5001, announceIgmp: false, fixTxOffload: true });
+    expect(parseVmArgs(['--group', '239.1.1.1,239.2.2.2', '--group', '239.1.1.1']).groups).toEqual(['239.1.1.1', '239.2.2.2']);
+    expect(() => parseVmArgs(['--group', '10.0.0.1'])).toThrow(/multicast/);
     expect(readFileSync(defaultScriptPath(), 'utf8')).toMatch(/^#!\/bin\/sh\n/);
   });
 

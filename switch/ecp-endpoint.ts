@@ -1,4 +1,4 @@
-// One end of an ECP link (802.1Qbg-2012 clause 43, as lldpad implements it — protocols.md
+// One end of an ECP link (802.1Qbg-2012 clause 43, as lldpad implements it — docs/protocols.md
 // 1.3). Used by the switch on each port and by the hosts' VDP stations alike:
 //  - transmit: stop-and-wait, one ECPDU outstanding; retransmit the same frame (same seq)
 //    every 10 µs·2^RTE until ACKed, at most `maxRetries` times, then drop it and move on;

@@ -1,13 +1,6 @@
 // The edge switch, one class for both engines. Ports are plug-ins (a FrameSink out, and
-// `receive` in); time is a Clock. Per frame, in order:
-//  1. link-local control: LLDP (EVB negotiation) and ECP/VDP are consumed, never forwarded;
-//  2. VLAN: a tag, else on a host port the VLAN of the VSI the source MAC is associated as
-//     (frames of unassociated VSIs are dropped, as an EVB bridge does), else the port's PVID;
-//  3. frames for the switch itself (ARP for its address, leasequery replies);
-//  4. DHCP and IGMP are inspected by snooping first (as switches punt them to the CPU),
-//     then forwarded if valid; IP source guard filters the rest of a host port's IPv4;
-//  5. forwarding: learned/pinned unicast, flooding within the VLAN, IP multicast to member
-//     and router ports only.
+// `receive` in); time is a Clock. The per-frame steps: docs/architecture.md "The switch, in
+// both engines".
 
 import { DhcpSnooping } from './dhcp-snooping.js';
 import { EcpEndpoint, ECP_DEFAULTS } from './ecp-endpoint.js';

@@ -1,4 +1,4 @@
-// IGMP snooping (RFC 4541 practice, timers of RFC 2236/3376 — protocols.md 5.2): which
+// IGMP snooping (RFC 4541 practice, timers of RFC 2236/3376 — docs/protocols.md 5.2): which
 // ports want which groups, which ports lead to multicast routers. Memberships last the
 // Group Membership Interval (260 s) unless refreshed; a leave shortens that to the
 // last-member query time. Source lists of IGMPv3 are not tracked (any-source only).

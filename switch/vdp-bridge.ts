@@ -1,5 +1,5 @@
 // The VDP bridge role (802.1Qbg-2012 clause 41, as lldpad's bridge side answers —
-// protocols.md 3.4): per port and VSI, pre-associate / associate / de-associate; every
+// docs/protocols.md 3.4): per port and VSI, pre-associate / associate / de-associate; every
 // request is answered by echoing its VSI TLV with status 0x40 | error; a VSI whose station
 // stops sending keep-alives is de-associated by the bridge (status 0, no ACK bit).
 

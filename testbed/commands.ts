@@ -74,7 +74,7 @@ export function dhcpCommand(s: Scenario): ProcessCommand {
   };
 }
 
-export function guestCommand(s: Scenario, vm: VmSpec): ProcessCommand {
+export function vmCommand(s: Scenario, vm: VmSpec): ProcessCommand {
   return {
     script: 'hosts/vm/main.js',
     args: [

@@ -12,7 +12,6 @@ import { setUp } from './run-setup.js';
 import { runTimeline } from './run-timeline.js';
 import { collect, stopAll, tearDown } from './run-end.js';
 
-export type { TestbedRunOptions } from './run-context.js';
 
 /** What the testbed cannot run, refused by field (exit 2), on top of the sim's rules. */
 export function checkTestbedSupported(s: Scenario, repoDir: string): void {

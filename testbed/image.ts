@@ -1,19 +1,5 @@
-// migsim/base: the one image every testbed container runs (docker-compose.yml names it
-// `migsim/base`; the orchestrator substitutes the tag ensureImage returns).
-//
-// Recipe: debootstrap --variant=minbase of the host's Debian suite with packages.txt, the
-// host's own Node binary at /usr/local/bin/node (the agents run the repo's dist/ through the
-// read-only /migsim mount, so the image holds no project code), apt caches and docs removed,
-// then `docker import` of the rootfs tar with the label migsim=1. No registry is needed.
-//
-// Reuse by content: the tag is migsim/base:<hash>, hash = sha256 over packages.txt, the
-// suite, the Node version string and RECIPE_VERSION (bumped whenever this recipe changes
-// what goes into the rootfs). If that tag exists the build is skipped.
-//
-// The mirror comes from the host's apt configuration (deb822 *.sources or one-line
-// sources.list), read at build time: no mirror host name is written in the project.
-//
-// Progress goes to stderr, one line per step (`migsim: image: ...`).
+// migsim/base: building (once, reused by content hash) the one image every testbed
+// container runs. Recipe, tag and mirror: docs/testbed-wiring.md "The base image".
 
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';

@@ -1,19 +1,7 @@
-// Bridge-free links (DESIGN.md "Testbed wiring: bridge-free"), made with iproute2 from the
-// host's namespace: a veth pair is created here under a temporary `migsimtb…` name, each end
-// is moved into a container's network namespace (`ip link set X netns PID name Y`) and
-// brought up there (`nsenter -t PID -n ip link set Y up`). Inside one namespace, frames are
-// passed between interfaces by tc, never a Linux bridge: an ingress qdisc on A with one
-// catch-all filter whose action is `mirred egress redirect dev B` (for several targets:
-// `mirror` to each but the last, `redirect` to the last).
-//
-// The catch-all classifier: `matchall`, or where the kernel lacks it (CONFIG_NET_CLS_MATCHALL
-// is not set on some kernels: "Error: TC classifier not found") the equivalent
-// `u32 match u32 0 0` with `protocol all`. Probed once per process.
-//
-// Cleanup: an end inside a container dies with the container's namespace (and takes its peer
-// with it), so `down` removes containers; what can be left in the host namespace after a
-// crash between create and move carries the `migsimtb` prefix, which `hostLeftovers` finds.
-// Every link made through a LinkManager is recorded (where each end is now) for deleteAll.
+// Bridge-free links, made with iproute2 from the host's namespace: veth pairs moved into
+// containers' namespaces, tc forwarding between interfaces, and finding what a crash left.
+// How pairs are made and frames passed: docs/testbed-wiring.md "Data plane: veth pairs, no
+// Linux bridge".
 
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

@@ -1,27 +1,7 @@
-// The testbed topology of a Scenario (DESIGN.md "Testbed wiring: bridge-free"):
-//
-//   containers  migsim-redis, migsim-switch, migsim-host-<h> per host, migsim-vm-<v> per VM,
-//               migsim-dhcp (if dhcp:), migsim-msource-<i> per multicast source,
-//               migsim-probe (if probe:); images, capabilities, mounts and networks from
-//               docker-compose.yml. redis, switch and hosts share the internal network
-//               migsim-mgmt (page transfer, Redis).
-//   data plane  veth pairs, no Linux bridge:
-//                 switch `sw-<h>`     ↔ host <h> `uplink`
-//                 switch `sw-dhcp`    ↔ dhcp `eth0`;  `sw-ms<i>` ↔ msource <i> `eth0`;
-//                 switch `sw-probe`   ↔ probe `eth0`
-//                 VM <v> `eth0` (the VM's MAC) ↔ `vnic-<v>` inside its current host's container
-//               inside a host container, tc passes frames (link.ts): each `vnic-*` → `uplink`,
-//               `uplink` → every `vnic-*` on that host. Frames between two VMs on one host
-//               go through the switch (the host is a VEPA, as in 802.1Qbg).
-//   moveVm      pause the VM container, drop the forwarding in the old host, move `vnic-<v>`
-//               into the new host's namespace (from inside the old one), forward it there,
-//               unpause. The VM's eth0 and everything behind it (lease, memberships) stay.
-//
-// Interface names are fixed so agents can find them (`portName`, `vnicName`); a name longer
-// than 15 characters is shortened with a hash (link.ts ifName).
-//
-// There is one testbed per Docker engine: `down` removes every migsim-labelled container and
-// network and every `migsimtb*` interface in the host namespace, whoever made them.
+// The testbed topology of a Scenario, made and taken down through the Docker API: its
+// containers, the bridge-free veth wiring between them, and moving a VM's vNIC to another
+// host. Containers, interface names and wiring: docs/testbed-wiring.md "Containers" and
+// "Data plane: veth pairs, no Linux bridge".
 
 import { downAll, type DownReport, migsimImageTags, testbedStatus, type TestbedStatus } from './clean.js';
 import { HOST_UPLINK, MGMT_NETWORK, planTopology, type TopologyPlan, VM_IF, vnicName } from './topo.js';
@@ -281,7 +261,7 @@ export class TestbedNetwork {
 
   /**
    * Moves a VM to another host: pause, its vNIC moved (moveVnic), unpause. Returns how long
-   * the VM was paused. (A scenario run pauses and unpauses itself around moveVnic: engine.ts.)
+   * the VM was paused. (A scenario run pauses and unpauses itself around moveVnic: run-migration.ts.)
    */
   async moveVm(vm: string, toHost: string): Promise<{ from: string; to: string; pausedMs: number }> {
     const vmNode = this.node('vm', vm);

@@ -1,4 +1,4 @@
-// The testbed's result file: the same RunResult as the sim's (DESIGN.md "Result file"),
+// The testbed's result file: the same RunResult as the sim's (docs/result-format.md),
 // computed from what the run recorded — the host agents' migration results, the Redis
 // stream (the switch's log) and the containers' NDJSON logs (the VMs' multicast receivers,
 // the probe) — with the sim's own metric functions (model/result/rebind-metrics.ts). Pure: the

@@ -4,7 +4,7 @@
 // "A run, step by step".
 
 import { sleep } from '../hosts/runtime/process-kit.js';
-import { guestCommand, LOGS, msourceCommand, probeCommand } from './commands.js';
+import { vmCommand, LOGS, msourceCommand, probeCommand } from './commands.js';
 import { readContainerFile, writeContainerFile } from './container-process.js';
 import { parseLog } from './result.js';
 import { inRunOrder, type RunContext } from './run-context.js';
@@ -17,7 +17,7 @@ export async function runTimeline(r: RunContext): Promise<bigint> {
   r.emit('origin', {});
   // the switch's general queries keep the sim's phase: the first at time 0 + the interval
   await r.control('switch', 'querier-start', { originNs: String(r.originNs) });
-  for (const vm of s.vms) r.guests.set(vm.name, await r.start('vm', vm.name, `guest ${vm.name}`, guestCommand(s, vm)));
+  for (const vm of s.vms) r.guests.set(vm.name, await r.start('vm', vm.name, `guest ${vm.name}`, vmCommand(s, vm)));
   if (s.probe) {
     await writeContainerFile(r.net.node('probe'), LOGS.probeTargets, '');
     await r.start('probe', null, 'probe', probeCommand(s));

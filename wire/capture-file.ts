@@ -1,42 +1,7 @@
-// Capture files for `migsim decode`: classic pcap, pcapng, and hex text. Same style as the
-// codecs: named offsets, every read bounds-checked first, never throws; a file that cannot
-// be read is a rejection with the reason. Only Ethernet captures (link type 1) are taken.
-//
-// Classic pcap (tcpdump's format, draft-ietf-opsawg-pcap):
-//   file header, 24 bytes        record header, 16 bytes, then incl_len bytes of frame
-//    0  4  magic                   0  4  timestamp seconds
-//    4  2  version major (2)       4  4  timestamp µs (magic a1b2c3d4) or ns (a1b23c4d)
-//    6  2  version minor           8  4  captured length (incl_len)
-//    8  4  thiszone (ignored)     12  4  original length
-//   12  4  sigfigs (ignored)
-//   16  4  snaplen
-//   20  4  link type (low 16 bits; the upper bits carry FCS information)
-//   The magic, read big-endian, also gives the byte order: a1b2c3d4/a1b23c4d big-endian,
-//   d4c3b2a1/4d3cb2a1 little-endian.
-//
-// pcapng (draft-ietf-opsawg-pcapng): a sequence of blocks,
-//   type(4) | total length(4) | body | total length(4), total length a multiple of 4.
-//   SHB 0x0A0D0D0A  body: byte-order magic 1A2B3C4D (gives the section's byte order),
-//                   major(2) = 1, minor(2), section length(8), options. Starts a section:
-//                   the interface list is reset.
-//   IDB 1           body: link type(2), reserved(2), snaplen(4), options; if_tsresol (9)
-//                   sets the timestamp unit (default µs), if_tsoffset (14) adds seconds.
-//   EPB 6           body: interface id(4), timestamp high(4) low(4), captured length(4),
-//                   original length(4), data padded to 4, options.
-//   SPB 3           body: original length(4), data (captured = min(original, snaplen of
-//                   interface 0, what the block holds)); no timestamp.
-//   Any other block type is skipped.
-//
-// Hex text: one frame per non-empty line; spaces, colons (and the other separators
-// fields.ts `fromHex` takes) allowed; `#` starts a comment. A line that is not hex is kept
-// as a frame with `error` set, so the lines around it still decode.
-//
-// Truncation: a file too short for its header is rejected; a record or block that runs
-// past the end of the file (a capture cut short, or still being written) ends the frames
-// with a `warning`.
-//
-// Timestamps are nanoseconds since the epoch as a JS number: exact up to 2^53 ns
-// (about 104 days); a present-day absolute time is the nearest double, within ~128 ns.
+// Capture files for `migsim decode`: classic pcap, pcapng and hex text, read into frames.
+// Same style as the codecs: named offsets, every read bounds-checked, never throws.
+// Byte layouts: docs/protocols.md 7; hex text, truncation, timestamps: docs/wire-formats.md
+// "Capture files".
 
 import { ok, reject, type WireResult } from './result.js';
 import { fromHex } from './fields.js';

@@ -17,7 +17,7 @@ const hex = (s: string): Uint8Array => {
 };
 const ascii = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
 
-// protocols.md 2.5, byte for byte: lldpad's associate with hints=to (the M-bit), 71 bytes.
+// docs/protocols.md 2.5, byte for byte: lldpad's associate with hints=to (the M-bit), 71 bytes.
 const WORKED = hex(
   '0180c2000000 e6f1205ab0e6 8940' + // dst, src, type
     '10 01 00 01' + // ECP v1, REQ, subtype VDP, seq 1
@@ -35,7 +35,7 @@ function layer(f: DecodedFrame, name: string): DecodedLayer {
 
 const names = (f: DecodedFrame): string[] => f.layers.map((l) => l.layer);
 
-describe('decodeFrame: the protocols.md 2.5 worked example', () => {
+describe('decodeFrame: the docs/protocols.md 2.5 worked example', () => {
   it('decodes all three layers, every field', () => {
     expect(WORKED.length).toBe(71);
     expect(decodeFrame(WORKED)).toEqual({
@@ -144,7 +144,7 @@ describe('decodeFrame: ECP', () => {
 });
 
 describe('decodeFrame: DHCP', () => {
-  it('a DHCPLEASEACTIVE (ISC dhcpd 4.4, protocols.md 4.3) to giaddr:67: type and options by name', () => {
+  it('a DHCPLEASEACTIVE (ISC dhcpd 4.4, docs/protocols.md 4.3) to giaddr:67: type and options by name', () => {
     const options = emptyDhcpOptions();
     options.messageType = DHCP.LEASEACTIVE;
     options.serverId = '10.77.0.1';

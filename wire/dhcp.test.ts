@@ -176,7 +176,7 @@ const RELAYED = padTo300(
 );
 const VECTORS = [LEASEQUERY, LEASEACTIVE, DISCOVER, REQUEST, ACK, RELAYED];
 
-/** The DHCPLEASEQUERY vector, as its fields say (written here from protocols.md 4.3, not from the codec). */
+/** The DHCPLEASEQUERY vector, as its fields say (written here from docs/protocols.md 4.3, not from the codec). */
 const LEASEQUERY_REPR: DhcpRepr = {
   op: 1,
   htype: 1,

@@ -7,10 +7,10 @@ import { EmitError } from './result.js';
 
 const hex = (s: string): Uint8Array => fromHex(s)!;
 
-// protocols.md 1.2, observed: a VDP request and its ACK
+// docs/protocols.md 1.2, observed: a VDP request and its ACK
 const REQ = hex('10 01 00 01');
 const ACK = hex('14 01 00 01');
-// the observed 18-byte station ACK frame (not padded, protocols.md 1.1)
+// the observed 18-byte station ACK frame (not padded, docs/protocols.md 1.1)
 const ACK_FRAME = hex('0180c2000000 e6f1205ab0e6 8940 14010001');
 
 const ecpRepr: fc.Arbitrary<EcpRepr> = fc.record({

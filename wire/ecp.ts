@@ -1,6 +1,6 @@
 // ECP, the Edge Control Protocol (802.1Qbg-2012 clause 43): a 4-byte header after the
 // Ethernet header (ethertype 0x8940), then the upper-layer payload (VDP for subtype 1).
-// Layout: protocols.md 1.2.
+// Layout: docs/protocols.md 1.2.
 //
 //   octets 0-1: version (bits 15..12, = 1) | operation (bits 11..10: 0 REQ, 1 ACK) | subtype (bits 9..0)
 //   octets 2-3: sequence number (an ACK echoes the REQ's)

@@ -12,7 +12,7 @@ const ascii = (s: string): Uint8Array => new TextEncoder().encode(s);
 const CHASSIS = '0207 04 e6f1205ab0e6'; // type 1 len 7: subtype 4 (MAC address)
 const PORT = '0406 05 7665746830'; // type 2 len 6: subtype 5 (interface name) "veth0"
 const TTL = '0602 0078'; // type 3 len 2: 120 s
-const EVB_STATION = 'fe09 0080c2 0d 00 07 6e 94 14'; // observed station EVB TLV, protocols.md 1.4
+const EVB_STATION = 'fe09 0080c2 0d 00 07 6e 94 14'; // observed station EVB TLV, docs/protocols.md 1.4
 const END = '0000';
 /** A station LLDPDU as lldpad sends it: mandatory TLVs, the EVB TLV, End. */
 const STATION_LLDPDU = hex(CHASSIS + PORT + TTL + EVB_STATION + END);
@@ -126,7 +126,7 @@ describe('lldp', () => {
     expect(mustParse(hex(CHASSIS + PORT + TTL + END + 'ffff 1234')).evb).toBeNull();
   });
 
-  it('emits the same bytes it parsed (canonical vectors) and builds the bridge answer of protocols.md 3.2', () => {
+  it('emits the same bytes it parsed (canonical vectors) and builds the bridge answer of docs/protocols.md 3.2', () => {
     for (const v of [STATION_LLDPDU, WITH_OTHERS]) expect(emitLldp(mustParse(v))).toEqual(v);
     const bridge: LldpRepr = {
       chassisId: { subtype: 4, value: hex('020000000001') },

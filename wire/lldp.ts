@@ -1,22 +1,5 @@
-// LLDPDU (IEEE 802.1AB, ethertype 0x88CC) with the 802.1Qbg EVB TLV. The switch needs LLDP
-// for one thing: a station's VDP stays off until it receives an EVB TLV from the bridge
-// (protocols.md 3.2, gotcha 1), so the bridge answers with Chassis ID, Port ID, TTL, EVB, End.
-//
-// TLV header (2 bytes, big-endian): type = bits 15..9, length = bits 8..0 (octets after the
-// header). Chassis ID (1), Port ID (2) and TTL (3) come first in that order, End (0, length 0)
-// last; whatever follows End is Ethernet padding. Org-specific TLVs (127) start with OUI(3) and
-// subtype(1); the EVB TLV is OUI 00-80-C2 subtype 0x0D with 9 bytes of info (protocols.md 1.4):
-//
-//   info off  field           bits
-//        0    OUI 00-80-C2
-//        3    subtype 0x0D
-//        4    bridge status   0x04 BGID, 0x02 RRCAP, 0x01 RRCTR
-//        5    station status  0x08 SGID, 0x04 RRREQ, 0x03 RRSTAT
-//        6    R / RTE         R bits 7..5, RTE bits 4..0
-//        7    mode/ROL/RWD    mode bits 7..6 (1 bridge, 2 station), ROL 0x20, RWD bits 4..0
-//        8    ROL/RKA         ROL 0x20, RKA bits 4..0
-//
-// Reserved bits are ignored on receipt and sent as 0. Every other TLV is kept raw in `other`.
+// LLDPDU (IEEE 802.1AB) with the 802.1Qbg EVB TLV: the codec the switch and the stations use
+// to negotiate EVB. TLV framing: docs/protocols.md 1.5; the EVB TLV's bytes: docs/protocols.md 1.4.
 
 import { TLV_HEADER_LEN, TLV_MAX_LEN, TlvView } from './tlv.js';
 import { EmitError, ok, reject, type WireResult } from './result.js';

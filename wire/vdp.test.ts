@@ -33,7 +33,7 @@ import {
 
 const hex = (s: string): Uint8Array => fromHex(s)!;
 
-// protocols.md 2.5: the frame lldpad sent for
+// docs/protocols.md 2.5: the frame lldpad sent for
 // `vdptool … -c mgrid2=blabla -c typeid=5 -c typeidver=4 -c uuid=a1412857-… -c hints=to -c filter=0-52:54:00:11:22:33`
 const MGR_TLV = '0a10 626c61626c61 00000000000000000000';
 const VSI_TLV = '0621 10 000005 04 05 a141285760f74ce1e95a2164943f53aa 02 0001 525400112233 0000';

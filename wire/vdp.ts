@@ -1,8 +1,8 @@
 // VDP, the VSI Discovery and Configuration Protocol (802.1Qbg-2012 clause 41, "VDP22" as
-// lldpad encodes it): the payload of an ECP request with subtype 1. protocols.md 2.1–2.5.
+// lldpad encodes it): the payload of an ECP request with subtype 1. docs/protocols.md 2.1–2.5.
 //
 // The payload is a sequence of TLVs, header = type(7 bits) | length(9 bits, octets after the
-// header), protocols.md 2.1:
+// header), docs/protocols.md 2.1:
 //   - exactly one VSI Manager ID TLV (type 5, 16-byte value), FIRST (lldpad drops anything else);
 //   - VSI TLVs, types 1..4 = pre-associate, pre-associate with RR, associate, de-associate;
 //   - organizationally defined TLVs (type 127): OUI(3) + data;
@@ -48,7 +48,7 @@ const MODE_OF_TYPE: Readonly<Record<number, VdpMode>> = Object.fromEntries(
 
 export const VSI_ID_FORMAT = { IPV4: 1, IPV6: 2, MAC: 3, LOCAL: 4, UUID: 5 } as const;
 export const FILTER_FORMAT = { VID: 1, MAC_VID: 2, GROUP_VID: 3, GROUP_MAC_VID: 4 } as const;
-/** Response error codes (low nibble of the status byte with 0x40 set), protocols.md 2.3. */
+/** Response error codes (low nibble of the status byte with 0x40 set), docs/protocols.md 2.3. */
 export const VDP_ERROR = {
   SUCCESS: 0,
   INVALID_FORMAT: 1,

@@ -1,14 +1,6 @@
-// Receiving into buffers of our choosing: the destination agent lets the kernel copy a
-// batch's pages straight into the VM's RAM (as QEMU's multifd receive reads pages into guest
-// memory by iovec), instead of into a fresh 64 KiB chunk per read that is then copied again.
-//
-// Node reads into caller-chosen buffers only for sockets it constructs with `onread` (the
-// buffer may be a function, asked before every read); a listener's sockets are constructed
-// for it. So an accepted socket, still paused (the server has `pauseOnConnect`), is re-homed:
-// its TCP handle moves to a socket constructed with `onread`, and the emptied one is
-// destroyed (which also closes it in the server's count). This uses Socket's `handle`
-// option and `_handle`, which Node itself uses for accepted sockets but does not document;
-// where they are not there, `rehome` says so (null) and the caller reads as usual.
+// Receiving into buffers of our choosing: re-homes an accepted, paused socket so the kernel
+// copies a batch's pages straight into the VM's RAM. How and why:
+// docs/control-protocol.md "The host agent's data path".
 
 import { Socket } from 'node:net';
 

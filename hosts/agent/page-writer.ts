@@ -1,13 +1,6 @@
-// The source's writing half of the migration stream (wire/page-stream.ts): a round's pages
-// go out as PAGES batches, zero pages as ZERO markers, control records as they are. Every
-// write is paced by the phase's token bucket (if any), and at most `backlogBytes` wait in
-// the socket's queue, so building the next batch overlaps the kernel sending the last.
-//
-// Runs of consecutive pages of at least VIEW_MIN_BYTES are handed to the kernel straight
-// from guest RAM, without a copy (QEMU's multifd sends guest pages by iovec the same way);
-// shorter runs are copied into a staging buffer. A page the guest writes after it was queued
-// may go out newer than when it was taken, or torn: it is dirty again, so a later round (or
-// the paused transfer) sends it once more; the paused guest's pages never change.
+// The source's writing half of the migration stream (wire/page-stream.ts): batches, zero
+// pages and control records out of the socket, paced, with large runs sent from guest RAM
+// without a copy. Details: docs/control-protocol.md "The host agent's data path".
 
 import type { Socket } from 'node:net';
 import { wireBytes, ZERO_PAGE_BYTES } from '../../model/memory/precopy.js';

@@ -1,17 +1,6 @@
-// The destination side of a migration: one per incoming connection. Allocates RAM of the
-// announced size, applies records as they arrive (TCP chunks of any size), and:
-//   DEVICE_STATE → it holds the whole state: replies RESUMED (the VM may run here), and
-//                  starts the crc32 of every page it holds (in slices, off the hot path);
-//   CHECKSUMS    → keeps the source's checksums;
-//   DONE         → compares them with its own, replies VERDICT, and keeps the VM only if
-//                  every page matches.
-// A malformed or out-of-order stream is answered with an ERROR record and the connection is
-// closed; a stream that is cut or rejected leaves the copy discarded (the source reverts).
-// Never throws into the event loop: every outcome ends in `result`.
-//
-// With `directReads` (an accepted socket, still paused), the kernel copies a PAGES batch's
-// runs of consecutive pages straight into the VM's RAM (direct-reads.ts); everything else is
-// read into one reused scratch buffer and decoded from there.
+// The destination side of a migration, one per incoming connection: takes the page stream
+// into freshly allocated RAM, answers RESUMED and VERDICT, and keeps the VM only if every
+// page matches. What each record does: docs/control-protocol.md "The host agent's data path".
 
 import type { Socket } from 'node:net';
 import { crc32 } from 'node:zlib';

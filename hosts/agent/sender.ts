@@ -1,19 +1,6 @@
-// The source side of a live migration on a testbed host: pre-copy rounds of real pages
-// over a TCP socket, with the sim's round semantics (sim/migration.ts) and the shared
-// decisions of model/memory/precopy.ts:
-//
-//  - dirty logging starts; round 0 sends every page (zero pages as ZERO markers);
-//  - at the end of each round the dirty set is taken and cleared: its size is the round's
-//    `dirtyPagesAtEnd`, and it is exactly what the next round sends;
-//  - after each round, canSwitchOver(pending dirty bytes, device state, the rate that round
-//    ran at) or index + 1 ≥ maxRounds → pause the guest, send the rest and DEVICE_STATE at
-//    the link's rate (not the migration's cap), as QEMU does;
-//  - the destination answers RESUMED once it holds the whole state (downtime ends there),
-//    then the source sends CHECKSUMS of its final memory (taken by the still-paused guest's
-//    worker thread) and DONE, and the destination answers with its VERDICT.
-//
-// A cut connection, a rejected stream or a timeout before the verdict reverts: dirty
-// logging stops, the throttle is lifted and the paused guest resumes here, memory intact.
+// The source side of a live migration on a testbed host: pre-copy rounds of real pages over
+// a TCP socket, with the sim's round semantics and the shared pre-copy decisions; reverts on
+// any failure before the verdict. The steps: docs/control-protocol.md "The host agent's data path".
 
 import type { Socket } from 'node:net';
 import { AutoConverge, canSwitchOver, wireBytes } from '../../model/memory/precopy.js';
@@ -376,7 +363,7 @@ function waitDrain(socket: Socket): Promise<void> {
   });
 }
 
-/** The result-file entry (DESIGN.md "Result file") of a sender's run; times relative to `originNs`. */
+/** The result-file entry (docs/result-format.md) of a sender's run; times relative to `originNs`. */
 export function toMigrationResult(r: SenderResult, at: { from: string; to: string; originNs: number }): MigrationResult {
   const ms = (ns: number | null): number | null => (ns === null ? null : (ns - at.originNs) / 1e6);
   const reverted = r.outcome === 'reverted';

@@ -1,18 +1,6 @@
-// The run's event stream in Redis (`migsim:<run>:events`, see redis-bus.ts): every testbed
-// component appends its timestamped events to it, and results are computed from it.
-//
-// Entry fields, in this order:
-//   t       CLOCK_MONOTONIC ns of the event (process.hrtime.bigint(); every container on one
-//           kernel shares it), decimal string
-//   source  who wrote it: `switch`, `host:h1`, `orchestrator` …
-//   kind    the event's kind (`vdp-request`, `source-guard-drop`, `switch-ready` …)
-//   seq     the writer's own counter (0, 1, 2 …): a gap is a lost event, a repeat a duplicate
-//           (ioredis resends commands that were in flight when a connection dropped)
-//   json    the whole event as JSON (a bigint as a decimal string)
-//
-// Stream order is arrival order at Redis, not time order: sort by `t` to merge sources.
-//
-// Imported only by the testbed side, never by shared logic or the sim.
+// The run's event stream in Redis: writing events to it in batches, reading it back,
+// streaming the switch's log into it, and saving it beside the result.
+// Entry format: docs/control-protocol.md "The event stream".
 
 import { open, rename } from 'node:fs/promises';
 import type { Redis } from 'ioredis';

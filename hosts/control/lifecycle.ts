@@ -1,15 +1,6 @@
-// The stop / subscribe / ready protocol a testbed component process follows on the Redis bus
-// (the switch runner, hosts/switch/main.ts; the host agent, hosts/agent/main.ts):
-//
-//   subscribe  control messages, within 10 s; failing that the process stops (exit 1)
-//   ready      the ready event into the run's stream (flushed), then the ready key
-//   stop       once, from a signal or a `stop`: the component's own teardown, then its last
-//              events flushed (sink.close), the ready key deleted, the control channel left,
-//              Redis quit → exit 0, or 3 if any event was lost, or 1 if the shutdown failed
-//
-// The component keeps what is its own (ports, agents, timers); this keeps the order.
-// StartupSignals covers the time before: a signal while the process still waits for its
-// config stops the wait (nothing to flush yet).
+// The stop / subscribe / ready order a testbed component process on the Redis bus follows
+// (the switch, the host agent); StartupSignals covers the wait for its config before that.
+// The steps and exit statuses: docs/control-protocol.md "Component lifecycle".
 
 import type { Redis } from 'ioredis';
 import type { RedisEventSink } from './event-stream.js';

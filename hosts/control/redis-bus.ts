@@ -1,26 +1,7 @@
 // The testbed's control bus and store: every component of a `testbed` run (orchestrator,
-// host agents, the switch) meets in one Redis, under keys namespaced by the run. Imported
-// only by the testbed side (hosts/switch/main.ts, the orchestrator) — never by shared logic or
-// the sim, which has no Redis.
-//
-// Layout (one place: `runKeys`), `<run>` matching RUN_ID_RE:
-//
-//   migsim:<run>:events          stream   every component's timestamped events (event-stream.ts):
-//                                          fields t (CLOCK_MONOTONIC ns, decimal string), source,
-//                                          kind, seq (per-writer counter), json (the whole event)
-//   migsim:<run>:vsitypes        hash     "<typeId>/<version>" → JSON {"vlan": N}: the VSI type DB
-//   migsim:<run>:switch:config   string   JSON SwitchRunConfig (below): what the switch runs with
-//   migsim:<run>:switch:ready    string   JSON {pid, t, ports}: set once the switch is serving,
-//                                          deleted when it stops
-//   migsim:<run>:control         pub/sub  JSON ControlMessage {type, to?, ...}; the switch acts on
-//                                          `stop`, `stats` and `querier-start {originNs}`
-//                                          addressed to it (`to` absent or "switch")
-//
-// Write order for an orchestrator: VSI types first, then the switch config (the config is
-// the commit point the switch waits for), then start the switch and wait for its ready key.
-//
-// Times: every time in the stream and the ready key is CLOCK_MONOTONIC in ns
-// (process.hrtime.bigint(), one clock for every container on a kernel), as a decimal string.
+// host agents, the switch) meets in one Redis, under keys namespaced by the run (`runKeys`).
+// Never imported by shared logic or the sim. Keys, write order and times:
+// docs/control-protocol.md "Redis keys".
 
 import { Redis, type RedisOptions } from 'ioredis';
 import { z } from 'zod';

@@ -1,24 +1,5 @@
-// The ISC dhcpd 4.4 configuration of a scenario's `dhcp:` block (protocols.md 4.2–4.3): the
-// same subnet, pool and lease time the sim's server model uses — the addresses come from
-// sim/lan.ts addressing(), so both engines give a VM the same address:
-//
-//   .1 the server, .2 the probe, .3 … the multicast sources, the pool from the first free
-//   address after the sources to the third-to-last, the second-to-last the switch (the
-//   leasequery giaddr); the network and broadcast addresses are never handed out.
-//
-// Settings and why:
-//   authoritative;                   the server owns the subnet: a client asking for an
-//                                    address it does not have here is NAKed at once
-//   allow leasequery;                RFC 4388 (default deny, protocols.md 4.2)
-//   ping-check false;                no ICMP probe before an offer (1 s saved, and the
-//                                    testbed's data plane carries no ICMP echo service)
-//   one-lease-per-client true;       a client's new lease frees its old one
-//   default/max/min-lease-time L;    every lease is exactly the scenario's lease time, as
-//                                    in the sim (a client asking for another is given L)
-//   ddns-update-style none;          no dynamic DNS (and no warning about it)
-//
-// No `option routers`: the scenario's data network is one subnet with no router; the
-// switch answers ARP for its own address (giaddr), so dhcpd reaches it directly.
+// The ISC dhcpd configuration of a scenario's `dhcp:` block, with the addresses the sim's
+// server model uses. Settings and why: docs/testbed-processes.md "dhcpd.conf".
 
 import { addressing, type Addressing } from '../../model/scenario/addressing.js';
 import { ipToU32, u32ToIp } from '../../model/address.js';

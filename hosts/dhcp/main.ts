@@ -1,37 +1,6 @@
-// The testbed's DHCP server process (the dhcp container, on the switch port of role
-// dhcp-server): writes the scenario's dhcpd.conf (dhcpd-config.ts) and runs the real ISC
-// dhcpd 4.4 in the foreground on one interface.
-//
-//   node dist/hosts/dhcp/main.js --subnet CIDR --lease-time D [--sources N] [--if eth0]
-//        [--dir /run/migsim/dhcp] [--log /run/migsim/dhcpd.ndjson] [--dhcpd /usr/sbin/dhcpd]
-//        [--no-address] [--keep-tx-offload] [--print-config]
-//
-//   --lease-time   the scenario's dhcp.leaseTime: seconds (`3600`) or with a unit (`1h`, `90s`)
-//   --sources      how many multicast sources the scenario has (kept out of the pool)
-//   --no-address   do not give the interface the server's address (.1) if it lacks it
-//   --keep-tx-offload  leave TX checksum offload on (by default it is turned off: dhcpd's
-//                  unicast replies — the leasequery answers to the switch, renewal ACKs — go
-//                  out of its UDP socket, and a libpcap switch must see finished checksums;
-//                  hosts/runtime/ndjson-log.ts txChecksumOff)
-//   --print-config print dhcpd.conf on stdout and exit
-//
-// What it does: writes DIR/dhcpd.conf, creates DIR/dhcpd.leases if missing (a restarted
-// server keeps its leases), makes sure IF is up and has the server's address (sim/lan.ts
-// addressing(): .1 of the subnet) unless --no-address, then runs
-//
-//   dhcpd -4 -f -d -cf DIR/dhcpd.conf -lf DIR/dhcpd.leases -pf DIR/dhcpd.pid IF
-//
-// and logs NDJSON (CLOCK_MONOTONIC ns `t`, hosts/runtime/ndjson-log.ts) to --log:
-// `start {conf, pid, argv, serverIp, pool, txChecksum}`, `dhcpd {line}` for every line dhcpd prints (its
-// log: DHCPDISCOVER/OFFER/REQUEST/ACK, leasequery answers, errors), `exit {code, signal}`.
-//
-// The switch's leasequery: it asks as a relay with giaddr = its own address on the subnet
-// (the second-to-last host address); dhcpd answers to giaddr:67 through its UDP socket, so it
-// ARPs for the switch, which answers for its address. Nothing to configure here beyond the
-// subnet (`allow leasequery;` is in the config).
-//
-// SIGTERM/SIGINT: dhcpd is sent SIGTERM (SIGKILL after 3 s), exit 0. dhcpd exiting on its
-// own (a bad config, the interface gone): exit 1. Exit 2: bad arguments.
+// The testbed's DHCP server process: writes the scenario's dhcpd.conf (dhcpd-config.ts) and
+// runs ISC dhcpd in the foreground on one interface, logging what it prints.
+// Options, log and exit statuses: docs/testbed-processes.md "dhcp".
 
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';

@@ -1,16 +1,6 @@
-// What the data-plane processes without Redis (the guest agent, the multicast source, the
-// probe, the dhcpd wrapper) share: an NDJSON observation log, the argument helpers, the
-// entry-point test and turning TX checksum offload off (txChecksumOff, below).
-//
-// The log: one JSON object a line, `{"t":"<ns>","kind":…, …}` where `t` is CLOCK_MONOTONIC
-// in ns (process.hrtime.bigint(); every container on one kernel shares that clock, so the
-// orchestrator puts every log on the time line of the Redis stream) as a decimal string —
-// exact at any uptime, like the stream's `t`. Lines are buffered and written with one
-// write(2) every `flushMs` (default 10 ms) or at 64 KiB, synchronously, so a reader sees
-// them within ~10 ms and a SIGTERM handler can flush what is left with `close()`. The file
-// is opened for appending (a restarted process continues it); its directory is made.
-//
-// Imported only by the testbed's processes, never by shared logic or the sim.
+// What the testbed processes without Redis (vm, probe, msource, dhcp) share: the NDJSON
+// observation log, turning TX checksum offload off, and finding an address's interface.
+// Log format and why offload goes off: docs/testbed-processes.md "NDJSON logs".
 
 import { spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';

@@ -1,37 +1,7 @@
-// A raw Ethernet port on a Linux interface, for running the switch outside the sim (the
-// lldpad interop test, the Docker testbed). Imported only there — never by shared logic or
-// the sim, so the sim needs no native module.
-//
-// Binding: the npm package `cap` (libpcap via nan/node-gyp; needs libpcap-dev to build).
-// What `cap.open` sets up: promiscuous mode, snaplen 65535, the buffer size we pass (16 MiB
-// here), a 1 s read timeout and immediate mode. Caveat: `cap` finds
-// pcap_set_immediate_mode by dlopen("libpcap.so"), the unversioned name that only
-// libpcap-dev installs; without it frames may be delivered up to the 1 s timeout late.
-//
-// Own frames: a PF_PACKET socket is never handed back the frames it sent itself (the kernel
-// skips the originating socket in dev_queue_xmit_nit; checked here on a veth with no filter
-// at all), but it does see what the host stack transmits on the interface (IPv6 router
-// solicitations, MLD, ARP). `cap` does not expose pcap_setdirection, and the BPF filter
-// `inbound` is unusable with it: after pcap_setfilter, libpcap runs the filter in userland
-// on the first ring slot (libpcap issue #1254), and its userland BPF cannot evaluate the
-// Linux packet-type extension `inbound` compiles to (issue #1482), so the first frame
-// received after open is silently dropped (observed with libpcap 1.10.3: a station's first
-// LLDPDU would be lost). So the capture filter is `not ether src <the interface's MAC>`,
-// read from /sys/class/net at open: the host stack always sends with the interface's MAC,
-// and the filter works in kernel and userland alike. Not covered: frames another process
-// injects on the same interface with a foreign source MAC (`stats.filter` shows the filter).
-// `etherTypes` adds `ether proto` terms, which userland BPF evaluates too.
-//
-// Ring size: with immediate mode libpcap uses TPACKET_V2, one slot per frame sized for
-// cap's fixed 65535-byte snaplen, so the default 16 MiB buffer holds ~256 frames; a longer
-// burst arriving while the event loop is busy is dropped by the kernel (`bufferBytes`).
-//
-// `cap` prints "Warning: <if>: no IPv4 address assigned - This may not actually work" to
-// stderr when the interface has no IPv4 address (pcap_lookupnet; it only matters for `net`
-// filters): harmless for a switch port.
-//
-// The receive callback runs inside libpcap's dispatch loop: a throw there would surface as
-// an uncaught exception, so it is caught and counted (`stats.callbackErrors`, `lastError`).
+// A raw Ethernet port on a Linux interface (libpcap), for running the switch and the VDP
+// station outside the sim: the testbed's processes and the interop test. Never imported by
+// shared logic or the sim. Binding, capture filter and ring size: docs/testbed-processes.md
+// "Raw Ethernet ports".
 
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

@@ -1,29 +1,6 @@
-// The testbed's multicast source (one container per `multicastSources:` entry, on a
-// switch port of role mrouter): the sim's stream (sim/net/multicast-source.ts) from a real
-// UDP socket — from ADDR:5000 to GROUP:5001, TTL 16, each payload a 32-bit big-endian
-// sequence number (from 0) padded with zeros to `--size` bytes; the k-th datagram is due at
-// start + round(k·1e9/rate) ns (no drift; a timer that fires late sends every datagram that
-// is due, so the count is exact and the jitter is the event loop's, ~1 ms).
-//
-//   node dist/hosts/traffic/msource.js --ip ADDR --group GROUP --rate N --size BYTES
-//        [--log /run/migsim/msource.ndjson] [--count N] [--duration D] [--log-every N]
-//        [--ttl 16] [--port 5001] [--src-port 5000] [--wait-address 30s] [--keep-tx-offload]
-//
-// ADDR is the container's own address, assigned by the orchestrator (`ip addr add`, per
-// sim/lan.ts addressing(): .3, .4 … for sources 0, 1 …); the kernel picks the interface by
-// it (IP_MULTICAST_IF), so no multicast route is needed. If ADDR is not there yet, binding is
-// retried every 100 ms for --wait-address. TX checksum offload is turned off on that
-// interface (ndjson-log.ts txChecksumOff: a libpcap switch would otherwise see, and forward,
-// unfinished UDP checksums) unless --keep-tx-offload.
-//
-// Log (NDJSON, CLOCK_MONOTONIC ns `t`, see ndjson-log.ts): `start {group, ip, rate, size, if,
-// txChecksum}`;
-// `sent {seq}` for the first datagram, every --log-every-th (default: one a second, i.e.
-// the rate) and the last; `send-error {seq, error, count}` (at most one a second, with the failures
-// since the last); `stop {sent, errors, reason}`.
-//
-// Stops after --count datagrams or --duration, or on SIGTERM/SIGINT (exit 0). Exit 2: bad
-// arguments; 1: the socket could not be set up.
+// The testbed's multicast source: the sim's stream (sim/net/multicast-source.ts) from a
+// real UDP socket.
+// Options, timing, log and exit statuses: docs/testbed-processes.md "msource".
 
 import { isIpv4, isIpv4Multicast } from '../../model/address.js';
 import { interfaceOf, NdjsonLog, txChecksumSetting } from '../runtime/ndjson-log.js';

@@ -1,33 +1,6 @@
-// The testbed's reachability probe (one container, on an access port of the switch): the
-// sim's probe (sim/net/probe.ts) from a real UDP socket. Per target VM, a UDP echo from
-// ADDR:7007 to the VM's port 7 every 1/rate s, payload = 32-bit target index + 32-bit
-// sequence number (big-endian); the VM's echo service (hosts/vm/main.ts) sends it
-// back and the reply is matched to its target and echo. The k-th echo to a target is due at
-// added + round(k·1e9/rate) ns (a late timer sends every echo that is due).
-//
-//   node dist/hosts/traffic/probe.js --ip ADDR --rate N [--target NAME=IP …] [--targets-file FILE]
-//        [--log /run/migsim/probe.ndjson] [--count N] [--duration D] [--grace 1s]
-//        [--wait-address 30s] [--port 7007] [--echo-port 7] [--keep-tx-offload]
-//
-// ADDR is the container's own address (the orchestrator assigns it, sim/lan.ts addressing():
-// .2); TX checksum offload is turned off on its interface unless --keep-tx-offload (see
-// hosts/traffic/msource.ts). Targets: each --target, plus the lines `NAME=IP` of --targets-file (`#` comments),
-// read at start, again whenever the file changes (inotify) and on SIGHUP — the orchestrator
-// learns a VM's address only once it has its lease, and adds it then. A target's index is
-// the order in which it was added; a known name with a new IP keeps its index (logged).
-//
-// Log (NDJSON, CLOCK_MONOTONIC ns `t`, see ndjson-log.ts): `start {ip, rate, if, txChecksum}`,
-// `target {target, index, ip}`, `sent {target, seq}` per echo, `reply {target, seq}` per
-// reply (`dup: true` for a second reply to one echo), `ignored {from, port, bytes}` (at most
-// one a second), `send-error {target, seq, error, count}` (at most one a second, with the
-// failures since the last),
-// `stop {sent, replies, reason}`.
-//
-// Sends until --count echoes per target were sent or --duration passed, waits --grace for
-// late replies, then exits 0 (with a --targets-file, --count only stops each target's echoes:
-// more targets may come, so the run ends with --duration or a signal); SIGTERM/SIGINT stop
-// at once (exit 0). Exit 2: bad arguments;
-// 1: the socket could not be set up.
+// The testbed's reachability probe: the sim's probe (sim/net/probe.ts) from a real UDP
+// socket, echoing to each target VM and matching the replies.
+// Options, targets, log and exit statuses: docs/testbed-processes.md "probe".
 
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { bindUdpOrStop, SendErrorReport } from './udp-endpoint.js';

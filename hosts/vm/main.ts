@@ -1,63 +1,7 @@
-// The network identity of a testbed VM (the VM container: eth0 only, no Redis): the guest's
-// own kernel does the networking — a real DHCP client (busybox udhcpc), kernel IGMP, UDP —
-// and this process starts it, serves the two test services and writes what it observes.
-//
-//   node dist/hosts/vm/main.js [--if eth0] [--name VM] [--group GROUP …]
-//        [--log /run/migsim/vm.ndjson] [--dhcp-log /run/migsim/udhcpc.ndjson]
-//        [--script PATH] [--busybox busybox] [--echo-port 7] [--mcast-port 5001] [--no-dhcp]
-//        [--announce-igmp] [--keep-tx-offload]
-//
-// - The interface: TX checksum offload is turned off at start (`ethtool -K IF tx off`, unless
-//   --keep-tx-offload; hosts/runtime/ndjson-log.ts txChecksumOff): the echo replies and the
-//   unicast DHCP renewals leave the kernel with finished checksums, as from a real NIC, so
-//   the libpcap switch can check and forward them.
-//
-// - DHCP: `busybox udhcpc -f -i IF -s SCRIPT -t 3 -T 1 -A 2 [-x hostname:VM]` (3 discovers
-//   a second apart, then 2 s pause, again; it never gives up) with hosts/vm/udhcpc.script,
-//   copied next to --dhcp-log (so it is executable whatever the mount); the script sets the
-//   address on bound/renew and appends an event line to --dhcp-log, which is watched here
-//   (inotify, plus a 100 ms poll). udhcpc keeps the lease: it renews at T1 itself. udhcpc's
-//   own output is logged too (`udhcpc {line}`: discover/select/lease lines with their time).
-//   udhcpc is restarted 1 s after it dies (`udhcpc-exit`).
-// - IGMP: each --group is joined with IP_ADD_MEMBERSHIP on the leased address (Node's
-//   dgram addMembership), so the kernel reports it and answers queries itself (protocols.md
-//   5.3: IGMPv3 unless it hears an older querier). Joined once the first lease is there,
-//   re-joined on a new address.
-// - Multicast receiver: one UDP socket per group bound to GROUP:5001 (so each datagram's
-//   group is known), reading the 32-bit big-endian sequence number the source puts first.
-// - Echo: UDP port 7 sends every datagram back to where it came from (the probe's payload:
-//   32-bit target index, 32-bit sequence number).
-//
-// Observations (NDJSON to --log, `t` CLOCK_MONOTONIC ns as a decimal string, which every
-// container on the kernel shares — hosts/runtime/ndjson-log.ts):
-//   start {name, if, groups, pid, txChecksum}   udhcpc {line}         udhcpc-start {pid} / udhcpc-exit {code, signal}
-//   leased {ip, event: bound|renew, lease, serverid, mask}   (each lease and each renewal)
-//   dhcp {event: deconfig|leasefail|nak, message}
-//   joined {group, ip} / join-error {group, ip, error}
-//   multicast {group, seq}             echo {from, port, index, seq}
-//   renew-requested {} / renew-coalesced {pendingMs}   announce {ip, groups} / announce-done {code}
-//   stop {reason}
-//
-// Signals:
-//   SIGUSR1  forwarded to udhcpc: busybox renews now (RENEW_REQUESTED: a unicast DHCPREQUEST
-//            to the server, retried every -T s, 3 times, then broadcast as REBINDING). This is
-//            how the switch's assistance request reaches the guest: host agent event `assist`
-//            → orchestrator → `docker kill -s USR1` on the VM container. A second SIGUSR1 while
-//            that renewal is still unanswered is NOT passed on (`renew-coalesced`, for up to
-//            10 s): busybox takes a SIGUSR1 in RENEW_REQUESTED as "start over" — it runs
-//            `deconfig` (the address goes) and begins again with DISCOVER, which a migrated
-//            guest must not do because a request was repeated.
-//   SIGUSR2  the announceOnResume hook: the orchestrator sends it to a VM that resumes after
-//            a migration when the scenario asks for `garp` or `garp+igmp` (start the agent with
-//            --announce-igmp for the latter). It sends a gratuitous ARP (`busybox arping -U -c 1
-//            -I IF -s IP IP`) and, with --announce-igmp, drops and joins every group again, so
-//            the kernel sends fresh reports (a leave, then a join state-change report per group:
-//            the nearest a process gets to the kernel's NETDEV_RESEND_IGMP, which only a driver
-//            can raise).
-//   SIGTERM/SIGINT  stop: udhcpc is stopped without releasing the lease, the log is flushed,
-//            exit 0.
-//
-// Exit 2: bad arguments; 1: a socket could not be set up.
+// The network identity of a testbed VM, in the VM container: starts the guest's own DHCP
+// client, joins its multicast groups, serves the echo and multicast-receiver services, and
+// logs what it observes.
+// Options, signals, log and exit statuses: docs/testbed-processes.md "vm".
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
@@ -75,7 +19,7 @@ export const MULTICAST_PORT = 5001;
 /** a SIGUSR1 within this long of the last one passed on, with no lease event since, is not passed on */
 export const RENEW_COALESCE_MS = 10_000;
 
-export interface GuestAgentArgs {
+export interface VmArgs {
   ifname: string;
   name: string | null;
   groups: string[];
@@ -90,11 +34,11 @@ export interface GuestAgentArgs {
   fixTxOffload: boolean;
 }
 
-export const GUEST_USAGE = `usage: node dist/hosts/vm/main.js [--if eth0] [--name VM] [--group GROUP …]
+export const VM_USAGE = `usage: node dist/hosts/vm/main.js [--if eth0] [--name VM] [--group GROUP …]
     [--log /run/migsim/vm.ndjson] [--dhcp-log /run/migsim/udhcpc.ndjson] [--script PATH]
     [--busybox busybox] [--echo-port 7] [--mcast-port 5001] [--no-dhcp] [--announce-igmp] [--keep-tx-offload]`;
 
-export function parseGuestArgs(argv: string[]): GuestAgentArgs {
+export function parseVmArgs(argv: string[]): VmArgs {
   const values = parseOptions(argv, {
     if: { type: 'string' },
     name: { type: 'string' },
@@ -204,7 +148,7 @@ class FileFollower {
 }
 
 /** Runs the guest agent until it is stopped; resolves to the exit status. */
-export async function runGuestAgent(a: GuestAgentArgs): Promise<number> {
+export async function runVm(a: VmArgs): Promise<number> {
   const log = new NdjsonLog(a.log);
   const txChecksum = txChecksumSetting(a.ifname, a.fixTxOffload);
   log.write('start', { name: a.name, if: a.ifname, groups: a.groups, pid: process.pid, txChecksum });
@@ -217,7 +161,7 @@ export async function runGuestAgent(a: GuestAgentArgs): Promise<number> {
     echo = await bindUdp(a.echoPort, undefined, false);
     for (const g of a.groups) groupSockets.set(g, await bindUdp(a.mcastPort, g, true));
   } catch (e) {
-    process.stderr.write(`guest-agent: ${(e as Error).message}\n`);
+    process.stderr.write(`vm: ${(e as Error).message}\n`);
     log.write('stop', { reason: `socket: ${(e as Error).message}` });
     log.close();
     return 1;
@@ -276,7 +220,7 @@ export async function runGuestAgent(a: GuestAgentArgs): Promise<number> {
       copyFileSync(a.script ?? defaultScriptPath(), script);
       chmodSync(script, 0o755);
     } catch (e) {
-      process.stderr.write(`guest-agent: udhcpc script: ${(e as Error).message}\n`);
+      process.stderr.write(`vm: udhcpc script: ${(e as Error).message}\n`);
       log.write('stop', { reason: `script: ${(e as Error).message}` });
       log.close();
       return 1;
@@ -385,4 +329,4 @@ export async function runGuestAgent(a: GuestAgentArgs): Promise<number> {
   return 0;
 }
 
-if (isEntryPoint(import.meta.url)) void runMain(parseGuestArgs, GUEST_USAGE, runGuestAgent);
+if (isEntryPoint(import.meta.url)) void runMain(parseVmArgs, VM_USAGE, runVm);

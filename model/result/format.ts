@@ -18,7 +18,7 @@ export interface StopCopyResult {
   durationMs: number;
 }
 
-/** Extension (not in DESIGN.md v1): post-copy demand paging. */
+/** Extension (not in DOC_EXAMPLE.md v1): post-copy demand paging. */
 export interface PostcopyResult {
   /** pages the guest touched before they arrived: one round trip each */
   faults: number;
@@ -52,7 +52,7 @@ export interface MigrationResult {
   multicastGapMs: number | null;
   multicastLost: number | null;
   serviceInterruptionMs: number | null;
-  // extensions to DESIGN.md v1
+  // extensions to DOC_EXAMPLE.md v1
   /** zero pages sent as markers (counted in pagesSent too) */
   zeroPagesSent: number;
   /** highest auto-converge throttle applied, percent; 0 without autoConverge */

@@ -1,4 +1,4 @@
-// The network side of a migration's result (DESIGN.md "Result file"), read from what the
+// The network side of a migration's result (DOC_EXAMPLE.md "Result file"), read from what the
 // switch logged and what the VM and the probe observed. Every time is relative to the
 // VM's resume on the destination: 0 when the thing was already done by then, null when
 // it never happened within the run. Both engines compute the fields here: the sim from its

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { FIELDS } from './defaults.js';
 import { explainDefaults, explainScenario } from './explain.js';
-import { DESIGN } from './load-fixture.js';
+import { DOC_EXAMPLE } from './load-fixture.js';
 import { parseScenario } from './load.js';
 
 describe('explain', () => {
@@ -16,7 +16,7 @@ describe('explain', () => {
   });
 
   it('shows a scenario with units', () => {
-    const text = explainScenario(parseScenario(DESIGN, 'x.yaml'));
+    const text = explainScenario(parseScenario(DOC_EXAMPLE, 'x.yaml'));
     expect(text).toContain('1 GiB = 262144 pages of 4 KiB');
     expect(text).toContain('migrationLink 1 Gbit/s, latency 100 us');
     expect(text).toContain('hotset: 20000/s over the first 64 MiB');

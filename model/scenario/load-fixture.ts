@@ -1,4 +1,4 @@
-// Scenario texts and helpers the loader's tests share: the DESIGN.md example, a small valid
+// Scenario texts and helpers the loader's tests share: docs/scenario-format.md's example, a small valid
 // scenario for error cases to edit, and what parseScenario reports for a text.
 
 import { mkdtempSync } from 'node:fs';
@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { ScenarioError } from './errors.js';
 import { parseScenario } from './load.js';
 
-// The DESIGN.md example, verbatim.
-export const DESIGN = `name: hotset-leasequery          # [a-z0-9-]+
+// docs/scenario-format.md's example, verbatim (load.test.ts checks that the doc still shows it).
+export const DOC_EXAMPLE = `name: hotset-leasequery          # [a-z0-9-]+
 description: one line, shown in reports
 seed: 1                          # same seed, same results (sim)
 engine: sim                      # sim | testbed

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { Document, isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { ScenarioError } from './errors.js';
-import { DESIGN, tempDir } from './load-fixture.js';
+import { DOC_EXAMPLE, tempDir } from './load-fixture.js';
 import { parseScenario } from './load.js';
 import { parseTrace } from './trace.js';
 
@@ -55,7 +55,7 @@ const junkValue = fc.oneof(
 describe('robustness (fast-check)', () => {
   const dir = tempDir();
   writeFileSync(join(dir, 'w.trace'), '0 1\n10 2\n');
-  const withTrace = DESIGN.replace(
+  const withTrace = DOC_EXAMPLE.replace(
     'migrations:\n',
     '  - name: vm2\n    host: h2\n    memory: 4MiB\n    workload: { kind: trace, file: w.trace, loop: true }\nmigrations:\n',
   ).replace('expect:', '  - vm: vm2\n    to: h1\n    at: 3s\nexpect:');

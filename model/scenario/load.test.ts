@@ -1,16 +1,22 @@
 // The loader on valid scenarios: every field normalized to base units, defaults filled,
 // migrations resolved in time order, placements checked against host memory.
 
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BASE, DESIGN, errorsOf, replace, tempDir } from './load-fixture.js';
+import { BASE, DOC_EXAMPLE, errorsOf, replace, tempDir } from './load-fixture.js';
 import { loadScenario, parseScenario } from './load.js';
 import type { Scenario } from './types.js';
 
 describe('a valid scenario', () => {
-  it('normalizes the DESIGN.md example to exact base units', () => {
-    const s = parseScenario(DESIGN, 'scenarios/hotset-leasequery.yaml');
+  it('docs/scenario-format.md shows this very example', () => {
+    const doc = readFileSync(new URL('../../docs/scenario-format.md', import.meta.url), 'utf8');
+    const block = /## Example\n[^]*?```yaml\n([^]*?)```\n/.exec(doc)?.[1];
+    expect(block).toBe(DOC_EXAMPLE.replace(/\n*$/, '\n'));
+  });
+
+  it('normalizes the example of docs/scenario-format.md to exact base units', () => {
+    const s = parseScenario(DOC_EXAMPLE, 'scenarios/hotset-leasequery.yaml');
     const expected: Scenario = {
       file: 'scenarios/hotset-leasequery.yaml',
       name: 'hotset-leasequery',
@@ -255,7 +261,7 @@ migrations:
   it('loads from a file and records the path as given', () => {
     const dir = tempDir();
     const file = join(dir, 'design.yaml');
-    writeFileSync(file, DESIGN);
+    writeFileSync(file, DOC_EXAMPLE);
     const s = loadScenario(file);
     expect(s.file).toBe(file);
     expect(s.vms[0]?.pageCount).toBe(262144);

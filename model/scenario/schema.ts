@@ -1,4 +1,4 @@
-// The raw YAML shape of a scenario (DESIGN.md "Scenario file", version 1), as zod.
+// The raw YAML shape of a scenario (DOC_EXAMPLE.md "Scenario file", version 1), as zod.
 // It checks each field on its own (types, units, ranges, formats) and fills defaults;
 // checks that relate fields to each other live in load.ts.
 //

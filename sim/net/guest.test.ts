@@ -57,7 +57,7 @@ function query(q: { version: 1 | 2 | 3; group?: string; maxRespDs: number; dstMa
   return igmpFrame({ srcMac: SW.mac, dstMac: q.dstMac ?? multicastMac(dstIp), srcIp: SW.ip, dstIp, igmp });
 }
 
-describe('guest IGMP host (Linux, protocols.md 5.3)', () => {
+describe('guest IGMP host (Linux, docs/protocols.md 5.3)', () => {
   it('joins once leased: per group a TO_EX state-change report at once and again within 1 s', () => {
     for (let seed = 1; seed <= 10; seed++) {
       const { clock, hub, leased } = setup({ seed });

@@ -1,4 +1,4 @@
-// The sim guest's IGMPv3 host with v1/v2 compatibility (Linux net/ipv4/igmp.c, protocols.md
+// The sim guest's IGMPv3 host with v1/v2 compatibility (Linux net/ipv4/igmp.c, docs/protocols.md
 // §5.3): joins its groups with state-change reports, answers queries after a random delay,
 // falls back to v2 reports while an older querier is present. Part of guest.ts's GuestStack.
 

@@ -52,7 +52,7 @@ function setup(opts: { answerArp: boolean } = { answerArp: true }) {
   return { clock, hub, server, vm, relay, got };
 }
 
-/** A DHCPLEASEQUERY as protocols.md §4.3 shows them: op 1, 1/6 for a MAC query else 0/0, giaddr = the querier, PRL. */
+/** A DHCPLEASEQUERY as docs/protocols.md §4.3 shows them: op 1, 1/6 for a MAC query else 0/0, giaddr = the querier, PRL. */
 function query(k: { xid: number; ip?: string; mac?: string; cid?: Uint8Array; giaddr?: string }): Uint8Array {
   const o = emptyDhcpOptions();
   o.messageType = DHCP.LEASEQUERY;
@@ -116,7 +116,7 @@ describe('DHCPLEASEQUERY (RFC 4388) as ISC dhcpd 4.4 answers it', () => {
     expect(hub.sentBy('server', 5 * S).filter((d) => d.kind === 'arp')).toHaveLength(1);
   });
 
-  it('answers the six cases of protocols.md 4.3 (lease 600 s, 5 s after the ACK)', () => {
+  it('answers the six cases of docs/protocols.md 4.3 (lease 600 s, 5 s after the ACK)', () => {
     const { clock, server, relay, got } = setup();
     clock.runUntil(5 * S);
     relay(query({ xid: 1, ip: '10.77.0.100' }));

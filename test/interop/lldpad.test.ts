@@ -142,7 +142,7 @@ function removeNetns(tools: Tools, ns: string): void {
 }
 
 function lldpadConfig(): string {
-  // protocols.md 3.2: the nearest-customer-bridge agent with the EVB TLV in station mode
+  // docs/protocols.md 3.2: the nearest-customer-bridge agent with the EVB TLV in station mode
   return `nearest_customer_bridge :
 {
   ${ST_IF} :

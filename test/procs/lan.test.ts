@@ -175,7 +175,7 @@ describe('testbed LAN processes in namespaces: real dhcpd, udhcpc, kernel IGMP',
     report.push(`lease: udhcpc's first discover → leased (address configured) ${ms(leasedAt - discover.t).toFixed(1)} ms; agent start → leased ${ms(leasedAt - agentStartedAt).toFixed(1)} ms`);
   });
 
-  it('a DHCPLEASEQUERY by MAC from a relay address gets DHCPLEASEACTIVE for the VM from the real dhcpd (options 51/58/59/91 as protocols.md 4.3)', async () => {
+  it('a DHCPLEASEQUERY by MAC from a relay address gets DHCPLEASEACTIVE for the VM from the real dhcpd (options 51/58/59/91 as docs/protocols.md 4.3)', async () => {
     const { vmIp } = L();
     const rtts: number[] = [];
     let first: Awaited<ReturnType<typeof ask>> | null = null;
