@@ -74,7 +74,7 @@ describe('command lines', () => {
     expect(() => durationArgMs('2 weeks', 'x')).toThrow(/duration/);
   });
 
-  it('guest agent', () => {
+  it('vm process', () => {
     expect(parseVmArgs([])).toMatchObject({ ifname: 'eth0', groups: [], log: '/run/migsim/vm.ndjson', dhcp: true, echoPort: 7, mcastPort: 5001, announceIgmp: false, fixTxOffload: true });
     expect(parseVmArgs(['--group', '239.1.1.1,239.2.2.2', '--group', '239.1.1.1']).groups).toEqual(['239.1.1.1', '239.2.2.2']);
     expect(() => parseVmArgs(['--group', '10.0.0.1'])).toThrow(/multicast/);

@@ -48,7 +48,7 @@ export function switchCommand(plan: TopologyPlan, run: string, redis: string): P
     if (!role) throw new Error(`no switch role for a ${p.role} port`);
     return ['--port', `${switchPortName(p)}:${role}:${p.port}`];
   });
-  // 64 MiB per port: ~1000 frames of libpcap ring (runner.ts), for the multicast and probe bursts;
+  // 64 MiB per port: ~1000 frames of libpcap ring (hosts/switch/main.ts), for the multicast and probe bursts;
   // the querier waits for time 0 (engine.ts sends querier-start), as the sim's starts at 0
   return { script: 'hosts/switch/main.js', args: ['--redis', redis, '--run', run, ...ports.flat(), '--pcap-buffer-mib', '64', '--querier', 'control'] };
 }

@@ -1,4 +1,4 @@
-// Plumbing shared by the testbed's process entry points (the switch runner, the host
+// Plumbing shared by the testbed's process entry points (the switch process, the host
 // agent, the VM's identity, dhcpd's wrapper, the multicast source, the probe): argument
 // errors and numbers, timeouts, and "am I the script node was started with".
 

@@ -83,7 +83,7 @@ export function defaultScriptPath(): string {
     const p = fileURLToPath(new URL(rel, import.meta.url));
     if (existsSync(p)) return p;
   }
-  throw new Error('hosts/vm/udhcpc.script not found beside the guest agent or in the source tree');
+  throw new Error('hosts/vm/udhcpc.script not found beside the vm process or in the source tree');
 }
 
 /** The interface's first IPv4 address now, or null. */
@@ -147,7 +147,7 @@ class FileFollower {
   }
 }
 
-/** Runs the guest agent until it is stopped; resolves to the exit status. */
+/** Runs the vm process until it is stopped; resolves to the exit status. */
 export async function runVm(a: VmArgs): Promise<number> {
   const log = new NdjsonLog(a.log);
   const txChecksum = txChecksumSetting(a.ifname, a.fixTxOffload);
