@@ -1,10 +1,6 @@
-// `npm run bench:testbed`: the Docker testbed's benchmarks, side by side in one run, printed
-// as Markdown rows like bench/run.ts:
-//   node dist/bench/testbed.js [--only transfer|forwarding|rebind] [--quick]
-// One benchmark a file in bench/testbed/. Needs root and a Docker engine with the testbed's
-// image (testbed/ensure-docker.sh), and the engine to itself: each benchmark brings up its own
-// topology and removes it at the end (on failure too). `--quick`: a 256 MiB guest, 50,000
-// frames per size, 20 migrations.
+// `npm run bench:testbed`: the Docker testbed's benchmarks (one a file in bench/testbed/),
+// side by side in one run, printed as Markdown rows like bench/run.ts. Usage, needs and
+// `--quick`: bench/RESULTS.md ("How they run", in the testbed section).
 
 import { loadavg } from 'node:os';
 import { benchArgs, machineLine, printRows, type Row } from './report.js';

@@ -1,10 +1,6 @@
-// A guest's RAM as the sim migrates it. Two models behind one interface, so the
-// migration process is written once:
-//  - PagesMemory: every page has a version (bumped by each write), KVM-style dirty
-//    bitmap, a destination copy; at the end the copy is checked page by page.
-//  - FluidMemory: expected dirty-set sizes from the workload's closed form; no per-page state.
-// Time: the guest has its own clock, which stops while it is paused and, in post-copy,
-// while a vCPU waits on a page fault.
+// A guest's RAM as the sim migrates it: one interface, two models (PagesMemory for
+// `fidelity: pages`, FluidMemory for `fluid`), so the migration process is written once.
+// The models and the guest's clock: docs/architecture.md ("The sim engine").
 
 import { DirtyBitmap } from '../model/memory/dirty-bitmap.js';
 import { wireBytes } from '../model/memory/precopy.js';

@@ -1,11 +1,7 @@
-// EP2562973A1's rebind at switchover. When an associate carries the M-bit ("migrated to
-// this station") and the switch runs extended VDP, the VM's network state is moved to
-// its new port on evidence the switch goes and gets:
-//  - dhcpRebind leasequery: ask the DHCP server (RFC 4388) and bind from DHCPLEASEACTIVE;
-//  - dhcpRebind assist: ask the station to make the VM re-send a DHCPREQUEST, and snoop the ACK;
-//  - igmpRebind query: query the VM on its new port so it reports its groups now.
-// With `vdp: standard` (the prior art) none of this happens: the binding stays on the old
-// port until the VM renews at T1, the membership until the next general query.
+// EP2562973A1's rebind at switchover: on an M-bit associate under extended VDP, the VM's
+// DHCP binding and IGMP memberships move to its new port on evidence the switch goes and
+// gets (leasequery, assistance request, rebind query). What each method does, and the prior
+// art without it: docs/architecture.md ("The switch, in both engines").
 
 import type { DhcpSnooping } from './dhcp-snooping.js';
 import type { EventLog } from '../model/result/event-log.js';

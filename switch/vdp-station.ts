@@ -1,11 +1,7 @@
-// The hypervisor's VDP station (lldpad's role): it tells the switch about its VMs' vNICs.
-// libvirt's sequence for a migration (protocols.md 3.3): PRE-ASSOCIATE on the destination
-// when the migration starts, ASSOCIATE there at switchover, DE-ASSOCIATE on the source
-// after. With extended VDP the destination's associate carries the M-bit ("migrated to
-// this station") and the source's de-associate the S-bit; with standard VDP, no hints.
-// Associated VSIs are kept alive every 10 µs·2^RKA. A bridge's assistance request (our
-// organizationally-defined TLV) is handed to the host, which makes the VM re-request.
-// Shared by both engines: no engine imports.
+// The hypervisor's VDP station (lldpad's role): tells the switch about its VMs' vNICs in
+// libvirt's order, with the M/S hints under extended VDP (docs/protocols.md 3.3), keeps them
+// alive (docs/protocols.md 2.7), and hands a bridge's assistance request to its host
+// (docs/wire-formats.md). Shared by both engines: no engine imports.
 
 import { EcpEndpoint, NEAREST_CUSTOMER_BRIDGE, type EcpTimers } from './ecp-endpoint.js';
 import type { FrameSink } from './platform.js';

@@ -1,11 +1,6 @@
-// docker-compose.yml → typed ServiceSpecs: the testbed's one source of every container's
-// image, capabilities, mounts, labels, command and networks (the orchestrator creates the
-// containers itself through the Docker API; see the file's header).
-//
-// Only the compose keys the orchestrator honours are accepted; any other key in a service
-// is an error rather than silently ignored (extension keys `x-...` excepted), so the file
-// never says something the testbed does not do. YAML anchors and merge keys (`<<: *base`)
-// are resolved.
+// docker-compose.yml → typed ServiceSpecs: every container's image, capabilities, mounts,
+// labels, command and networks, for the orchestrator to create through the Docker API.
+// Which compose keys it honours: docs/testbed-wiring.md ("Containers").
 
 import { ComposeError } from './errors.js';
 import { readFileSync } from 'node:fs';

@@ -1,22 +1,6 @@
 // The whole-frame decoder behind `migsim decode`: bytes → every layer migsim speaks, as
-// plain JSON (no Uint8Array, no undefined, no bigint), layer by layer.
-//
-//   Ethernet ─┬─ 0x0806/0x8035 ARP/RARP
-//             ├─ 0x88CC LLDP (with the EVB TLV)
-//             ├─ 0x8940 ECP ── VDP (subtype 1, request)
-//             └─ 0x0800 IPv4 ─┬─ UDP ── DHCP (a port is 67 or 68)
-//                             └─ IGMP (protocol 2)
-//
-// Anything else (another EtherType, IP protocol or UDP port, an ECP ACK's padding, an IPv4
-// fragment) ends the stack with a `raw` layer holding the undecoded bytes as hex. A layer
-// whose codec rejects its bytes ends the stack with `error: {layer, reason}`; the layers
-// below it (outer headers) are still listed. Never throws: every codec returns a WireResult
-// and the formatting here only reads what a successful parse returned.
-//
-// Conventions: numbers stay numbers; a code that has a name gets the name next to it
-// (`ethertype: '0x8940', ethertypeName: 'ECP'`, `protocol: 17, protocolName: 'UDP'`);
-// flags are booleans by name; addresses are text (aa:bb:…, dotted quad); other byte
-// strings are lower-case hex without separators.
+// plain JSON. Which layers, and how they print: docs/wire-formats.md ("What `migsim decode`
+// prints").
 
 import { ARP_OP, parseArp } from './arp.js';
 import { dhcpTypeName, DhcpView, parseDhcp, DHCP_CLIENT_PORT, DHCP_OPT, DHCP_OPTION_FIELDS, DHCP_SERVER_PORT, type DhcpOptions, type DhcpRepr } from './dhcp.js';

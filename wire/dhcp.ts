@@ -1,13 +1,6 @@
-// DHCP (RFC 2131/2132) including the RFC 4388 leasequery messages and options and the
-// RFC 3046 relay agent information option. Same pattern as ethernet.ts:
-//  - DhcpView: named offsets over the fixed 236-byte BOOTP header, the magic cookie and the
-//    option area; `check()` validates the fixed part; getters never read out of bounds.
-//  - parseDhcp never throws; emitDhcp throws EmitError only for an unencodable repr.
-//
-// Options: Pad (0) is skipped, End (255) stops the walk (bytes after it are padding; a
-// missing End is tolerated), a repeated code is concatenated in arrival order (RFC 3396,
-// which also lets emit split data longer than 255 bytes over several instances). Option
-// overload (52) is rejected: sname/file are treated as text only.
+// DHCP (RFC 2131/2132) with the RFC 4388 leasequery messages and options and the RFC 3046
+// relay agent information option, in the contract of wire/README.md. The message layout and
+// how options are read: docs/protocols.md 4.5; leasequery: docs/protocols.md 4.1.
 
 import { EmitError, ok, reject, type WireResult } from './result.js';
 import { ipAt, macAt, put16, put32, putMac, u16, u32, u8 } from './fields.js';

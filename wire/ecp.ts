@@ -1,12 +1,6 @@
-// ECP, the Edge Control Protocol (802.1Qbg-2012 clause 43): a 4-byte header after the
-// Ethernet header (ethertype 0x8940), then the upper-layer payload (VDP for subtype 1).
-// Layout: docs/protocols.md 1.2.
-//
-//   octets 0-1: version (bits 15..12, = 1) | operation (bits 11..10: 0 REQ, 1 ACK) | subtype (bits 9..0)
-//   octets 2-3: sequence number (an ACK echoes the REQ's)
-//
-// The payload is opaque here: ACKs carry none (but may arrive padded to 60 bytes on a real
-// wire), and REQ payloads may end in Ethernet padding; the VDP codec stops at the padding.
+// ECP, the Edge Control Protocol (802.1Qbg-2012 clause 43): the 4-byte header after the
+// Ethernet header (EtherType 0x8940), then an opaque upper-layer payload (VDP for subtype 1).
+// Header layout: docs/protocols.md 1.2; framing and padding: docs/protocols.md 1.1.
 
 import { EmitError, ok, reject, type WireResult } from './result.js';
 import { put16, u16 } from './fields.js';

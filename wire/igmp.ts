@@ -1,10 +1,6 @@
-// IGMP v1/v2/v3 (RFC 1112 App. I, RFC 2236 §2, RFC 3376 §4 / RFC 9776 §4), same pattern as
-// ethernet.ts. The checksum (16-bit one's complement over the whole IGMP message, i.e. the
-// whole IPv4 payload, RFC 3376 §4.1.2/§4.1.10) is verified on parse and computed on emit.
-//
-// Query version (RFC 3376 §7.1, Linux `igmp_heard_query`): 8 bytes with Max Resp Code 0 → v1,
-// 8 bytes with code ≠ 0 → v2, ≥ 12 bytes → v3, 9–11 bytes → rejected. Octets after a v3
-// query's source list are covered by the checksum and otherwise ignored (RFC 3376 §4.1.10).
+// IGMP v1/v2/v3 (RFC 1112 App. I, RFC 2236 §2, RFC 3376 §4 / RFC 9776 §4), in the contract of
+// wire/README.md; the checksum is verified on parse and computed on emit. Layouts, and how
+// a query's version follows from its length: docs/protocols.md 5.1.
 
 import { EmitError, ok, reject, type WireResult } from './result.js';
 import { internetChecksum, ipAt, onesSum, put16, put32, u16, u8 } from './fields.js';

@@ -1,34 +1,6 @@
-// VDP, the VSI Discovery and Configuration Protocol (802.1Qbg-2012 clause 41, "VDP22" as
-// lldpad encodes it): the payload of an ECP request with subtype 1. docs/protocols.md 2.1–2.5.
-//
-// The payload is a sequence of TLVs, header = type(7 bits) | length(9 bits, octets after the
-// header), docs/protocols.md 2.1:
-//   - exactly one VSI Manager ID TLV (type 5, 16-byte value), FIRST (lldpad drops anything else);
-//   - VSI TLVs, types 1..4 = pre-associate, pre-associate with RR, associate, de-associate;
-//   - organizationally defined TLVs (type 127): OUI(3) + data;
-//   - other types are skipped (kept in `unknown`);
-//   - type 0 (End TLV, or the zero bytes of Ethernet padding) ends the payload: nothing after it
-//     is read. emitVdp writes no End TLV: a short ECP frame is zero-padded by Ethernet anyway.
-//
-// VSI TLV value (protocols.md 2.2; offsets after the 2-byte TLV header), length = 25 + n·k:
-//    0  1  status (2.3)          6 16  VSI ID (2.2)
-//    1  3  VSI type ID          22  1  filter info format 1..4
-//    4  1  VSI type version     23  2  number of entries n
-//    5  1  VSI ID format 1..5   25 n·k filter entries (2.4: k = 2, 8, 6, 12 for formats 1..4)
-//
-// Our assistance request (EP2562973A1) — part of migsim's public wire format. An org TLV under
-// a locally administered OUI, so a station that does not know it skips it (protocols.md 2.1):
-//   type 127, length 32 = 3+1+1+16+6+4+1
-//   value off size  field
-//          0   3   OUI 02-6d-73 (MIGSIM_OUI)
-//          3   1   subtype 1 (ASSIST_SUBTYPE)
-//          4   1   VSI ID format (1..5, as in the VSI TLV)
-//          5  16   VSI ID
-//         21   6   MAC of the VM's old binding
-//         27   4   IPv4 address of the old binding (0.0.0.0 if unknown)
-//         31   1   flags: 0x01 dhcp (make the VM re-send a DHCP Request),
-//                         0x02 igmp (make it re-report its IGMP groups); 0xFC reserved (0 on send, ignored on receipt)
-// Other subtypes under MIGSIM_OUI are not ours yet and are kept in `orgTlvs` like any org TLV.
+// VDP (802.1Qbg-2012 clause 41, as lldpad encodes it), the payload of an ECP request with
+// subtype 1, and migsim's assistance request (an organizationally defined TLV). Layouts:
+// docs/protocols.md 2.1–2.4; the assistance request: docs/wire-formats.md.
 
 import { TLV_HEADER_LEN, TLV_MAX_LEN, TlvView } from './tlv.js';
 import { EmitError, ok, reject, type WireResult } from './result.js';

@@ -1,14 +1,6 @@
-// A frame blaster for the switch forwarding benchmark (bench/testbed.ts `forwarding`), run
-// inside a testbed container (`node /migsim/dist/bench/testbed/blast.js …`): one IPv4/UDP
-// frame, built once, put on an interface COUNT times as fast as libpcap's inject goes (the
-// npm package `cap`, as hosts/runtime/pcap-port.ts uses it), or paced to RATE frames/s.
-//
-//   blast.js --if eth0 --src MAC --dst MAC --src-ip A --dst-ip B --size BYTES --count N [--rate FPS]
-//
-// BYTES is the frame as handed to the interface, without the FCS (60 for a minimum 64-byte
-// Ethernet frame, 1514 for a maximum 1518-byte one). UDP 9 → 9 (discard; its checksum computed once, with the frame):
-// the switch forwards it as ordinary unicast data (not DHCP, not IGMP). Prints one JSON line:
-// {sent, errors, ms, fps}.
+// A frame blaster for the switch forwarding benchmark (bench/testbed/forwarding.ts): one
+// IPv4/UDP frame put on an interface N times through libpcap, flat out or paced. Usage and
+// output: bench/RESULTS.md ("How they run", in the testbed section).
 
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';

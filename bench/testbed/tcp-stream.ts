@@ -1,19 +1,6 @@
-// A plain TCP stream between two testbed containers: the reference for the page-transfer
-// benchmark (bench/testbed.ts `transfer`). Run inside the containers as the host agents are
-// (`node /migsim/dist/bench/testbed/tcp-stream.js …`):
-//
-//   tcp-stream.js recv --port 7101 [--host 0.0.0.0]
-//       prints `listening` once it accepts, takes one connection, counts what arrives until
-//       the peer ends it, then prints one JSON line {bytes, acceptToEndMs, firstToLastMs}.
-//   tcp-stream.js send --to IP:PORT --bytes N [--chunk 262144]
-//       writes N bytes in chunks of 256 KiB, waiting for 'drain' after each (the agents
-//       write 256 KiB–1 MiB PAGES batches and keep up to 4 MiB queued: hosts/agent/sender.ts),
-//       Nagle off as they have it, and prints one JSON line {bytes, ms, connectMs}: `ms` is
-//       from the first write to the last write handed to the kernel — the definition of a
-//       pre-copy round's duration in hosts/agent/sender.ts.
-//
-// The chunk is filled with deterministic non-zero bytes (an LCG), written again and again:
-// no copying on the sender, nothing kept on the receiver — the ceiling the agents are held to.
+// A plain TCP stream between two testbed containers, timed as the host agents time a round:
+// the reference for the page-transfer benchmark (bench/testbed/transfer.ts). Usage and
+// output: bench/RESULTS.md ("How they run", in the testbed section).
 
 import { connect, createServer, type Socket } from 'node:net';
 import { parseArgs } from 'node:util';

@@ -1,12 +1,6 @@
-// A VM's RAM on a testbed host: real bytes of the VM's real size in a SharedArrayBuffer,
-// so the workload worker writes it while the migration sender reads it, plus KVM-style
-// dirty logging in a second SharedArrayBuffer (one bit per page, Int32 words; set with
-// Atomics.or by the writer, taken and cleared with Atomics.exchange per word by the sender).
-//
-// Ordering: the writer changes a page's bytes first and sets its dirty bit after (both in
-// program order; the bit is a seq-cst atomic). A sender that takes the bit and then reads
-// the page sees at least that write; a write it misses sets the bit again after the take,
-// so the page goes in a later round. That is the whole correctness argument of pre-copy.
+// A VM's RAM on a testbed host, real bytes in a SharedArrayBuffer shared with the workload
+// worker, plus KVM-style dirty logging and the control words. Layout and the write/take
+// ordering pre-copy relies on: docs/control-protocol.md ("The guest's RAM and vCPU").
 
 import { Random, vmStreams } from '../../model/random.js';
 import { startsZero, zeroPageLimit } from '../../model/memory/zero-page.js';

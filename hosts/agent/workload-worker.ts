@@ -1,17 +1,7 @@
-// The guest's vCPU, as a worker thread: runs the VM's workload (model/memory/workload.ts, the
-// very write streams the sim uses) against the shared RAM. Every millisecond of wall
-// time (process.hrtime.bigint()) it asks the workload for the writes due since the last
-// tick; each write changes the page's bytes, then sets its dirty bit (vm-memory.ts).
-//
-// Messages in: pause {id} · resume · throttle {pct} · checksums {id, out} · stop.
-// Messages out: ready · paused {id, atNs, writes} · checksums {id, startNs, endNs} | {id, error} · stopped.
-// A pause is asked for in two ways: the instant goes into shared memory (vm-memory.ts
-// `pauseAt`), so a tick never runs the workload past it, and a message follows. The pause is
-// acknowledged from the message handler: the worker is single-threaded, so no write is in
-// flight then, and none happens until resume — the VM is paused.
-//
-// The guest has its own clock (as the sim's): it stops while paused, so a resume does not
-// replay the paused time as a burst of writes.
+// The guest's vCPU as a worker thread: runs the VM's workload (model/memory/workload.ts, the
+// sim's write streams) against the shared RAM every tick, on a guest clock that stops while
+// paused. Its messages and the pause protocol: docs/control-protocol.md ("The guest's RAM
+// and vCPU").
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';

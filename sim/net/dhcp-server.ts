@@ -1,23 +1,7 @@
-// A DHCP server modelled on ISC dhcpd 4.4 (`allow leasequery;`, `ping-check false;`,
-// authoritative for its one subnet), talking real frames.
-//
-//  - RFC 2131 DORA, renew/rebind, INIT-REBOOT, RELEASE, DECLINE; addresses from one pool,
-//    each client (client-id, else MAC) keeps the address it had, new clients get the lowest
-//    address nobody has held, then the lowest one somebody let go, abandoned ones last.
-//  - RFC 4388 DHCPLEASEQUERY exactly as `server/dhcpleasequery.c` answers it (protocols.md
-//    §4): dropped without giaddr; keyed by ciaddr, else option 61, else chaddr; ACTIVE /
-//    UNASSIGNED / UNKNOWN; remaining times in ISC's whole-second arithmetic.
-//  - Replies to an IP next hop (a relay at giaddr, a renewing client at ciaddr) go through
-//    an ARP cache, as ISC's fallback socket does through the kernel; a client without an
-//    address is answered at chaddr (ISC's raw socket) or by broadcast.
-//  - dhcp-cache-threshold at ISC's default, 25 % (`reuse_lease` in server/dhcp.c): a client
-//    that asks again while its active lease is younger than a quarter of its length gets the
-//    lease unaltered (start, end and last transaction stay) and the time that remains of it,
-//    not a new full lease.
-//  - Every reply leaves `processingNs` after its request arrived (no queueing between
-//    requests). ARP is answered at once, as the kernel does.
-// This file handles the messages; the lease bookkeeping is dhcp-leases.ts, the ARP next
-// hops arp-next-hop.ts.
+// The sim's DHCP server, a model of ISC dhcpd 4.4 talking real frames: DORA, renewals,
+// RELEASE/DECLINE and RFC 4388 leasequery. This file handles the messages; the leases are
+// dhcp-leases.ts, the ARP next hops arp-next-hop.ts. What it models: docs/sim-network.md,
+// docs/protocols.md 4.2.
 
 import { BROADCAST_MAC, type Ipv4, ipWord, type Mac, u32ToIp } from '../../model/address.js';
 import type { FrameSink } from '../../switch/platform.js';

@@ -1,10 +1,6 @@
-// The network side of one VM, a Linux guest: a DHCP client (dhcp-client.ts), an IGMPv3 host
-// (igmp-host.ts), ARP for its own address, a UDP echo service on port 7 and a receiver for the
-// sim's multicast streams (port 5001, 32-bit sequence number first).
-//
-// Pausing models a stopped vCPU: nothing is sent and no timer runs; timers that came due
-// while paused run at resume, in order, then the resume announcement (gratuitous ARP, IGMP
-// re-reports: what virtio-net's guest announce makes Linux do, netdev_notify_peers).
+// The network side of one sim VM, a Linux guest: DHCP client, IGMPv3 host, ARP, UDP echo,
+// multicast receiver, and what pausing the vCPU does to them. Behaviour: docs/sim-network.md
+// ("The guest").
 
 import { BROADCAST_MAC, type Ipv4, ipWord, isIpv4Multicast, type Mac } from '../../model/address.js';
 import type { FrameSink } from '../../switch/platform.js';

@@ -1,7 +1,6 @@
-// A multicast stream on the router side of the switch: UDP from port 5000 to group:5001 at a
-// fixed rate, each payload a 32-bit big-endian sequence number (from 0) padded with zeros.
-// The k-th datagram of a run leaves at exactly start + round(k·1e9/rate) ns (no drift).
-// It listens to nothing: every frame it receives is counted and dropped.
+// A multicast stream on the router side of the switch: UDP to group:5001 at a fixed rate,
+// each payload led by a 32-bit sequence number, without drift. Behaviour: docs/sim-network.md
+// ("The multicast source").
 
 import { ipWord, isIpv4Multicast } from '../../model/address.js';
 import type { FrameSink } from '../../switch/platform.js';

@@ -1,9 +1,6 @@
-// The reachability probe: per target VM, a UDP echo (port 7007 → 7) every 1/rate s, payload
-// = 32-bit target index + 32-bit sequence number; replies are matched back to the echo they
-// answer. The k-th echo to a target leaves at exactly added + round(k·1e9/rate) ns.
-//
-// Loss is counted as runs of consecutive unanswered echoes. An echo sent less than
-// IN_FLIGHT_NS before the time of the question is still in flight, not lost.
+// The sim's reachability probe: a UDP echo to each VM at a fixed rate, replies matched to
+// their echoes, loss counted as runs of unanswered echoes. Behaviour: docs/sim-network.md
+// ("The probe").
 
 import type { FrameSink } from '../../switch/platform.js';
 import type { Clock, Ns, Timer } from '../../model/time.js';
