@@ -17,7 +17,7 @@ export interface FieldDoc {
 export const FIELDS = {
   name: { value: REQUIRED, doc: 'scenario name, [a-z0-9-]+; names the results directory' },
   description: { value: '', doc: 'one line, shown in reports' },
-  seed: { value: 1, doc: 'PRNG seed: same seed, same results (sim)' },
+  seed: { value: 1, doc: 'PRNG seed, 0 to 4294967295: same seed, same results (sim)' },
   engine: { value: 'sim', doc: 'sim | testbed' },
   fidelity: { value: 'pages', doc: 'sim only: pages (every page tracked) | fluid (expected dirty-set sizes)' },
   duration: { value: null, doc: 'when the run ends; none = when the last migration settles' },

@@ -6,6 +6,14 @@
 export const OUTCOMES = ['completed', 'reverted', 'failed'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
+/**
+ * What decided a migration's switchover (docs/result-format.md "switchover"): `converged`,
+ * pre-copy's rest fitted the downtime limit; `forced`, pre-copy reached `maxRounds` without;
+ * `immediate`, stopcopy and postcopy pause at the start.
+ */
+export const SWITCHOVERS = ['converged', 'forced', 'immediate'] as const;
+export type Switchover = (typeof SWITCHOVERS)[number];
+
 /** Fields an `expect:` key may name, with the kind of value they hold. */
 export const EXPECTABLE_FIELDS = {
   startMs: 'number',
@@ -30,6 +38,11 @@ export const EXPECTABLE_FIELDS = {
   serviceInterruptionMs: 'number',
   memoryVerified: 'boolean',
   outcome: 'string',
+  /** what decided the pause: converged, forced, immediate */
+  switchover: 'string',
 } as const;
 
 export type ExpectableField = keyof typeof EXPECTABLE_FIELDS;
+
+/** The values an `equals` may name for the fields that hold one of a few words. */
+export const EXPECTABLE_WORDS: Partial<Record<ExpectableField, readonly string[]>> = { outcome: OUTCOMES, switchover: SWITCHOVERS };

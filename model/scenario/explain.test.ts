@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { FIELDS } from './defaults.js';
 import { explainDefaults, explainScenario } from './explain.js';
+import { LIMITS } from './limits.js';
 import { DOC_EXAMPLE } from './load-fixture.js';
 import { parseScenario } from './load.js';
 
@@ -13,6 +14,17 @@ describe('explain', () => {
     expect(text).toMatch(/migrations\[\]\.downtimeLimit\s+300ms/);
     expect(text).toMatch(/vms\[\]\.workload\s+\{ kind: idle \}/);
     expect(text).toMatch(/name\s+\(required\)/);
+  });
+
+  it('lists every limit with its bound and reason after the defaults', () => {
+    const text = explainDefaults();
+    for (const [name, l] of Object.entries(LIMITS)) {
+      expect(text).toContain(name);
+      expect(text).toContain(l.reason);
+    }
+    expect(text).toMatch(/writeRate\s+≤ 1000000000\/s\s+vms\[\]\.workload\.writeRate/);
+    expect(text).toMatch(/bandwidthMin\s+≥ 1 Mbit\/s/);
+    expect(text).toMatch(/trackedStateBudget\s+≤ 640 MiB/);
   });
 
   it('shows a scenario with units', () => {

@@ -1,8 +1,9 @@
-// Human-readable views for `migsim validate --explain`: the defaults table, and a
-// loaded scenario with every value resolved and shown with its unit.
+// Human-readable views for `migsim validate --explain`: the defaults table with the limits
+// table (limits.ts), and a loaded scenario with every value resolved and shown with its unit.
 
 import { formatBandwidth, formatBytes, formatDuration, formatPercent, formatRate } from '../units.js';
 import { type DefaultValue, FIELDS, REQUIRED } from './defaults.js';
+import { formatLimit, type Limit, LIMITS } from './limits.js';
 import type { Expectation, LinkSpec, MigrationSpec, Scenario, VmSpec, WorkloadSpec } from './types.js';
 
 /** A default as it would be written in YAML (flow style for lists and mappings). */
@@ -27,11 +28,20 @@ function table(rows: readonly (readonly string[])[]): string {
     .join('\n');
 }
 
-/** Every scenario field, its default and what it means. */
+/** Every scenario field, its default and what it means; then every limit. */
 export function explainDefaults(): string {
   const rows: string[][] = [['field', 'default', 'meaning']];
   for (const [field, { value, doc }] of Object.entries(FIELDS)) rows.push([field, yamlish(value), doc]);
-  return `${table(rows)}\n`;
+  return `${table(rows)}\n\n${explainLimits()}`;
+}
+
+/** The limits table: name, bound, what it applies to, why. */
+export function explainLimits(): string {
+  const rows: string[][] = [['limit', 'bound', 'applies to', 'why']];
+  for (const [name, l] of Object.entries(LIMITS) as [string, Limit][]) {
+    rows.push([name, `${l.bound === 'max' ? '≤' : '≥'} ${formatLimit(l)}`, l.applies, l.reason]);
+  }
+  return `${table(rows)}\nChecked before anything runs; a scenario beyond one is refused (exit 2) naming the field that drives it.\n`;
 }
 
 function link(l: LinkSpec): string {

@@ -57,7 +57,7 @@ describe('robustness (fast-check)', () => {
   writeFileSync(join(dir, 'w.trace'), '0 1\n10 2\n');
   const withTrace = DOC_EXAMPLE.replace(
     'migrations:\n',
-    '  - name: vm2\n    host: h2\n    memory: 4MiB\n    workload: { kind: trace, file: w.trace, loop: true }\nmigrations:\n',
+    '  - name: vm2\n    host: h2\n    vlan: 10\n    memory: 4MiB\n    workload: { kind: trace, file: w.trace, loop: true }\nmigrations:\n',
   ).replace('expect:', '  - vm: vm2\n    to: h1\n    at: 3s\nexpect:');
   const validFile = join(dir, 'valid.yaml');
 

@@ -127,7 +127,7 @@ describe('a valid scenario', () => {
 
   it('fills section defaults: an empty switch, dhcp without leaseTime, a migration with only vm/to/at', () => {
     const s = parseScenario(
-      `${BASE}switch: {}\ndhcp: { subnet: 10.0.0.0/8 }\nnetwork: { migrationLink: { bandwidth: 1Gbit/s } }\n`,
+      `${BASE}duration: 10s\nswitch: {}\ndhcp: { subnet: 10.0.0.0/8 }\nnetwork: { migrationLink: { bandwidth: 1Gbit/s } }\n`,
       'x.yaml',
     );
     expect(s.switch).toEqual({
@@ -195,7 +195,10 @@ describe('a valid scenario', () => {
       BASE,
       '    memory: 512MiB\n',
       '    memory: 512MiB\n    zeroPages: 12.5%\n    announceOnResume: garp+igmp\n    vsiType: { id: 16777215 }\n    multicast: [239.1.1.1, 224.0.1.1]\n    vlan: 4094\n',
-    ).replace('name: base', 'name: base\nengine: testbed\nfidelity: fluid\nseed: 42');
+    )
+      .replace('name: base', 'name: base\nengine: testbed\nfidelity: fluid\nseed: 42\nduration: 10s\ndhcp: { subnet: 10.0.0.0/24 }')
+      .replace('    memory: 1GiB\n', '    memory: 1GiB\n    vlan: 4094\n')
+      .concat('multicastSources: [{ group: 239.1.1.1, rate: 10/s, size: 100B }, { group: 224.0.1.1, rate: 10/s, size: 100B }]\n');
     const s = parseScenario(text, 'x.yaml');
     expect(s.engine).toBe('testbed');
     expect(s.fidelity).toBe('fluid');
@@ -255,7 +258,7 @@ migrations:
     expect(parseScenario(text, 'x.yaml').migrations.map((m) => m.from)).toEqual(['h1', 'h2']);
     const [e] = errorsOf(text.replace('at: 1s', 'at: 3s'));
     expect(e?.path).toBe('migrations[0].to');
-    expect(e?.message).toMatch(/h2 would hold 16 GiB at 2 s \(vm2, vm1\)/);
+    expect(e?.message).toMatch(/h2 has 8 GiB but would hold 16 GiB at 2 s \(vm2 8 GiB, vm1 8 GiB\)/);
   });
 
   it('loads from a file and records the path as given', () => {

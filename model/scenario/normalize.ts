@@ -1,9 +1,11 @@
 // The cross-field pass: the schema's output (raw, each field valid on its own) → the
 // normalized Scenario of types.ts, checking what spans fields — host and VM references,
-// unique names and MACs, migration order, host capacity, `expect:` keys — and reading trace files.
+// unique names and MACs, migration order and overlap, host capacity, fields a mode ignores,
+// groups no source sends, `expect:` keys — and reading trace files. After schema errors it
+// runs on what the schema could read (Gaps: the entries it dropped), so one pass reports all.
 
 import * as nodePath from 'node:path';
-import { EXPECTABLE_FIELDS, type ExpectableField, type Outcome } from './expectable.js';
+import { EXPECTABLE_FIELDS, EXPECTABLE_WORDS, type ExpectableField } from './expectable.js';
 import { formatBytes, formatDuration } from '../units.js';
 import { defaultMac } from './defaults.js';
 import type { PathSegment } from './errors.js';
@@ -12,14 +14,54 @@ import type { RawBound, RawMigration, RawScenario, RawVm, RawWorkload } from './
 import { readTrace } from './trace.js';
 import type { Expectation, HostSpec, MigrationSpec, Scenario, VmSpec, WorkloadSpec } from './types.js';
 
-export function normalize(raw: RawScenario, file: string, problems: Problems): Scenario {
-  const hosts = normalizeHosts(raw, problems);
+/**
+ * What the schema pass dropped when it found errors: the list entries it could not read
+ * (`index` maps a kept entry to its place in the file) and the top-level keys. A check that
+ * could be wrong because of a dropped entry is skipped; the schema already reported it.
+ */
+export interface Gaps {
+  index: { hosts: number[]; vms: number[]; migrations: number[]; multicastSources: number[] };
+  /** top-level keys whose value was dropped (`duration`, `dhcp`, …) */
+  dropped: Set<string>;
+  /** names of dropped hosts / VMs; null: one had no readable name, so any name may be it */
+  droppedHosts: Set<string> | null;
+  droppedVms: Set<string> | null;
+  /** VMs with a dropped migration (null: any VM) */
+  vmsWithDroppedMigrations: Set<string> | null;
+  droppedSources: boolean;
+}
+
+export interface NormalizeOptions {
+  /** the file's value before the schema (to tell a field written from a default) */
+  source?: unknown;
+  /** read trace files outside the scenario's directory */
+  allowOutside?: boolean;
+  gaps?: Gaps | null;
+}
+
+const maybe = (set: Set<string> | null | undefined, name: string): boolean => set === null || (set?.has(name) ?? false);
+
+/** The value written at `path` in the file (undefined if absent). */
+function written(source: unknown, path: readonly PathSegment[]): unknown {
+  let v = source;
+  for (const seg of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = Object.prototype.hasOwnProperty.call(v, seg) ? (v as Record<PathSegment, unknown>)[seg] : undefined;
+  }
+  return v;
+}
+
+export function normalize(raw: RawScenario, file: string, problems: Problems, opts: NormalizeOptions = {}): Scenario {
+  const gaps = opts.gaps ?? null;
+  const hosts = normalizeHosts(raw, problems, gaps);
   const hostNames = new Set(hosts.map((h) => h.name));
-  const vms = raw.vms.map((vm, i) => normalizeVm(vm, i, hostNames, file, problems));
-  checkUniqueVms(vms, problems);
-  const migrations = normalizeMigrations(raw, vms, hostNames, problems);
-  checkCapacity(hosts, vms, migrations, problems);
-  const expect = normalizeExpect(raw.expect, vms, migrations, problems);
+  const vmAt = (i: number) => gaps?.index.vms[i] ?? i;
+  const vms = raw.vms.map((vm, i) => normalizeVm(vm, vmAt(i), hostNames, file, problems, opts));
+  checkUniqueVms(vms, problems, vmAt);
+  const migrations = normalizeMigrations(raw, vms, hostNames, problems, opts);
+  checkCapacity(hosts, vms, migrations, problems, gaps, vmAt);
+  checkGroups(raw, vms, problems, gaps, vmAt);
+  const expect = normalizeExpect(raw.expect, vms, migrations, problems, gaps);
 
   return {
     file,
@@ -57,9 +99,10 @@ function list(names: Iterable<string>): string {
   return all.length > 0 ? all.join(', ') : '(none)';
 }
 
-function normalizeHosts(raw: RawScenario, problems: Problems): HostSpec[] {
+function normalizeHosts(raw: RawScenario, problems: Problems, gaps: Gaps | null): HostSpec[] {
   const seen = new Map<string, number>();
-  return raw.hosts.map((h, i) => {
+  return raw.hosts.map((h, k) => {
+    const i = gaps?.index.hosts[k] ?? k;
     const first = seen.get(h.name);
     if (first !== undefined) {
       problems.add(['hosts', i, 'name'], 'unique host names', {
@@ -72,9 +115,9 @@ function normalizeHosts(raw: RawScenario, problems: Problems): HostSpec[] {
   });
 }
 
-function normalizeVm(vm: RawVm, i: number, hosts: Set<string>, file: string, problems: Problems): VmSpec {
+function normalizeVm(vm: RawVm, i: number, hosts: Set<string>, file: string, problems: Problems, opts: NormalizeOptions): VmSpec {
   const at = (...rest: PathSegment[]) => ['vms', i, ...rest];
-  if (!hosts.has(vm.host)) problems.add(at('host'), `one of the hosts: ${list(hosts)}`);
+  if (!hosts.has(vm.host) && !maybe(opts.gaps?.droppedHosts, vm.host)) problems.add(at('host'), `one of the hosts: ${list(hosts)}`);
 
   const whole = vm.memory % vm.pageSize === 0;
   if (!whole) {
@@ -94,7 +137,7 @@ function normalizeVm(vm: RawVm, i: number, hosts: Set<string>, file: string, pro
     multicast: vm.multicast,
     announceOnResume: vm.announceOnResume,
     zeroPages: vm.zeroPages,
-    workload: normalizeWorkload(vm, pageCount, at('workload'), file, problems),
+    workload: normalizeWorkload(vm, pageCount, at('workload'), file, problems, opts),
   };
 }
 
@@ -104,6 +147,7 @@ function normalizeWorkload(
   path: PathSegment[],
   file: string,
   problems: Problems,
+  opts: NormalizeOptions,
 ): WorkloadSpec {
   const w: RawWorkload = vm.workload;
   switch (w.kind) {
@@ -124,16 +168,20 @@ function normalizeWorkload(
       return { kind: 'hotset', writeRate: w.writeRate, hotsetBytes: w.hotset };
     case 'trace': {
       const traceFile = nodePath.isAbsolute(w.file) ? w.file : nodePath.join(nodePath.dirname(file), w.file);
-      const trace = readTrace(traceFile, pageCount, [...path, 'file'], w.loop, problems);
+      const trace = readTrace(traceFile, pageCount, [...path, 'file'], w.loop, problems, {
+        root: nodePath.dirname(nodePath.resolve(file)),
+        allowOutside: opts.allowOutside ?? false,
+      });
       return { kind: 'trace', file: traceFile, trace, loop: w.loop };
     }
   }
 }
 
-function checkUniqueVms(vms: VmSpec[], problems: Problems): void {
+function checkUniqueVms(vms: VmSpec[], problems: Problems, vmAt: (i: number) => number): void {
   const names = new Map<string, number>();
   const macs = new Map<string, number>();
-  vms.forEach((vm, i) => {
+  vms.forEach((vm, k) => {
+    const i = vmAt(k);
     const sameName = names.get(vm.name);
     if (sameName !== undefined) {
       problems.add(['vms', i, 'name'], 'unique VM names', {
@@ -144,7 +192,7 @@ function checkUniqueVms(vms: VmSpec[], problems: Problems): void {
     }
     const sameMac = macs.get(vm.mac);
     if (sameMac !== undefined) {
-      const other = vms[sameMac]?.name ?? '';
+      const other = vms.find((_, j) => vmAt(j) === sameMac)?.name ?? '';
       problems.add(['vms', i, 'mac'], 'a MAC unique across VMs', {
         problem: `${vm.name}'s MAC ${vm.mac} is also ${other}'s`,
       });
@@ -159,16 +207,23 @@ function startOrder(migrations: readonly { atNs: number }[]): number[] {
   return migrations.map((_, i) => i).sort((a, b) => (migrations[a]?.atNs ?? 0) - (migrations[b]?.atNs ?? 0));
 }
 
+/** Fields post-copy ignores (it has no live rounds): refused when written, so nothing is ignored silently. */
+const ROUND_FIELDS = ['maxRounds', 'autoConverge'] as const;
+
 function normalizeMigrations(
   raw: RawScenario,
   vms: VmSpec[],
   hosts: Set<string>,
   problems: Problems,
+  opts: NormalizeOptions,
 ): MigrationSpec[] {
+  const gaps = opts.gaps ?? null;
   const vmByName = new Map(vms.map((v) => [v.name, v]));
   const where = new Map(vms.map((v) => [v.name, v.host]));
-  const specs: MigrationSpec[] = raw.migrations.map((m: RawMigration, index) => ({
-    index,
+  /** per VM: its last migration that moved it */
+  const busy = new Map<string, { index: number; atNs: number }>();
+  const specs: MigrationSpec[] = raw.migrations.map((m: RawMigration, k) => ({
+    index: gaps?.index.migrations[k] ?? k,
     vm: m.vm,
     from: '',
     to: m.to,
@@ -184,26 +239,50 @@ function normalizeMigrations(
   for (const k of startOrder(specs)) {
     const m = specs[k];
     if (!m) continue;
-    const at = (field: string) => ['migrations', k, field];
+    const at = (field: string) => ['migrations', m.index, field];
     if (raw.duration !== undefined && m.atNs >= raw.duration) {
       problems.add(at('at'), `a start before the end of the run (duration ${formatDuration(raw.duration)})`);
     }
+    if (m.mode === 'postcopy') {
+      for (const field of ROUND_FIELDS) {
+        const v = written(opts.source, ['migrations', m.index, field]);
+        if (v === undefined || (field === 'autoConverge' && v === false)) continue;
+        problems.add(at(field), `no ${field} with mode: ${m.mode} (it has no live rounds)`, {
+          problem: `${field} is ignored by ${m.mode}`,
+          key: true,
+        });
+      }
+    }
     const current = where.get(m.vm);
     if (!vmByName.has(m.vm) || current === undefined) {
-      problems.add(at('vm'), `one of the VMs: ${list(vmByName.keys())}`);
+      if (!maybe(gaps?.droppedVms, m.vm)) problems.add(at('vm'), `one of the VMs: ${list(vmByName.keys())}`);
       continue;
     }
+    const uncertain = maybe(gaps?.vmsWithDroppedMigrations, m.vm);
     m.from = current;
     if (!hosts.has(m.to)) {
-      problems.add(at('to'), `one of the hosts: ${list(hosts)}`);
+      if (!maybe(gaps?.droppedHosts, m.to)) problems.add(at('to'), `one of the hosts: ${list(hosts)}`);
       continue;
     }
-    if (m.to === current) {
-      problems.add(at('to'), `a host other than ${current}`, {
-        problem: `${m.vm} is already on ${current} at ${formatDuration(m.atNs)}`,
+    const previous = busy.get(m.vm);
+    // two moves of one VM at one instant: the second would start from where the first is going
+    // (a later start while the first still runs is the engines' to judge: the sim fails it with
+    // its reason, the testbed queues it)
+    if (previous && !uncertain && m.atNs === previous.atNs) {
+      problems.add(at('at'), `a start after ${m.vm}'s previous migration (one migration of a VM at a time)`, {
+        problem: `migrations[${previous.index}] also moves ${m.vm} at ${formatDuration(m.atNs)}`,
       });
       continue;
     }
+    if (m.to === current) {
+      if (!uncertain) {
+        problems.add(at('to'), `a host other than ${current}`, {
+          problem: `${m.vm} is already on ${current} at ${formatDuration(m.atNs)}`,
+        });
+      }
+      continue;
+    }
+    busy.set(m.vm, { index: m.index, atNs: m.atNs });
     where.set(m.vm, m.to);
   }
   return specs;
@@ -212,57 +291,119 @@ function normalizeMigrations(
 /**
  * Host memory, when given, must hold what is placed on it: first the initial placement
  * (file order), then each migration's destination as it starts (the VM leaves its source then).
+ * One error per host: where it first overflows, with its memory, the total and the VMs.
  */
-function checkCapacity(hosts: HostSpec[], vms: VmSpec[], migrations: MigrationSpec[], problems: Problems): void {
+function checkCapacity(
+  hosts: HostSpec[],
+  vms: VmSpec[],
+  migrations: MigrationSpec[],
+  problems: Problems,
+  gaps: Gaps | null,
+  vmAt: (i: number) => number,
+): void {
   const capacity = new Map(hosts.map((h) => [h.name, h.memoryBytes]));
   const placed = new Map<string, string[]>(hosts.map((h) => [h.name, []]));
   const vmByName = new Map(vms.map((v) => [v.name, v]));
+  const reported = new Set<string>();
   const used = (host: string) =>
     (placed.get(host) ?? []).reduce((sum, name) => sum + (vmByName.get(name)?.memoryBytes ?? 0), 0);
+  const each = (host: string) =>
+    (placed.get(host) ?? []).map((name) => `${name} ${formatBytes(vmByName.get(name)?.memoryBytes ?? 0)}`).join(', ');
 
-  /** Returns false (after reporting) when `vm` does not fit on `host`. */
-  const place = (vm: VmSpec, host: string, path: PathSegment[], when: string): boolean => {
+  /** Places `vm` on `host` (it is there, fitting or not) and reports the host's first overflow. */
+  const place = (vm: VmSpec, host: string, path: () => PathSegment[], when: string): void => {
     const cap = capacity.get(host);
     const here = placed.get(host);
-    if (cap === undefined || here === undefined) return false; // unknown host: reported elsewhere
-    if (cap !== null) {
-      if (vm.memoryBytes > cap) {
-        problems.add(path, `a host with at least ${formatBytes(vm.memoryBytes)} of memory`, {
-          problem: `${vm.name} needs ${formatBytes(vm.memoryBytes)} but ${host} has ${formatBytes(cap)}`,
-        });
-        return false;
-      }
-      const total = used(host) + vm.memoryBytes;
-      if (total > cap) {
-        problems.add(path, `VMs on ${host} that fit in its ${formatBytes(cap)}`, {
-          problem: `${host} would hold ${formatBytes(total)}${when} (${[...here, vm.name].join(', ')})`,
-        });
-        return false;
-      }
-    }
+    if (cap === undefined || here === undefined) return; // unknown host: reported elsewhere
     here.push(vm.name);
-    return true;
+    if (cap === null || reported.has(host)) return;
+    if (vm.memoryBytes > cap) {
+      reported.add(host);
+      problems.add(path(), `a host with at least ${formatBytes(vm.memoryBytes)} of memory`, {
+        problem: `${vm.name} needs ${formatBytes(vm.memoryBytes)} but ${host} has ${formatBytes(cap)}`,
+      });
+      return;
+    }
+    const total = used(host);
+    if (total > cap) {
+      reported.add(host);
+      problems.add(path(), `VMs on ${host} that fit in its ${formatBytes(cap)}`, {
+        problem: `${host} has ${formatBytes(cap)} but would hold ${formatBytes(total)}${when} (${each(host)})`,
+      });
+    }
   };
 
-  vms.forEach((vm, i) => {
-    const cap = capacity.get(vm.host);
-    const tooBig = cap !== undefined && cap !== null && vm.memoryBytes > cap;
-    place(vm, vm.host, ['vms', i, tooBig ? 'memory' : 'host'], '');
+  // the initial placement is one moment: a host is judged on all the VMs that start on it
+  const initial = new Map<string, number>();
+  vms.forEach((vm, k) => {
+    const here = placed.get(vm.host);
+    if (here === undefined) return;
+    here.push(vm.name);
+    initial.set(vm.host, k);
   });
+  for (const [host, names] of placed) {
+    const cap = capacity.get(host);
+    if (cap === null || cap === undefined || names.length === 0) continue;
+    const big = names.map((n) => vmByName.get(n)).findIndex((v) => v !== undefined && v.memoryBytes > cap);
+    if (big >= 0) {
+      const vm = vmByName.get(names[big] ?? '');
+      const k = vms.findIndex((v) => v === vm);
+      if (vm && k >= 0) {
+        reported.add(host);
+        problems.add(['vms', vmAt(k), 'memory'], `a host with at least ${formatBytes(vm.memoryBytes)} of memory`, {
+          problem: `${vm.name} needs ${formatBytes(vm.memoryBytes)} but ${host} has ${formatBytes(cap)}`,
+        });
+      }
+      continue;
+    }
+    const total = used(host);
+    if (total > cap) {
+      reported.add(host);
+      // point at the VM that overflows it, in file order
+      let sum = 0;
+      let k = initial.get(host) ?? 0;
+      for (const [j, v] of vms.entries()) {
+        if (v.host !== host) continue;
+        sum += v.memoryBytes;
+        if (sum > cap) {
+          k = j;
+          break;
+        }
+      }
+      problems.add(['vms', vmAt(k), 'host'], `VMs on ${host} that fit in its ${formatBytes(cap)}`, {
+        problem: `${host} has ${formatBytes(cap)} but would hold ${formatBytes(total)} (${each(host)})`,
+      });
+    }
+  }
 
+  // a dropped migration would change where its VM is: the moves after the first such are not judged
+  if (gaps && (gaps.vmsWithDroppedMigrations === null || gaps.vmsWithDroppedMigrations.size > 0)) return;
   for (const k of startOrder(migrations)) {
     const m = migrations[k];
     const vm = m ? vmByName.get(m.vm) : undefined;
     if (!m || !vm || m.from === '' || !capacity.has(m.to) || m.to === m.from) continue;
     const from = placed.get(m.from);
     const idx = from?.indexOf(vm.name) ?? -1;
-    if (from && idx >= 0) from.splice(idx, 1);
-    place(vm, m.to, ['migrations', k, 'to'], ` at ${formatDuration(m.atNs)}`);
+    if (!from || idx < 0) continue; // a migration that is refused (overlap) moves nothing
+    from.splice(idx, 1);
+    place(vm, m.to, () => ['migrations', m.index, 'to'], ` at ${formatDuration(m.atNs)}`);
   }
 }
 
-/** Outcome values an `equals` may name; `satisfies` keeps it in step with result.ts. */
-const OUTCOMES = ['completed', 'reverted', 'failed'] as const satisfies readonly Outcome[];
+/** A VM joining a group no source sends measures nothing: refused, not run silently. */
+function checkGroups(raw: RawScenario, vms: VmSpec[], problems: Problems, gaps: Gaps | null, vmAt: (i: number) => number): void {
+  if (gaps?.droppedSources || gaps?.dropped.has('multicastSources')) return;
+  const sent = new Set(raw.multicastSources.map((m) => m.group));
+  vms.forEach((vm, k) => {
+    vm.multicast.forEach((group, j) => {
+      if (sent.has(group)) return;
+      problems.add(['vms', vmAt(k), 'multicast', j], `a group one of multicastSources sends (${sent.size > 0 ? [...sent].join(', ') : 'there are none'})`, {
+        problem: `${vm.name} joins ${group}, which no multicast source sends`,
+      });
+    });
+  });
+}
+
 
 const EXPECT_KEY = /^([A-Za-z0-9_-]+)(?:\[(\d+)\])?\.([A-Za-z0-9_]+)$/;
 
@@ -275,6 +416,7 @@ function normalizeExpect(
   vms: VmSpec[],
   migrations: MigrationSpec[],
   problems: Problems,
+  gaps: Gaps | null,
 ): Expectation[] {
   const vmNames = new Set(vms.map((v) => v.name));
   const counts = new Map<string, number>();
@@ -293,11 +435,13 @@ function normalizeExpect(
     }
     const [, vm = '', n, field = ''] = m;
     if (!vmNames.has(vm)) {
+      if (maybe(gaps?.droppedVms, vm)) continue;
       problems.add(keyPath, `a VM from vms: ${list(vmNames)}`, { problem: `no VM ${JSON.stringify(vm)}`, key: true });
       continue;
     }
     const count = counts.get(vm) ?? 0;
     const migration = n === undefined ? null : Number(n);
+    if ((count === 0 || (migration !== null && migration >= count)) && maybe(gaps?.vmsWithDroppedMigrations, vm)) continue;
     if (count === 0) {
       problems.add(keyPath, 'a VM that is migrated', { problem: `${vm} has no migrations`, key: true });
       continue;
@@ -356,8 +500,9 @@ function checkBound(key: string, field: ExpectableField, b: RawBound, problems: 
       problems.add([...path, 'equals'], kind === 'boolean' ? 'true or false' : `a ${kind}`);
       return false;
     }
-    if (field === 'outcome' && !(OUTCOMES as readonly unknown[]).includes(b.equals)) {
-      problems.add([...path, 'equals'], `one of ${OUTCOMES.join(', ')}`);
+    const words = EXPECTABLE_WORDS[field];
+    if (words && !words.includes(b.equals as string)) {
+      problems.add([...path, 'equals'], `one of ${words.join(', ')}`);
       return false;
     }
   }

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { ipWord, isSnoopableGroup } from '../address.js';
 import { BANDWIDTH_EXPECTED, DURATION_EXPECTED, parseBandwidth, parseDuration, parsePercent, parseRate, parseSize, PERCENT_EXPECTED, RATE_EXPECTED, SIZE_EXPECTED, UnitError } from '../units.js';
 import { defaultOf } from './defaults.js';
+import { LIMITS, type LimitName, limitPhrase } from './limits.js';
 
 /** A strict mapping: an unknown key is an error whose message lists the keys it knows. */
 function strict<S extends z.ZodRawShape>(shape: S, what: string, keysOf?: string) {
@@ -42,13 +43,23 @@ function int(min: number, max: number, expected: string) {
 
 const size = unit(parseSize, SIZE_EXPECTED);
 const positiveSize = size.refine((b) => b > 0, { error: `${SIZE_EXPECTED}, above 0` });
-const bandwidth = unit(parseBandwidth, BANDWIDTH_EXPECTED).refine((b) => b > 0, {
+/** Refines a parsed quantity to a named limit (limits.ts): `expected …, at most 1e9/s (limit writeRate)`. */
+function within<T extends z.ZodType<number>>(schema: T, expected: string, name: LimitName) {
+  const l = LIMITS[name];
+  // a minimum leaves values ≤ 0 to the schema's own "above 0"
+  return schema.refine((v) => (l.bound === 'max' ? v <= l.value : v <= 0 || v >= l.value), { error: `${expected}, ${limitPhrase(name)}` });
+}
+
+const anyBandwidth = unit(parseBandwidth, BANDWIDTH_EXPECTED).refine((b) => b > 0, {
   error: `${BANDWIDTH_EXPECTED}, above 0`,
 });
+const bandwidth = within(within(anyBandwidth, BANDWIDTH_EXPECTED, 'bandwidthMin'), BANDWIDTH_EXPECTED, 'bandwidthMax');
 const rate = unit(parseRate, RATE_EXPECTED);
 const positiveRate = rate.refine((r) => r > 0, { error: `${RATE_EXPECTED}, above 0` });
 const duration = unit(parseDuration, DURATION_EXPECTED);
 const positiveDuration = duration.refine((ns) => ns > 0, { error: `${DURATION_EXPECTED}, above 0` });
+const runTime = within(duration, DURATION_EXPECTED, 'duration');
+const positiveRunTime = within(positiveDuration, DURATION_EXPECTED, 'duration');
 
 const PAGE_SIZE_EXPECTED = 'a page size that is a power of two from 512B to 1GiB, such as 4KiB';
 const pageSize = size.refine((b) => b >= 512 && (b & (b - 1)) === 0 && b <= 2 ** 30, { error: PAGE_SIZE_EXPECTED });
@@ -105,7 +116,10 @@ const subnet = z.string({ error: SUBNET_EXPECTED }).refine(isSubnet, { error: SU
 export const SCENARIO_NAME = /^[a-z0-9-]+$/;
 export const ENTITY_NAME = /^[A-Za-z0-9_-]+$/;
 
-const scenarioName = z.string({ error: 'a name of a-z, 0-9 and -' }).regex(SCENARIO_NAME);
+const scenarioName = z
+  .string({ error: 'a name of a-z, 0-9 and -' })
+  .regex(SCENARIO_NAME)
+  .max(LIMITS.nameLength.value, { error: `a name of a-z, 0-9 and -, ${limitPhrase('nameLength')} characters` });
 const vmName = z.string({ error: 'a VM name of A-Z, a-z, 0-9, _ and -' }).regex(ENTITY_NAME);
 const hostName = z.string({ error: 'a host name of A-Z, a-z, 0-9, _ and -' }).regex(ENTITY_NAME);
 
@@ -127,7 +141,7 @@ function link(which: 'migrationLink' | 'accessLink') {
   return strict(
     {
       bandwidth: bandwidth.prefault(defaultOf(`network.${which}.bandwidth`)),
-      latency: duration.prefault(defaultOf(`network.${which}.latency`)),
+      latency: within(duration, DURATION_EXPECTED, 'latency').prefault(defaultOf(`network.${which}.latency`)),
     },
     'a link such as { bandwidth: 1Gbit/s, latency: 100us }',
   ).prefault({});
@@ -135,7 +149,7 @@ function link(which: 'migrationLink' | 'accessLink') {
 
 export const WORKLOAD_KINDS = ['idle', 'uniform', 'hotset', 'zipf', 'sequential', 'trace'] as const;
 
-const writeRate = rate;
+const writeRate = within(rate, RATE_EXPECTED, 'writeRate');
 const workload = z.discriminatedUnion(
   'kind',
   [
@@ -174,7 +188,7 @@ const vm = strict(
   {
     name: vmName,
     host: z.string({ error: 'the name of a host in hosts' }),
-    memory: positiveSize,
+    memory: within(positiveSize, SIZE_EXPECTED, 'vmMemory'),
     pageSize: pageSize.prefault(defaultOf('vms[].pageSize')),
     mac: mac.optional(),
     vlan: int(1, 4094, 'a VLAN id from 1 to 4094').prefault(defaultOf('vms[].vlan')),
@@ -187,6 +201,7 @@ const vm = strict(
     ).prefault({}),
     multicast: z
       .array(group, { error: 'a list of multicast groups such as [239.1.1.1]' })
+      .max(LIMITS.multicastGroupsPerVm.value, { error: `a list of groups, ${limitPhrase('multicastGroupsPerVm')}` })
       .prefault(defaultOf('vms[].multicast')),
     announceOnResume: oneOf(['none', 'garp', 'garp+igmp']).prefault(defaultOf('vms[].announceOnResume')),
     zeroPages: percent.prefault(defaultOf('vms[].zeroPages')),
@@ -199,14 +214,14 @@ const migration = strict(
   {
     vm: z.string({ error: 'the name of a VM in vms' }),
     to: z.string({ error: 'the name of a host in hosts' }),
-    at: duration,
+    at: runTime,
     mode: oneOf(['precopy', 'stopcopy', 'postcopy']).prefault(defaultOf('migrations[].mode')),
     downtimeLimit: positiveDuration.prefault(defaultOf('migrations[].downtimeLimit')),
-    maxRounds: int(1, Number.MAX_SAFE_INTEGER, 'a whole number of rounds, at least 1').prefault(
+    maxRounds: int(1, LIMITS.maxRounds.value, `a whole number of rounds, at least 1 and ${limitPhrase('maxRounds')}`).prefault(
       defaultOf('migrations[].maxRounds'),
     ),
     bandwidth: bandwidth.optional(),
-    deviceState: size.prefault(defaultOf('migrations[].deviceState')),
+    deviceState: within(size, SIZE_EXPECTED, 'deviceState').prefault(defaultOf('migrations[].deviceState')),
     autoConverge: bool.prefault(defaultOf('migrations[].autoConverge')),
   },
   'a migration such as { vm: vm1, to: h2, at: 2s }',
@@ -228,7 +243,7 @@ const switchSection = strict(
     dhcpRebind: oneOf(['none', 'leasequery', 'assist']).prefault(defaultOf('switch.dhcpRebind')),
     igmpRebind: oneOf(['none', 'query']).prefault(defaultOf('switch.igmpRebind')),
     ipSourceGuard: bool.prefault(defaultOf('switch.ipSourceGuard')),
-    igmpQueryInterval: positiveDuration.prefault(defaultOf('switch.igmpQueryInterval')),
+    igmpQueryInterval: within(positiveDuration, DURATION_EXPECTED, 'igmpQueryInterval').prefault(defaultOf('switch.igmpQueryInterval')),
   },
   'a switch section such as { vdp: extended, dhcpRebind: leasequery }',
 );
@@ -237,29 +252,33 @@ export const scenarioSchema = strict(
   {
     name: scenarioName,
     description: z.string({ error: 'one line of text' }).prefault(defaultOf('description')),
-    seed: int(0, Number.MAX_SAFE_INTEGER, 'a whole number ≥ 0').prefault(defaultOf('seed')),
+    seed: int(0, 0xffffffff, 'a whole number from 0 to 4294967295 (32 bits: every seed its own stream)').prefault(defaultOf('seed')),
     engine: oneOf(['sim', 'testbed']).prefault(defaultOf('engine')),
     fidelity: oneOf(['pages', 'fluid']).prefault(defaultOf('fidelity')),
-    duration: positiveDuration.optional(),
+    duration: positiveRunTime.optional(),
     hosts: z.array(host, { error: 'a list of at least two hosts such as [h1, h2]' }).min(2),
     network: strict(
       { migrationLink: link('migrationLink'), accessLink: link('accessLink') },
       'a network section such as { migrationLink: { bandwidth: 1Gbit/s } }',
     ).prefault({}),
     dhcp: strict(
-      { subnet, leaseTime: positiveDuration.prefault(defaultOf('dhcp.leaseTime')) },
+      { subnet, leaseTime: within(positiveDuration, DURATION_EXPECTED, 'leaseTime').prefault(defaultOf('dhcp.leaseTime')) },
       'a DHCP section such as { subnet: 10.77.0.0/24, leaseTime: 1h }',
     ).optional(),
     multicastSources: z
       .array(
         strict(
-          { group, rate: positiveRate, size: positiveSize },
+          {
+            group,
+            rate: within(positiveRate, RATE_EXPECTED, 'multicastRate'),
+            size: within(positiveSize, SIZE_EXPECTED, 'multicastSize'),
+          },
           'a multicast source such as { group: 239.1.1.1, rate: 1000/s, size: 1200B }',
         ),
         { error: 'a list of multicast sources' },
       )
       .prefault(defaultOf('multicastSources[]')),
-    probe: strict({ rate: positiveRate }, 'a probe section such as { rate: 1000/s }').optional(),
+    probe: strict({ rate: within(positiveRate, RATE_EXPECTED, 'probeRate') }, 'a probe section such as { rate: 1000/s }').optional(),
     switch: switchSection.optional(),
     vms: z.array(vm, { error: 'a list of at least one VM' }).min(1),
     migrations: z.array(migration, { error: 'a list of migrations' }).prefault(defaultOf('migrations[]')),

@@ -37,13 +37,13 @@ describe('trace workloads', () => {
   });
 
   it.each([
-    ['non-numeric time', '0 1\nabc 2\n', 2, /expected a time in microseconds such as 1500, got "abc"/],
-    ['non-numeric page', '0 1\n10 x\n', 2, /expected a whole page number such as 42, got "x"/],
-    ['negative time', '-5 1\n', 1, /not negative, got "-5"/],
+    ['non-numeric time', '0 1\nabc 2\n', 2, /the time is not a number; expected a time in microseconds such as 1500$/],
+    ['non-numeric page', '0 1\n10 x\n', 2, /the page is not a whole number; expected a whole page number such as 42$/],
+    ['negative time', '-5 1\n', 1, /the time is negative; expected a time in microseconds, not negative$/],
     ['negative page', '5 -1\n', 1, /page number, not negative/],
-    ['decreasing time', '10 1\n20 2\n15 3\n', 3, /time 15 us is before the previous line's 20 us/],
-    ['page beyond the VM', '0 1024\n', 1, /expected a page number below 1024 \(the VM's page count\), got 1024/],
-    ['wrong field count', '0 1 2\n', 1, /expected a line "timeUs page"/],
+    ['decreasing time', '10 1\n20 2\n15 3\n', 3, /the time is before the previous line's; expected times in non-decreasing order$/],
+    ['page beyond the VM', '0 1024\n', 1, /the page is beyond the VM; expected a page number below 1024 \(the VM's page count\)$/],
+    ['wrong field count', '0 1 2\n', 1, /line 1 has 3 fields; expected a line "timeUs page"/],
   ])('rejects a %s with the trace file and line', (_, trace, line, message) => {
     const dir = tempDir();
     const traceFile = join(dir, 'w.trace');
