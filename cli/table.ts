@@ -1,14 +1,21 @@
 // The human summary of results: one row per migration, several scenarios in one table.
 
-import type { ExpectationResult, RunResult } from '../model/result/format.js';
+import type { ExpectationResult, LowerBoundField, MigrationResult, RunResult } from '../model/result/format.js';
+import { formatElapsed } from '../model/units.js';
 
-function fmtMs(v: number | null): string {
-  if (v === null) return '—';
-  if (v === 0) return '0';
-  if (v >= 10_000) return `${(v / 1000).toFixed(1)} s`;
-  if (v >= 1000) return `${(v / 1000).toFixed(2)} s`;
-  if (v >= 10) return `${v.toFixed(1)} ms`;
-  return `${v.toFixed(2)} ms`;
+/** A duration in ms, in the largest sensible unit; — for null (not measured, or did not happen). */
+export function fmtMs(v: number | null): string {
+  return v === null ? '—' : formatElapsed(v * 1e6);
+}
+
+/** A network figure: `≥` before one that is only a lower bound (its interval was open when the run ended). */
+function measure(m: MigrationResult, field: LowerBoundField, text: string): string {
+  return text !== '—' && (m.lowerBounds ?? []).includes(field) ? `≥ ${text}` : text;
+}
+
+/** The outcome, and `(forced)` when pre-copy paused the guest because it reached maxRounds. */
+export function outcomeText(m: MigrationResult): string {
+  return m.switchover === 'forced' ? `${m.outcome} (forced)` : m.outcome;
 }
 
 function fmtBytes(b: number): string {
@@ -45,7 +52,7 @@ export function summaryTable(results: RunResult[]): string {
         m.vm,
         `${m.from}→${m.to}`,
         mode,
-        m.outcome,
+        outcomeText(m),
         String(m.rounds.length),
         fmtMs(m.totalTimeMs),
         fmtMs(m.downtimeMs),
@@ -69,10 +76,10 @@ export function rebindTable(results: RunResult[]): string {
       rows.push([
         r.scenario, m.vm, sw.vdp, sw.dhcpRebind, sw.igmpRebind,
         fmtMs(m.downtimeMs), fmtMs(m.dhcpRebindMs), fmtMs(m.igmpRebindMs),
-        m.sourceGuardDrops === null ? '—' : String(m.sourceGuardDrops),
-        fmtMs(m.multicastGapMs),
-        m.multicastLost === null ? '—' : String(m.multicastLost),
-        fmtMs(m.serviceInterruptionMs),
+        measure(m, 'sourceGuardDrops', m.sourceGuardDrops === null ? '—' : String(m.sourceGuardDrops)),
+        measure(m, 'multicastGapMs', fmtMs(m.multicastGapMs)),
+        measure(m, 'multicastLost', m.multicastLost === null ? '—' : String(m.multicastLost)),
+        measure(m, 'serviceInterruptionMs', fmtMs(m.serviceInterruptionMs)),
       ]);
     }
   }

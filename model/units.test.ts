@@ -5,6 +5,7 @@ import {
   formatBandwidth,
   formatBytes,
   formatDuration,
+  formatElapsed,
   formatPercent,
   formatRate,
   parseBandwidth,
@@ -238,5 +239,48 @@ describe('formatting', () => {
     );
     expect(formatBytes(1536001)).toBe('1536.001 KB');
     expect(formatBytes(15360001)).toBe('14.648 MiB');
+  });
+});
+
+describe('formatElapsed: a measured duration in the largest sensible unit', () => {
+  const ms = 1e6;
+  const sec = 1e9;
+  it.each([
+    [0, '0 ms'],
+    [0.001 * ms, '0.001 ms'],
+    [0.150798 * ms, '0.15 ms'],
+    [9.092276 * ms, '9.09 ms'],
+    [261.832608 * ms, '261.8 ms'],
+    [999.96 * ms, '1.00 s'], // rounds up into the next unit, not "1000.0 ms"
+    [9406.463904 * ms, '9.41 s'],
+    [59.5 * sec, '59.5 s'],
+    [59.96 * sec, '1 m 0 s'],
+    [109.786 * sec, '1 m 50 s'],
+    [511.387650726 * sec, '8 m 31 s'],
+    [3599.6 * sec, '1 h 0 m'],
+    [(2 * 3600 + 5 * 60 + 20) * sec, '2 h 5 m'],
+    // 667041.1366 s = 7 d (604800 s) + 62241 s = 17 h 17 min
+    [667041.1366 * sec, '7 d 17 h'],
+    // 667041136.6 s (the table printed it in seconds) = 7720 d + 33136.6 s = 9.2 h
+    [667041136.6 * sec, '7720 d 9 h'],
+    [-1.5 * sec, '-1.50 s'],
+  ])('formatElapsed(%d) = %s', (ns, text) => {
+    expect(formatElapsed(ns)).toBe(text);
+  });
+
+  it('each step reads in whole units of the next one down', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 60, max: 400 * 86400 }), (secs) => {
+        const text = formatElapsed(secs * sec);
+        const m = /^(\d+) (d|h|m) (\d+) (h|m|s)$/.exec(text);
+        expect(m).not.toBeNull();
+        const [big, small] = [Number(m![1]), Number(m![3])];
+        const steps: Record<string, readonly [number, number]> = { d: [86400, 3600], h: [3600, 60], m: [60, 1] };
+        const [unit, sub] = steps[m![2]!]!;
+        expect(small).toBeLessThan(unit / sub);
+        // within half the smaller unit of the value
+        expect(Math.abs(big * unit + small * sub - secs)).toBeLessThanOrEqual(sub / 2);
+      }),
+    );
   });
 });

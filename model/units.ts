@@ -247,6 +247,32 @@ export function formatDuration(ns: number): string {
   return formatIn(ns, DURATION_ORDER, 's');
 }
 
+/**
+ * A measured duration for reading, in the largest sensible unit: `0 ms`; ms below 1 s
+ * (`9.09 ms`, `261.8 ms`); s below a minute (`9.41 s`, `59.5 s`); then two whole units:
+ * `1 m 50 s`, `2 h 5 m`, `7 d 17 h` (rounded to the smaller one). Unlike formatDuration it is
+ * not meant to parse back: it is the result table's.
+ */
+export function formatElapsed(ns: number): string {
+  if (!Number.isFinite(ns)) return String(ns);
+  if (ns < 0) return `-${formatElapsed(-ns)}`;
+  if (ns === 0) return '0 ms';
+  const ms = ns / 1e6;
+  // each branch is chosen by the value as it would print, so 999.96 ms reads 1.00 s
+  if (ms < 0.005) return `${Number(ms.toPrecision(2))} ms`;
+  if (Number(ms.toFixed(2)) < 10) return `${ms.toFixed(2)} ms`;
+  if (Number(ms.toFixed(1)) < 1000) return `${ms.toFixed(1)} ms`;
+  const sec = ns / 1e9;
+  if (Number(sec.toFixed(2)) < 10) return `${sec.toFixed(2)} s`;
+  if (Number(sec.toFixed(1)) < 60) return `${sec.toFixed(1)} s`;
+  const S = Math.round(sec);
+  if (S < 3600) return `${Math.floor(S / 60)} m ${S % 60} s`;
+  const M = Math.round(sec / 60);
+  if (M < 24 * 60) return `${Math.floor(M / 60)} h ${M % 60} m`;
+  const H = Math.round(sec / 3600);
+  return `${Math.floor(H / 24)} d ${H % 24} h`;
+}
+
 /** `10 Gbit/s`, `800 Mbit/s`; parses back with parseBandwidth (to 3 decimals of the unit shown). */
 export function formatBandwidth(bps: number): string {
   return formatIn(bps, BANDWIDTH_ORDER, 'bit/s');

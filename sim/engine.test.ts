@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { runScenario } from './engine.js';
 import type { MigrationResult } from '../model/result/format.js';
 import { GiB, KiB, MiB, migration, ms, s, scenario, us, vm } from '../model/scenario/fixture.js';
+import { loadScenario } from '../model/scenario/load.js';
 
 const PAGE_WIRE = 4096 + 8; // page + QEMU-style 8-byte header
 const first = (r: { migrations: MigrationResult[] }) => r.migrations[0]!;
@@ -229,5 +230,97 @@ describe('run length', () => {
     }));
     expect(r.migrations.map((m) => [m.from, m.to, m.outcome])).toEqual([['h1', 'h2', 'completed'], ['h2', 'h1', 'completed']]);
     expect(r.migrations[1]!.memoryVerified).toBe(true);
+  });
+});
+
+describe('what decided the switchover (ext)', () => {
+  /** The stop rule, worked out from a round's own figures: would the rest cross within the limit? */
+  const fitsAfter = (r: MigrationResult['rounds'][number], deviceBytes: number, limitMs: number): boolean => {
+    const rateBps = (r.bytesSent * 8) / (r.durationMs / 1e3);
+    return (((r.dirtyPagesAtEnd * PAGE_WIRE + deviceBytes) * 8) / rateBps) * 1e3 <= limitMs;
+  };
+
+  it('no-convergence-plain: forced at maxRounds — its rounds equal maxRounds and the last still did not fit', () => {
+    const s = loadScenario('scenarios/no-convergence-plain.yaml');
+    const spec = s.migrations[0]!;
+    const m = first(runScenario(s));
+    expect(m.switchover).toBe('forced');
+    expect(m.outcome).toBe('completed');
+    expect(m.rounds.length).toBe(spec.maxRounds);
+    expect(fitsAfter(m.rounds.at(-1)!, spec.deviceStateBytes, spec.downtimeLimitNs / 1e6)).toBe(false);
+  });
+
+  it('the quickstart: converged — the last round fits the limit, before maxRounds', () => {
+    const s = loadScenario('scenarios/quickstart.yaml');
+    const spec = s.migrations[0]!;
+    const m = first(runScenario(s));
+    expect(m.switchover).toBe('converged');
+    expect(m.rounds.length).toBeLessThan(spec.maxRounds);
+    expect(fitsAfter(m.rounds.at(-1)!, spec.deviceStateBytes, spec.downtimeLimitNs / 1e6)).toBe(true);
+  });
+
+  it('a round that fits at maxRounds converged: meeting the limit wins', () => {
+    const m = first(runScenario(scenario({ migrations: [migration({ maxRounds: 1 })] })));
+    expect(m.rounds.length).toBe(1);
+    expect(m.switchover).toBe('converged');
+  });
+
+  it('stopcopy and postcopy: immediate', () => {
+    for (const mode of ['stopcopy', 'postcopy'] as const) {
+      const m = first(runScenario(scenario({ migrations: [migration({ mode })] })));
+      expect(m.switchover).toBe('immediate');
+      expect(m.rounds).toEqual([]);
+    }
+  });
+
+  it('null exactly when the VM never paused on the source', () => {
+    // live rounds cut by the end of the run: reverted, never paused
+    const live = first(runScenario(scenario({ durationNs: 2 * s, vms: [vm({ memoryBytes: 1 * GiB })] })));
+    expect([live.outcome, live.switchoverMs, live.switchover]).toEqual(['reverted', null, null]);
+    // a stop-and-copy cut in its paused transfer (1 GiB at 1 Gbit/s ≈ 8.6 s): it did switch over
+    const paused = first(runScenario(scenario({ durationNs: 3 * s, vms: [vm({ memoryBytes: 1 * GiB })], migrations: [migration({ mode: 'stopcopy' })] })));
+    expect([paused.outcome, paused.switchoverMs, paused.switchover]).toEqual(['reverted', 1000, 'immediate']);
+    // a migration that could not start
+    const r = runScenario(scenario({ migrations: [migration(), migration({ index: 1, atNs: 1 * s })] }));
+    expect([r.migrations[1]!.outcome, r.migrations[1]!.switchover]).toEqual(['failed', null]);
+  });
+});
+
+describe('a run that ends in an outage: lower bounds, not measurements (ext)', () => {
+  // the prior-art switch: the VM's binding waits for T1 (≈ 120 s), its stream for the general
+  // query at 60 s; the run ends at 30 s, 20 s after the resume, with both still out
+  const base = loadScenario('scenarios/rebind/standard-none-none.yaml');
+  const endMs = 30_000;
+  const cut = { ...base, durationNs: endMs * ms, expect: [] };
+  const m = first(runScenario(cut));
+  const rate = cut.multicastSources[0]!.rate;
+  const inFlightMs = 50;
+
+  it('the rebinds that never happened are null; what was still going on at the end is named in lowerBounds', () => {
+    expect(m.outcome).toBe('completed');
+    expect(m.dhcpRebindMs).toBeNull();
+    expect(m.igmpRebindMs).toBeNull();
+    expect([...m.lowerBounds].sort()).toEqual(['multicastGapMs', 'multicastLost', 'serviceInterruptionMs', 'sourceGuardDrops']);
+  });
+
+  it('the stream is gone from the switchover to the end: the gap runs to the end, the datagrams sent to the end (less those in flight) are lost', () => {
+    // the last datagram arrived within one interval (+ the links) before the switchover
+    const gapFromSwitchover = endMs - m.switchoverMs!;
+    expect(m.multicastGapMs!).toBeGreaterThanOrEqual(gapFromSwitchover);
+    expect(m.multicastGapMs!).toBeLessThan(gapFromSwitchover + 1000 / rate + 1);
+    const lastDatagramMs = endMs - m.multicastGapMs!;
+    expect(Math.abs(m.multicastLost! - (rate * (endMs - inFlightMs - lastDatagramMs)) / 1000)).toBeLessThanOrEqual(1);
+  });
+
+  it('echoes unanswered from the switchover to the end, less those in flight; the guard dropped the replies after the resume', () => {
+    const interval = 1000 / cut.probe!.rate;
+    expect(Math.abs(m.serviceInterruptionMs! - (endMs - inFlightMs - m.switchoverMs!))).toBeLessThanOrEqual(2 * interval);
+    expect(m.sourceGuardDrops!).toBeGreaterThan(0.95 * cut.probe!.rate * ((endMs - m.resumeMs!) / 1000));
+  });
+
+  it('the full run (150 s) sees both come back: no lower bounds', () => {
+    const full = first(runScenario(base));
+    expect(full.lowerBounds).toEqual([]);
+    expect(full.dhcpRebindMs).not.toBeNull();
   });
 });

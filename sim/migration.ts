@@ -8,6 +8,7 @@ import type { Kernel, Process } from './kernel.js';
 import type { SimLan } from './lan.js';
 import type { MigrationNics } from './migration-nics.js';
 import { UNMEASURED_NETWORK, type MigrationResult, type RoundResult } from '../model/result/format.js';
+import type { Switchover } from '../model/scenario/expectable.js';
 import type { MigrationSpec, VmSpec } from '../model/scenario/types.js';
 import type { Ns } from '../model/time.js';
 
@@ -26,6 +27,8 @@ export class MigrationRecord {
   from: string;
   startNs: Ns;
   switchoverNs: Ns | null = null;
+  /** what decided the switchover; set with switchoverNs */
+  switchover: Switchover | null = null;
   resumeNs: Ns | null = null;
   endNs: Ns | null = null;
   rounds: RoundResult[] = [];
@@ -76,7 +79,7 @@ export function* migrate(ctx: MigrationContext, vm: SimVm, rec: MigrationRecord)
   ctx.lan?.migrationStarted(m.vm, m.to);
   vm.memory.advanceTo(kernel.now);
   if (m.mode === 'precopy') yield* precopy(ctx, vm, rec);
-  else if (m.mode === 'stopcopy') yield* stopAndCopy(ctx, vm, rec, vm.memory.beginPrecopy());
+  else if (m.mode === 'stopcopy') yield* stopAndCopy(ctx, vm, rec, vm.memory.beginPrecopy(), 'immediate');
   else yield* postcopy(ctx, vm, rec);
   vm.migrating = false;
 }
@@ -94,6 +97,7 @@ function* precopy(ctx: MigrationContext, vm: SimVm, rec: MigrationRecord): Proce
   const autoConverge = m.autoConverge ? new AutoConverge() : null;
   rec.phase = 'live';
   let set = mem.beginPrecopy();
+  let decided: Switchover;
   for (let index = 0; ; index++) {
     const t0 = kernel.now;
     yield net.transfer(vm.host, m.to, set.bytes, m.bandwidthBps);
@@ -116,32 +120,37 @@ function* precopy(ctx: MigrationContext, vm: SimVm, rec: MigrationRecord): Proce
       rateBps,
       downtimeLimitNs: m.downtimeLimitNs,
     });
-    if (fits || index + 1 >= m.maxRounds) break;
+    // the rest fits the downtime limit (converged), or the rounds are used up (forced)
+    if (fits || index + 1 >= m.maxRounds) {
+      decided = fits ? 'converged' : 'forced';
+      break;
+    }
     if (autoConverge) {
       mem.setThrottlePct(autoConverge.afterRound(pendingBytes, set.bytes));
       rec.throttlePct = autoConverge.throttlePct;
     }
     set = mem.takeDirty();
   }
-  yield* stopAndCopy(ctx, vm, rec, null);
+  yield* stopAndCopy(ctx, vm, rec, null, decided);
 }
 
 /** The switchover: the VM's vCPUs stop on the source (the downtime starts), and the network hears of it. */
-function pauseAtSwitchover(ctx: MigrationContext, vm: SimVm, rec: MigrationRecord): Ns {
+function pauseAtSwitchover(ctx: MigrationContext, vm: SimVm, rec: MigrationRecord, why: Switchover): Ns {
   const now = ctx.kernel.now;
   rec.phase = 'paused';
   rec.switchoverNs = now;
+  rec.switchover = why;
   vm.memory.pause(now);
   ctx.lan?.paused(rec.spec.vm);
   return now;
 }
 
 /** Pause, send what is left (`first`, or the dirty set) plus device state at full link rate, resume on the destination. */
-function* stopAndCopy(ctx: MigrationContext, vm: SimVm, rec: MigrationRecord, first: SendSet | null): Process<void> {
+function* stopAndCopy(ctx: MigrationContext, vm: SimVm, rec: MigrationRecord, first: SendSet | null, why: Switchover): Process<void> {
   const { kernel, net } = ctx;
   const m = rec.spec;
   const mem = vm.memory;
-  const pausedAt = pauseAtSwitchover(ctx, vm, rec);
+  const pausedAt = pauseAtSwitchover(ctx, vm, rec, why);
   const set = first ?? mem.takeDirty();
   const bytes = set.bytes + m.deviceStateBytes;
   yield net.transfer(vm.host, m.to, bytes, null);
@@ -161,7 +170,7 @@ function* postcopy(ctx: MigrationContext, vm: SimVm, rec: MigrationRecord): Proc
   const m = rec.spec;
   const mem = vm.memory;
   const source = vm.host;
-  pauseAtSwitchover(ctx, vm, rec);
+  pauseAtSwitchover(ctx, vm, rec, 'immediate');
   yield net.transfer(source, m.to, m.deviceStateBytes, null);
   yield kernel.timeout(net.latencyNs);
   rec.bytesSent += m.deviceStateBytes;
@@ -249,6 +258,7 @@ export function toResult(rec: MigrationRecord, mode: MigrationSpec['mode'], vmNa
     to: rec.spec.to,
     mode,
     outcome: rec.outcome ?? 'failed',
+    switchover: rec.switchover,
     startMs: ms(rec.startNs),
     switchoverMs: rec.switchoverNs === null ? null : ms(rec.switchoverNs),
     resumeMs: rec.resumeNs === null ? null : ms(rec.resumeNs),
@@ -261,6 +271,7 @@ export function toResult(rec: MigrationRecord, mode: MigrationSpec['mode'], vmNa
     bytesSent: Math.round(rec.bytesSent),
     memoryVerified: rec.memoryVerified,
     ...UNMEASURED_NETWORK,
+    lowerBounds: [],
     zeroPagesSent: Math.round(rec.zeroPagesSent),
     throttlePct: rec.throttlePct,
     postcopy: rec.postcopy,

@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { failedMigration, type MigrationResult } from '../model/result/format.js';
-import { echoLog, parseLog, STALE_NS, testbedResult, type LogLine, type TestbedRecord } from './result.js';
+import { echoLog, parseLog, sentBefore, STALE_NS, testbedResult, type LogLine, type TestbedRecord } from './result.js';
 import type { StreamEvent } from '../hosts/control/event-stream.js';
 import { migration, ms, s, scenario, vm } from '../model/scenario/fixture.js';
 
@@ -32,7 +32,7 @@ const line = (kind: string, tMs: number, f: Record<string, unknown> = {}): LogLi
 /** The agent's result: paused at 3000 ms, resumed at 3050 ms, verified. */
 const agentResult: MigrationResult = {
   ...failedMigration('vm1', 'h1', 'h2', 'precopy', '', 2000),
-  outcome: 'completed', switchoverMs: 3000, resumeMs: 3050, endMs: 3200, totalTimeMs: 1200, downtimeMs: 50, memoryVerified: true, error: null,
+  outcome: 'completed', switchover: 'converged', switchoverMs: 3000, resumeMs: 3050, endMs: 3200, totalTimeMs: 1200, downtimeMs: 50, memoryVerified: true, error: null,
 };
 
 function record(): TestbedRecord {
@@ -80,7 +80,7 @@ describe('the testbed result from a recorded run', () => {
     expect(r.engine).toBe('testbed');
     expect(r.fidelity).toBe('pages');
     expect(r.durationMs).toBe(10_000);
-    expect(m).toMatchObject({ outcome: 'completed', downtimeMs: 50, totalTimeMs: 1200, memoryVerified: true });
+    expect(m).toMatchObject({ outcome: 'completed', switchover: 'converged', downtimeMs: 50, totalTimeMs: 1200, memoryVerified: true });
   });
 
   it('computes the rebind fields with the sim’s functions, relative to the resume', () => {
@@ -122,5 +122,77 @@ describe('the testbed result from a recorded run', () => {
     const p = parseLog('{"t":"5","kind":"a"}\n{"t":5,"kind":"b"}\n\n{"t":"7","kind":"c","x":1}\n{"t":"8","ki');
     expect(p.lines.map((l) => [l.t, l.kind])).toEqual([[5n, 'a'], [7n, 'c']]);
     expect(p.skipped).toBe(2);
+  });
+
+  it('the stream came back, the echoes were answered, the binding moved: nothing is a lower bound', () => {
+    expect(m.lowerBounds).toEqual([]);
+  });
+});
+
+describe('the testbed’s switchover reason (ext)', () => {
+  it('is the agent’s: forced passes through', () => {
+    const rec = { ...record(), migrations: [{ ...agentResult, switchover: 'forced' as const }] };
+    expect(testbedResult(S, rec, true).migrations[0]!.switchover).toBe('forced');
+  });
+
+  it('an agent result without one (an older agent) says null, not a guess; so does one that never paused', () => {
+    const { switchover: _, ...old } = agentResult;
+    const r1 = testbedResult(S, { ...record(), migrations: [old as MigrationResult] }, true);
+    expect(r1.migrations[0]!.switchover).toBeNull();
+    const reverted = { ...agentResult, outcome: 'reverted' as const, switchover: 'converged' as const, switchoverMs: null, resumeMs: null, downtimeMs: null };
+    expect(testbedResult(S, { ...record(), migrations: [reverted] }, true).migrations[0]!.switchover).toBeNull();
+    expect(testbedResult(S, { ...record(), migrations: [{ error: 'x' }] }, true).migrations[0]!).toMatchObject({ switchover: null, lowerBounds: [] });
+  });
+});
+
+describe('a testbed run that ends in an outage (ext)', () => {
+  // as record(), but nothing comes back after the switchover (3000): no datagram reaches the
+  // VM, no echo is answered, the binding never moves; the run ends at 10 000 ms
+  function outage(): TestbedRecord {
+    const base = record();
+    const events = base.events.filter((e) => (e.kind !== 'binding-moved' && e.kind !== 'igmp-join') || e.data.port === 'h1');
+    for (let t = 3055; t < 10_000; t += 10) events.push(ev('switch', 'source-guard-drop', t, { mac: MAC }));
+    const mc = base.vmLogs.get('vm1')!.filter((l) => l.t <= at(3000));
+    const pr = base.probeLog!.filter((l) => l.kind === 'sent' || l.t < at(2990));
+    // the source: datagram k due at 100 + 10·k ms, 990 of them (due 100 … 9990) by its stop
+    const src = [line('start', 100, { group: GROUP, rate: 100 }), line('stop', 10_010, { sent: 990 })];
+    return { ...base, events, vmLogs: new Map([['vm1', mc]]), probeLog: pr, sourceLogs: [src] };
+  }
+  const m = testbedResult(S, outage(), true).migrations[0]!;
+
+  it('names what was still going on at the end; the rebinds that never happened are null', () => {
+    expect(m.dhcpRebindMs).toBeNull();
+    expect(m.igmpRebindMs).toBeNull();
+    expect(m.lowerBounds).toEqual(['sourceGuardDrops', 'multicastGapMs', 'multicastLost', 'serviceInterruptionMs']);
+  });
+
+  it('counts the datagrams sent after the last one received, to the end less 50 ms in flight', () => {
+    // last received: seq 289 (due 2990, read 2990.2); sent before 9950: due ≤ 9940, seq ≤ 984
+    expect(m.multicastLost).toBe(984 - 289);
+    expect(Math.abs(m.multicastLost! - (100 * (10_000 - 50 - 2990.2)) / 1000)).toBeLessThanOrEqual(1);
+    expect(m.multicastGapMs).toBeCloseTo(10_000 - 2990.2, 6);
+  });
+
+  it('the echoes unanswered from 2990 to the end, less those in flight: 2990 … 9940 = 696 echoes', () => {
+    expect(m.serviceInterruptionMs).toBe(6960);
+    expect(m.sourceGuardDrops).toBe(696); // record()'s 3051, and 3055 … 9995
+  });
+});
+
+describe('what a multicast source sent, from its log', () => {
+  const start = line('start', 100, { group: GROUP, rate: 100 });
+  it('the last seq due before t; none before its start; null for a group no source sends', () => {
+    const sent = sentBefore([[start, line('stop', 10_010, { sent: 990 })]], O);
+    expect(sent(GROUP, 9950e6)).toBe(984);
+    expect(sent(GROUP, 100e6)).toBe(-1);
+    expect(sent(GROUP, 100.5e6)).toBe(0);
+    expect(sent('239.9.9.9', 9950e6)).toBeNull();
+  });
+
+  it('no more than its stop line says it sent; without one, no more than its sent lines show', () => {
+    expect(sentBefore([[start, line('stop', 5000, { sent: 300 })]], O)(GROUP, 9950e6)).toBe(299);
+    const logged = [start, line('sent', 100, { seq: 0 }), line('sent', 1100, { seq: 100 }), line('sent', 2100, { seq: 200 })];
+    expect(sentBefore([logged], O)(GROUP, 9950e6)).toBe(200);
+    expect(sentBefore([logged], O)(GROUP, 2000e6)).toBe(100);
   });
 });

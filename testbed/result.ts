@@ -5,7 +5,7 @@
 // orchestrator (engine.ts) gathers the inputs; every time here is ns since the run's origin.
 
 import { evaluateExpectations } from '../model/result/expect.js';
-import { rebindFields, type EchoLog, type EchoRecord, type ObservedVm } from '../model/result/rebind-metrics.js';
+import { rebindFields, type EchoLog, type EchoRecord, type ObservedVm, type SentBefore } from '../model/result/rebind-metrics.js';
 import { ECP_COUNTERS, failedMigration, switchPolicy, UNMEASURED_NETWORK, type MigrationResult, type NetworkResult, type RunResult } from '../model/result/format.js';
 import { effectiveSwitch } from '../model/scenario/addressing.js';
 import type { Scenario } from '../model/scenario/types.js';
@@ -80,6 +80,37 @@ export function dueTimes(sourceLogs: LogLine[][]): DueTime {
 }
 
 /**
+ * What each multicast source sent (for a stream that had not come back by a window's end):
+ * the highest seq due before `t` (ns since `origin`), no more than the source says it sent in
+ * its `stop` line; without a `stop` line (the source did not finish), no more than the highest
+ * seq its `sent` lines show sent before `t`. Null for a group no source log names.
+ */
+export function sentBefore(sourceLogs: LogLine[][], origin: bigint): SentBefore {
+  const streams = new Map<string, { start: bigint; rate: number; cap: (t: bigint) => number }>();
+  for (const log of sourceLogs) {
+    const st = log.find((l) => l.kind === 'start');
+    if (!st || typeof st.group !== 'string' || typeof st.rate !== 'number' || !(st.rate > 0) || streams.has(st.group)) continue;
+    const stop = log.find((l) => l.kind === 'stop' && typeof l.sent === 'number');
+    const sentLines = log.filter((l) => l.kind === 'sent' && typeof l.seq === 'number');
+    const cap = stop
+      ? () => (stop.sent as number) - 1
+      : (t: bigint) => sentLines.filter((l) => l.t < t).reduce((k, l) => Math.max(k, l.seq as number), -1);
+    streams.set(st.group, { start: st.t, rate: st.rate, cap });
+  }
+  return (group, t) => {
+    const g = streams.get(group);
+    if (!g) return null;
+    const at = origin + BigInt(Math.round(t));
+    const due = (k: number): bigint => g.start + BigInt(Math.round((k * 1e9) / g.rate));
+    // the last k with due(k) < at: from the closed form, corrected for its rounding
+    let k = Math.ceil((Number(at - g.start) * g.rate) / 1e9) - 1;
+    while (due(k + 1) < at) k++;
+    while (k >= 0 && due(k) >= at) k--;
+    return Math.min(k, g.cap(at));
+  };
+}
+
+/**
  * A VM as the metrics see it: its spec and the datagrams its receiver logged, without the
  * stale ones (read more than STALE_NS after they were due: they waited in the frozen VM).
  */
@@ -122,7 +153,8 @@ export function testbedResult(s: Scenario, rec: TestbedRecord, hasNetwork: boole
   const endNs = rel(rec.endNs, rec.originNs);
   const migrations = s.migrations.map((m, i) => {
     const r = rec.migrations[i];
-    if (r && 'vm' in r) return { ...r };
+    // an agent's result has every field; the network's come below
+    if (r && 'vm' in r) return { ...r, switchover: r.switchoverMs === null ? null : r.switchover ?? null, lowerBounds: [] };
     return failedMigration(m.vm, m.from, m.to, m.mode, r?.error ?? 'the migration never started', m.atNs / 1e6);
   });
   let network: NetworkResult | null = null;
@@ -131,18 +163,19 @@ export function testbedResult(s: Scenario, rec: TestbedRecord, hasNetwork: boole
     const probe = rec.probeLog ? echoLog(rec.probeLog, rec.originNs) : null;
     const probeInterval = s.probe ? 1e9 / s.probe.rate : 0;
     const due = dueTimes(rec.sourceLogs);
+    const sent = sentBefore(rec.sourceLogs, rec.originNs);
     migrations.forEach((r, i) => {
       const spec = s.migrations[i]!;
       if (r.switchoverMs === null || r.resumeMs === null || r.outcome === 'reverted') return;
       const next = s.migrations.filter((x) => x.vm === spec.vm && x.atNs > spec.atNs).reduce((t, x) => Math.min(t, x.atNs), endNs);
       const vm = observedVm(s, spec.vm, rec.vmLogs.get(spec.vm) ?? [], rec.originNs, due);
       Object.assign(r, rebindFields(log, probe, {
-        vm, to: spec.to, switchoverNs: Math.round(r.switchoverMs * 1e6), resumeNs: Math.round(r.resumeMs * 1e6), untilNs: next,
+        vm, to: spec.to, switchoverNs: Math.round(r.switchoverMs * 1e6), resumeNs: Math.round(r.resumeMs * 1e6), untilNs: next, sent,
       }, probeInterval));
     });
     network = networkResult(s, rec.events, log.events.map((e) => ({ ...e, t: Math.round(e.t) / 1e6 })));
   } else {
-    for (const r of migrations) Object.assign(r, UNMEASURED_NETWORK);
+    for (const r of migrations) Object.assign(r, UNMEASURED_NETWORK, { lowerBounds: [] });
   }
   return {
     version: 1,

@@ -86,6 +86,9 @@ describe('an idle 64 MiB VM, half zero pages', () => {
     expect(r.outcome).toBe('completed');
     expect(r.memoryVerified).toBe(true);
     expect(r.rounds.length).toBe(1);
+    // nothing dirty after round 0: the rest (device state) fits the limit at once
+    expect(r.switchover).toBe('converged');
+    expect(toMigrationResult(r, { from: 'h1', to: 'h2', originNs: r.startNs }).switchover).toBe('converged');
     expect(r.rounds[0]!.pagesSent).toBe(N);
     expect(r.rounds[0]!.dirtyPagesAtEnd).toBe(0);
     expect(r.stopCopy).toMatchObject({ pagesSent: 0, bytesSent: 256 * KiB });
@@ -211,6 +214,21 @@ describe('auto-converge and stop-copy', () => {
     expect(r.memoryVerified).toBe(true);
     expect(r.rounds).toEqual([]);
     expect(r.stopCopy!.pagesSent).toBe((16 * MiB) / 4096);
+    expect(r.switchover).toBe('immediate');
+  });
+
+  it('a guest that outruns the link, without auto-converge: the switchover is forced at maxRounds', async () => {
+    const { h1, port } = await agents();
+    await h1.startVm(vmConfig({ memoryBytes: 16 * MiB, workload: { kind: 'uniform', writeRate: 60_000 } }));
+    const r = await h1.migrateVm('vm1', { host: '127.0.0.1', port }, params({ bandwidthBps: 1e9, downtimeLimitNs: 1 * ms, maxRounds: 2 }));
+    expect(r.outcome).toBe('completed');
+    expect(r.rounds.length).toBe(2);
+    // the last round's rest, at the rate it ran, would not cross within 1 ms: forced
+    const last = r.rounds[1]!;
+    const pausedMs = (((wireBytes(last.dirtyPagesAtEnd, 0, 4096) + 256 * KiB) * 8) / ((last.bytesSent * 8) / (last.durationMs / 1e3))) * 1e3;
+    expect(pausedMs).toBeGreaterThan(1);
+    expect(r.switchover).toBe('forced');
+    expect(toMigrationResult(r, { from: 'h1', to: 'h2', originNs: r.startNs })).toMatchObject({ switchover: 'forced', lowerBounds: [] });
   });
 });
 
@@ -262,8 +280,10 @@ describe('faults', () => {
     expect(r.outcome).toBe('reverted');
     expect(r.error).toMatch(/connection/);
     expect(r.switchoverNs).toBeNull();
+    expect(r.switchover).toBeNull();
     expect(r.rounds).toEqual([]);
     expect(toMigrationResult(r, { from: 'h1', to: 'h2', originNs: r.startNs }).downtimeMs).toBeNull();
+    expect(toMigrationResult(r, { from: 'h1', to: 'h2', originNs: r.startNs }).switchover).toBeNull();
     const received = await dest.results[0]!;
     expect(received.outcome).toBe('discarded');
     expect(received.memory).toBeNull();
@@ -296,6 +316,8 @@ describe('faults', () => {
     const r = await h1.migrateVm('vm1', { host: '127.0.0.1', port: dest.port }, params({ downtimeLimitNs: 2000 * ms, deviceStateBytes: 16 * MiB }));
     expect(r.outcome).toBe('reverted');
     expect(r.switchoverNs).not.toBeNull();
+    // it did pause: the reason stays (a 2 s limit takes a 16 MiB guest in one round)
+    expect(r.switchover).toBe('converged');
     expect(r.resumeNs).toBeNull();
     expect((await dest.results[0]!).outcome).toBe('discarded');
     expect(src.guest!.paused).toBe(false);

@@ -5,6 +5,7 @@
 import type { Socket } from 'node:net';
 import { AutoConverge, canSwitchOver, wireBytes } from '../../model/memory/precopy.js';
 import { UNMEASURED_NETWORK, type MigrationResult, type RoundResult, type StopCopyResult } from '../../model/result/format.js';
+import type { Switchover } from '../../model/scenario/expectable.js';
 import { emitTo, nowNs, type EventSink } from './events.js';
 import { Aborted, PageWriter, TokenBucket } from './page-writer.js';
 import type { WorkloadControl } from './workload-thread.js';
@@ -62,6 +63,11 @@ export interface SenderResult {
   startNs: number;
   /** the guest stopped writing (the worker's pause instant) */
   switchoverNs: number | null;
+  /**
+   * what decided the switchover, set with switchoverNs: `converged` (the rest fitted the
+   * downtime limit), `forced` (maxRounds reached), `immediate` (stopcopy); null: never paused
+   */
+  switchover: Switchover | null;
   /**
    * the destination holds the whole state and the VM may run there: the instant it says in
    * RESUMED (agents on one kernel share CLOCK_MONOTONIC), else when RESUMED arrived here
@@ -123,6 +129,7 @@ export async function migrate(p: MigrateParams): Promise<SenderResult> {
     streamBytes: 0,
     startNs: nowNs(),
     switchoverNs: null,
+    switchover: null,
     resumeNs: null,
     resumeAckNs: null,
     endNs: null,
@@ -228,6 +235,7 @@ export async function migrate(p: MigrateParams): Promise<SenderResult> {
 
     // ---- live rounds ----
     let rest: Uint32Array | null = null; // null: every page
+    let decided: Switchover = 'immediate'; // stopcopy: no live round decides
     if (mode === 'precopy') {
       let set: Uint32Array | null = null;
       for (let index = 0; ; index++) {
@@ -252,8 +260,10 @@ export async function migrate(p: MigrateParams): Promise<SenderResult> {
         const rateBps = (sent.bytes * 8) / (durationNs / 1e9);
         const fits = canSwitchOver({ pendingBytes, deviceStateBytes: p.deviceStateBytes, rateBps, downtimeLimitNs: p.downtimeLimitNs });
         emit('round-end', { ...round, rateBps, fits });
+        // the rest fits the downtime limit (converged), or the rounds are used up (forced)
         if (fits || index + 1 >= p.maxRounds) {
           rest = dirty;
+          decided = fits ? 'converged' : 'forced';
           break;
         }
         if (autoConverge) {
@@ -270,6 +280,7 @@ export async function migrate(p: MigrateParams): Promise<SenderResult> {
     pausing = worker.pause();
     const stopped = await Promise.race([pausing, abort]);
     res.switchoverNs = stopped.atNs;
+    res.switchover = decided;
     emit('switchover', { pausedAtNs: stopped.atNs });
     const stopSet = rest === null ? null : mergePages(rest, memory.takeDirty());
     linkPacer?.reset();
@@ -376,6 +387,7 @@ export function toMigrationResult(r: SenderResult, at: { from: string; to: strin
     to: at.to,
     mode: r.mode,
     outcome: r.outcome,
+    switchover: r.switchoverNs === null ? null : r.switchover,
     startMs: (r.startNs - at.originNs) / 1e6,
     switchoverMs: ms(r.switchoverNs),
     resumeMs: ms(r.resumeNs),
@@ -388,6 +400,7 @@ export function toMigrationResult(r: SenderResult, at: { from: string; to: strin
     bytesSent: r.bytesSent,
     memoryVerified: r.memoryVerified,
     ...UNMEASURED_NETWORK,
+    lowerBounds: [],
     zeroPagesSent: r.zeroPagesSent,
     throttlePct: r.throttlePct,
     postcopy: null,

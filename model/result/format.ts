@@ -1,6 +1,6 @@
 // The result file (docs/result-format.md, version 1 and its extensions): its types and builders.
 
-import type { Outcome } from '../scenario/expectable.js';
+import type { Outcome, Switchover } from '../scenario/expectable.js';
 import { REBIND_QUERY_MAX_RESP_DS, type SwitchSpec } from '../scenario/types.js';
 
 export interface RoundResult {
@@ -28,12 +28,17 @@ export interface PostcopyResult {
   pagesPushed: number;
 }
 
+/** Extension: the metric fields that may be reported as a lower bound (docs/result-format.md "lowerBounds"). */
+export type LowerBoundField = 'sourceGuardDrops' | 'multicastGapMs' | 'multicastLost' | 'serviceInterruptionMs';
+
 export interface MigrationResult {
   vm: string;
   from: string;
   to: string;
   mode: 'precopy' | 'stopcopy' | 'postcopy';
   outcome: Outcome;
+  /** extension: what decided the switchover; null when the VM never paused on the source */
+  switchover: Switchover | null;
   startMs: number;
   switchoverMs: number | null;
   resumeMs: number | null;
@@ -52,6 +57,11 @@ export interface MigrationResult {
   multicastGapMs: number | null;
   multicastLost: number | null;
   serviceInterruptionMs: number | null;
+  /**
+   * extension: the network fields whose interval was still open at the end of the move's
+   * window (the run's end, or the VM's next migration): their values are "at least"
+   */
+  lowerBounds: LowerBoundField[];
   // extensions to DOC_EXAMPLE.md v1
   /** zero pages sent as markers (counted in pagesSent too) */
   zeroPagesSent: number;
@@ -75,9 +85,9 @@ export const UNMEASURED_NETWORK = {
 /** A migration that never got going (refused, or its agent failed before it could report). */
 export function failedMigration(vm: string, from: string, to: string, mode: MigrationResult['mode'], error: string, startMs: number): MigrationResult {
   return {
-    vm, from, to, mode, outcome: 'failed', startMs, switchoverMs: null, resumeMs: null, endMs: null, totalTimeMs: null,
+    vm, from, to, mode, outcome: 'failed', switchover: null, startMs, switchoverMs: null, resumeMs: null, endMs: null, totalTimeMs: null,
     downtimeMs: null, rounds: [], stopCopy: null, pagesSent: 0, bytesSent: 0, memoryVerified: null,
-    ...UNMEASURED_NETWORK, zeroPagesSent: 0, throttlePct: 0, postcopy: null, error,
+    ...UNMEASURED_NETWORK, lowerBounds: [], zeroPagesSent: 0, throttlePct: 0, postcopy: null, error,
   };
 }
 

@@ -1,19 +1,33 @@
 // The network side of a migration's result (DOC_EXAMPLE.md "Result file"), read from what the
 // switch logged and what the VM and the probe observed. Every time is relative to the
 // VM's resume on the destination: 0 when the thing was already done by then, null when
-// it never happened within the run. Both engines compute the fields here: the sim from its
+// it never happened within the run. A measure whose interval was still open at the end of
+// the move's window is reported with what was seen (a lower bound) and named in
+// `lowerBounds`: docs/result-format.md "lowerBounds". Both engines compute the fields here: the sim from its
 // LAN's objects, the testbed from the Redis stream and the containers' logs
 // (testbed/result.ts); hence the small structural types below.
 
 import type { EventLog } from './event-log.js';
-import type { MigrationResult } from './format.js';
+import type { LowerBoundField, MigrationResult } from './format.js';
 import type { VmSpec } from '../scenario/types.js';
 import type { Ns } from '../time.js';
 
 export type RebindFields = Pick<
   MigrationResult,
-  'dhcpRebindMs' | 'igmpRebindMs' | 'sourceGuardDrops' | 'multicastGapMs' | 'multicastLost' | 'serviceInterruptionMs'
+  'dhcpRebindMs' | 'igmpRebindMs' | 'sourceGuardDrops' | 'multicastGapMs' | 'multicastLost' | 'serviceInterruptionMs' | 'lowerBounds'
 >;
+
+/**
+ * An echo sent, or a datagram sent, this close to the window's end may still be on its way:
+ * it is neither a loss nor a reply (on the testbed a reply or datagram this late is stale).
+ */
+export const IN_FLIGHT_NS = 50e6;
+
+/**
+ * What the multicast sources sent: the highest sequence number of `group` sent before `t`
+ * (−1: none yet), or null when that is not known (no source of that group, or `t` not recorded).
+ */
+export type SentBefore = (group: string, t: Ns) => number | null;
 
 /** What the metrics need of a VM: its identity and the multicast datagrams it received. */
 export interface ObservedVm {
@@ -41,6 +55,11 @@ export interface MoveWindow {
   resumeNs: Ns;
   /** the end of this move's window: the next migration of the VM, or the end of the run */
   untilNs: Ns;
+  /**
+   * what the sources sent, to count the datagrams of a stream that had not come back by the
+   * window's end; without it such a gap stays null
+   */
+  sent?: SentBefore;
 }
 
 const ms = (ns: Ns): number => Math.round(ns) / 1e6;
@@ -86,49 +105,99 @@ export function sourceGuardDrops(log: EventLog, w: MoveWindow): number {
  * first after the resume, per group; the largest gap, and the datagrams lost across it.
  * What a receiver logs between the two does not count: a paused VM receives nothing (the
  * sim's), and the testbed freezes the VM's container a few ms after the source's pause.
+ * A group whose stream had not come back by the window's end is still counted, as a lower
+ * bound (`open`): its gap runs at least to the window's end, and every datagram its source
+ * sent after the last one received before the switchover, up to IN_FLIGHT_NS before the
+ * window's end, is lost.
  */
-export function multicastGap(w: MoveWindow): { gapMs: number | null; lost: number | null } {
-  if (w.vm.spec.multicast.length === 0) return { gapMs: null, lost: null };
+export function multicastGap(w: MoveWindow): { gapMs: number | null; lost: number | null; open: boolean } {
+  const none = { gapMs: null, lost: null, open: false };
+  if (w.vm.spec.multicast.length === 0) return none;
   let gap: number | null = null;
   let lost = 0;
+  let open = false;
   for (const g of w.vm.spec.multicast) {
     const rx = w.vm.multicast.filter((r) => r.group === g && r.t < w.untilNs);
     const before = rx.filter((r) => r.t <= w.switchoverNs).at(-1);
+    // the stream never reached the VM before the move: there is no gap to measure
+    if (!before) return none;
     const after = rx.find((r) => r.t > w.resumeNs);
-    if (!before || !after) return { gapMs: null, lost: null };
-    gap = Math.max(gap ?? 0, after.t - before.t);
-    lost += Math.max(0, after.seq - before.seq - 1);
+    if (after) {
+      gap = Math.max(gap ?? 0, after.t - before.t);
+      lost += Math.max(0, after.seq - before.seq - 1);
+      continue;
+    }
+    const lastSent = w.sent?.(g, w.untilNs - IN_FLIGHT_NS) ?? null;
+    if (lastSent === null) return none;
+    open = true;
+    gap = Math.max(gap ?? 0, w.untilNs - before.t);
+    lost += Math.max(0, lastSent - before.seq);
   }
-  return { gapMs: gap === null ? null : ms(gap), lost };
+  return { gapMs: gap === null ? null : ms(gap), lost, open };
 }
 
-/** The longest run of unanswered probe echoes sent from just before the switchover to the window's end. */
-export function serviceInterruptionMs(probe: EchoLog | null, w: MoveWindow, intervalNs: Ns): number | null {
-  if (!probe) return null;
+/**
+ * The longest run of unanswered probe echoes sent from just before the switchover to the
+ * window's end, × the interval. `open`: that longest run is the one still going at the
+ * window's end (no echo after it was answered), so the interruption lasted at least that.
+ */
+export function serviceInterruption(probe: EchoLog | null, w: MoveWindow, intervalNs: Ns): { ms: number | null; open: boolean } {
+  if (!probe) return { ms: null, open: false };
   const echoes = probe.answeredAt(w.vm.spec.name).filter((e) => e.sentAt >= w.switchoverNs - intervalNs && e.sentAt < w.untilNs);
-  if (echoes.length === 0) return null;
+  if (echoes.length === 0) return { ms: null, open: false };
+  const cutoff = w.untilNs - IN_FLIGHT_NS;
   let longest = 0;
   let run = 0;
   for (const e of echoes) {
     // an echo still in flight at the window's end is not a loss
-    if (e.repliedAt === null && e.sentAt < w.untilNs - 50e6) run++;
+    if (e.repliedAt === null && e.sentAt < cutoff) run++;
     else {
       longest = Math.max(longest, run);
       run = 0;
     }
   }
   longest = Math.max(longest, run);
-  return ms(longest * intervalNs);
+  // the run of unanswered echoes the window ends in (none if an echo in flight was answered)
+  let trailing = 0;
+  for (let i = echoes.length - 1; i >= 0; i--) {
+    const e = echoes[i]!;
+    if (e.sentAt >= cutoff) {
+      if (e.repliedAt !== null) break;
+      continue;
+    }
+    if (e.repliedAt !== null) break;
+    trailing++;
+  }
+  return { ms: ms(longest * intervalNs), open: trailing > 0 && trailing === longest };
 }
 
+/** serviceInterruption's value alone. */
+export function serviceInterruptionMs(probe: EchoLog | null, w: MoveWindow, intervalNs: Ns): number | null {
+  return serviceInterruption(probe, w, intervalNs).ms;
+}
+
+/**
+ * The six network fields of one move and which of them are lower bounds. `sourceGuardDrops`
+ * is one when drops were counted and the binding had not reached the destination port by the
+ * window's end (the guard was still dropping the VM's traffic). `dhcpRebindMs` and
+ * `igmpRebindMs` are instants: one that did not happen within the window is null, never a bound.
+ */
 export function rebindFields(log: EventLog, probe: EchoLog | null, w: MoveWindow, probeIntervalNs: Ns): RebindFields {
   const mc = multicastGap(w);
+  const si = serviceInterruption(probe, w, probeIntervalNs);
+  const dhcp = dhcpRebindMs(log, w);
+  const drops = sourceGuardDrops(log, w);
+  const lowerBounds: LowerBoundField[] = [];
+  if (drops > 0 && dhcp === null) lowerBounds.push('sourceGuardDrops');
+  if (mc.open) lowerBounds.push('multicastGapMs', 'multicastLost');
+  if (si.open) lowerBounds.push('serviceInterruptionMs');
   return {
-    dhcpRebindMs: dhcpRebindMs(log, w),
+    dhcpRebindMs: dhcp,
     igmpRebindMs: igmpRebindMs(log, w),
-    sourceGuardDrops: sourceGuardDrops(log, w),
+    sourceGuardDrops: drops,
     multicastGapMs: mc.gapMs,
     multicastLost: mc.lost,
-    serviceInterruptionMs: serviceInterruptionMs(probe, w, probeIntervalNs),
+    serviceInterruptionMs: si.ms,
+    lowerBounds,
   };
 }
