@@ -16,13 +16,32 @@ import { createWorkload } from '../model/memory/workload.js';
 import { VERSION } from '../model/version.js';
 import { SimLan } from './lan.js';
 import { effectiveSwitch } from '../model/scenario/addressing.js';
-import { rebindFields } from '../model/result/rebind-metrics.js';
+import { IN_FLIGHT_NS, rebindFields, type SentBefore } from '../model/result/rebind-metrics.js';
+import type { Ns } from '../model/time.js';
 
 export interface RunOptions {
   /** overrides the scenario's seed */
   seed?: number;
   /** test-only fault injection: the engine "forgets" to send one page of one VM */
   forgetPage?: { vm: string; page: number };
+  /**
+   * Told the virtual time reached and how many migrations are done, at most every
+   * PROGRESS_EVERY events (never when the run has none); it reads, never changes, the run.
+   */
+  onProgress?: (simNs: number, migrationsDone: number) => void;
+}
+
+/** Events between two onProgress calls: every one (a run has few, and a pre-copy round is one). */
+const PROGRESS_EVERY = 1;
+
+/** Wraps each action `kernel` schedules so that every `every`th one that runs is followed by `report()`. */
+function countEvents(kernel: Kernel, every: number, report: () => void): void {
+  const schedule = kernel.schedule.bind(kernel);
+  let n = 0;
+  kernel.schedule = (delay, action) => schedule(delay, () => {
+    action();
+    if (++n % every === 0) report();
+  });
 }
 
 function buildMemory(s: Scenario, vm: VmSpec, rng: Random): MigratingMemory {
@@ -41,6 +60,9 @@ export function runScenario(s: Scenario, options: RunOptions = {}): RunResult {
   const seed = options.seed ?? s.seed;
   const rng = new Random(seed);
   const kernel = new Kernel();
+  const onProgress = options.onProgress;
+  // `records` is read only when events run, after it is made below
+  if (onProgress) countEvents(kernel, PROGRESS_EVERY, () => onProgress(kernel.now, records.filter((r) => r.phase === 'done').length));
   const net = new MigrationNics(kernel, s.hosts.map((h) => h.name), s.network.migrationLink);
 
   const vms = new Map<string, SimVm>();
@@ -51,6 +73,8 @@ export function runScenario(s: Scenario, options: RunOptions = {}): RunResult {
   }
 
   const lan = hasNetwork(s) ? new SimLan(kernel, s, rng.fork('lan')) : null;
+  // before the LAN starts: a count taken at an instant precedes any datagram sent at it
+  const sent = lan ? countSent(kernel, s, lan) : null;
   lan?.start();
 
   const records = s.migrations.map((m) => new MigrationRecord(m));
@@ -66,7 +90,7 @@ export function runScenario(s: Scenario, options: RunOptions = {}): RunResult {
   lan?.stop();
 
   const migrations = records.map((r) => toResult(r, r.spec.mode, r.spec.vm));
-  if (lan) addRebindFields(s, lan, records, migrations, endNs);
+  if (lan) addRebindFields(s, lan, records, migrations, endNs, sent);
   return {
     version: 1,
     scenario: s.name,
@@ -85,7 +109,7 @@ export function runScenario(s: Scenario, options: RunOptions = {}): RunResult {
 }
 
 /** Each completed move's network figures, over the window until the VM's next migration or the run's end. */
-function addRebindFields(s: Scenario, lan: SimLan, records: MigrationRecord[], results: MigrationResult[], endNs: number): void {
+function addRebindFields(s: Scenario, lan: SimLan, records: MigrationRecord[], results: MigrationResult[], endNs: number, sent: SentBefore | null): void {
   const probeInterval = s.probe ? 1e9 / s.probe.rate : 0;
   records.forEach((rec, i) => {
     if (rec.switchoverNs === null || rec.resumeNs === null || rec.outcome === 'reverted') return;
@@ -94,9 +118,30 @@ function addRebindFields(s: Scenario, lan: SimLan, records: MigrationRecord[], r
       .reduce((t, r) => Math.min(t, r.spec.atNs), endNs);
     const fields = rebindFields(lan.sw.log, lan.probe, {
       vm: lan.vms.get(rec.spec.vm)!, to: rec.spec.to, switchoverNs: rec.switchoverNs, resumeNs: rec.resumeNs, untilNs: next,
+      ...(sent ? { sent } : {}),
     }, probeInterval);
     Object.assign(results[i]!, fields);
   });
+}
+
+/**
+ * What the multicast sources had sent by each instant a move's window can be cut at, less
+ * IN_FLIGHT_NS (the metric's cut-off): a VM's next migration, the end of the run. Counted by
+ * kernel entries queued before the LAN's, so a datagram sent at that very instant is not in.
+ */
+function countSent(kernel: Kernel, s: Scenario, lan: SimLan): SentBefore {
+  const counts = new Map<Ns, number[]>();
+  const instants = new Set([...s.migrations.map((m) => m.atNs), ...(s.durationNs === null ? [] : [s.durationNs])].map((t) => t - IN_FLIGHT_NS));
+  for (const t of instants) {
+    if (t > 0) kernel.schedule(t, () => counts.set(t, lan.sources.map((src) => src.sent)));
+  }
+  return (group, t) => {
+    const i = s.multicastSources.findIndex((m) => m.group === group);
+    if (i < 0) return null;
+    if (t <= 0) return -1; // nothing is sent before the run's time 0
+    const c = counts.get(t);
+    return c === undefined ? null : c[i]! - 1;
+  };
 }
 
 function networkResult(s: Scenario, lan: SimLan): NetworkResult {
