@@ -4,7 +4,9 @@
 // be written, something this version cannot run), nothing run; 3 --timeout reached;
 // 70 internal error (cli/fatal.ts); 130 interrupted (Ctrl-C).
 
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { cmdDecode, type DecodeArgs, withStdin } from './decode.js';
+import { BadInput, EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_TIMEOUT, RunFailed } from './exit.js';
+import { existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -17,9 +19,6 @@ import { ScenarioError } from '../model/scenario/errors.js';
 import { loadScenario } from '../model/scenario/load.js';
 import type { EngineName, Scenario } from '../model/scenario/types.js';
 import { VERSION } from '../model/version.js';
-import { readCapture, type CaptureFrame } from '../wire/capture-file.js';
-import { decodeFrame } from '../wire/decode.js';
-import { fromHex } from '../wire/fields.js';
 import { testbedCommand } from './testbed.js';
 import { ENGINE_HINT, isEngineDown, TopologyConflict } from '../testbed/errors.js';
 import { dieInternal, installGuards } from './fatal.js';
@@ -27,18 +26,6 @@ import { FlagError, parseEngine, parseOut, parseSeed, parseTimeout } from './fla
 import { isFileOut, planResultPaths, unwritableReason, writeWhole } from './outputs.js';
 import { clock, ProgressLine } from './progress.js';
 import { Interrupted, OutOfMemory, runSupervised, TimeoutReached } from './supervise.js';
-
-const EXIT_OK = 0;
-const EXIT_FAILED = 1;
-const EXIT_BAD_INPUT = 2;
-const EXIT_TIMEOUT = 3;
-const EXIT_INTERRUPTED = 130;
-
-/** Bad input already explained to the user: print it and leave with status 2. */
-class BadInput extends Error {}
-
-/** A run that could not be completed (the testbed failed): print it and leave with status 1. */
-class RunFailed extends Error {}
 
 function loadAll(files: string[], allowOutside = false): Scenario[] {
   const scenarios: Scenario[] = [];
@@ -324,88 +311,6 @@ function cmdValidate(a: { files: string[]; explain?: boolean; allowOutside?: boo
     process.stdout.write(a.explain ? explainScenario(s) + '\n' : `ok ${s.file} (${s.name})\n`);
   }
   return EXIT_OK;
-}
-
-interface DecodeArgs {
-  files: string[];
-  hex?: string[];
-  pretty?: boolean;
-}
-
-/** Every input's frames, read before anything is printed; an unreadable or unrecognized file is bad input. */
-function decodeInputs(a: DecodeArgs): { file: string | null; frames: CaptureFrame[] }[] {
-  const hex = (a.hex ?? []).map(String);
-  if (a.files.length === 0 && hex.length === 0) throw new BadInput('decode needs a capture FILE (- for stdin) or --hex HEX');
-  const inputs: { file: string | null; frames: CaptureFrame[] }[] = [];
-  if (hex.length > 0) {
-    inputs.push({
-      file: null,
-      frames: hex.map((h, i): CaptureFrame => {
-        const bytes = fromHex(h);
-        if (bytes && bytes.length > 0) return { index: i + 1, timeNs: null, bytes };
-        const shown = h.length > 40 ? `${h.slice(0, 40)}…` : h;
-        // --hex takes every value after it, so `--hex AA x.pcap` makes x.pcap a --hex value
-        const hint = existsSync(h) ? ' (a file: put files before --hex, which takes every value after it)' : '';
-        return { index: i + 1, timeNs: null, bytes: new Uint8Array(0), error: `--hex value ${i + 1} is not hex bytes: ${JSON.stringify(shown)}${hint}` };
-      }),
-    });
-  }
-  const problems: string[] = [];
-  for (const file of a.files) {
-    let bytes: Uint8Array;
-    try {
-      bytes = readFileSync(file === '-' ? 0 : file);
-    } catch (e) {
-      problems.push(`${file === '-' ? 'stdin' : file}: cannot read: ${e instanceof Error ? e.message : String(e)}`);
-      continue;
-    }
-    const c = readCapture(bytes);
-    if (!c.ok) {
-      problems.push(`${file === '-' ? 'stdin' : file}: ${c.reason}`);
-      continue;
-    }
-    if (c.value.warning !== null) process.stderr.write(`migsim: ${file === '-' ? 'stdin' : file}: warning: ${c.value.warning}\n`);
-    inputs.push({ file, frames: c.value.frames });
-  }
-  if (problems.length > 0) throw new BadInput(problems.join('\n'));
-  return inputs;
-}
-
-/**
- * yargs drops a bare `-` from positionals (its re-parse takes it for an option), so put
- * each `-` after `decode` in the command line back among the files, in command-line order.
- */
-function withStdin(a: DecodeArgs, argv: string[]): DecodeArgs {
-  const at = argv.indexOf('decode');
-  if (at < 0 || !argv.includes('-', at + 1)) return a;
-  const files: string[] = [];
-  let j = 0;
-  for (const token of argv.slice(at + 1)) {
-    if (token === '-') files.push('-');
-    else if (j < a.files.length && token === a.files[j]) files.push(a.files[j++]!);
-  }
-  return { ...a, files: files.concat(a.files.slice(j)) };
-}
-
-function cmdDecode(a: DecodeArgs): number {
-  let failed = false;
-  let out = '';
-  for (const { file, frames } of decodeInputs(a)) {
-    for (const f of frames) {
-      const where = { file, index: f.index, ...(f.line === undefined ? {} : { line: f.line }), timeNs: f.timeNs };
-      const doc = f.error === undefined
-        ? { ...where, ...decodeFrame(f.bytes) }
-        : { ...where, length: 0, layers: [], error: { layer: 'hex', reason: f.error } };
-      if (doc.error !== null) failed = true;
-      out += (a.pretty ? JSON.stringify(doc, null, 2) : JSON.stringify(doc)) + '\n';
-      if (out.length > 1 << 16) {
-        process.stdout.write(out);
-        out = '';
-      }
-    }
-  }
-  process.stdout.write(out);
-  return failed ? EXIT_FAILED : EXIT_OK;
 }
 
 export async function main(argv: string[]): Promise<number> {

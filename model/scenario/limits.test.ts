@@ -8,7 +8,7 @@ import { mkdirSync, openSync, closeSync, ftruncateSync, readdirSync, writeFileSy
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ScenarioError } from './errors.js';
-import { BASE, errorsOf, lineOf, replace, tempDir } from './load-fixture.js';
+import { errorsOf, replace, tempDir } from './load-fixture.js';
 import { loadScenario, type LoadOptions } from './load.js';
 import { estimateRun, LIMITS } from './limits.js';
 import { checkSupported, unsupported } from './support.js';

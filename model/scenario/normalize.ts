@@ -4,32 +4,17 @@
 // groups no source sends, `expect:` keys — and reading trace files. After schema errors it
 // runs on what the schema could read (Gaps: the entries it dropped), so one pass reports all.
 
+import { normalizeExpect } from './expectations.js';
+import { checkCapacity } from './capacity.js';
+import { type Gaps, list, maybe, startOrder } from './gaps.js';
 import * as nodePath from 'node:path';
-import { EXPECTABLE_FIELDS, EXPECTABLE_WORDS, type ExpectableField } from './expectable.js';
 import { formatBytes, formatDuration } from '../units.js';
 import { defaultMac } from './defaults.js';
 import type { PathSegment } from './errors.js';
 import type { Problems } from './problems.js';
-import type { RawBound, RawMigration, RawScenario, RawVm, RawWorkload } from './schema.js';
+import type { RawMigration, RawScenario, RawVm, RawWorkload } from './schema.js';
 import { readTrace } from './trace.js';
-import type { Expectation, HostSpec, MigrationSpec, Scenario, VmSpec, WorkloadSpec } from './types.js';
-
-/**
- * What the schema pass dropped when it found errors: the list entries it could not read
- * (`index` maps a kept entry to its place in the file) and the top-level keys. A check that
- * could be wrong because of a dropped entry is skipped; the schema already reported it.
- */
-export interface Gaps {
-  index: { hosts: number[]; vms: number[]; migrations: number[]; multicastSources: number[] };
-  /** top-level keys whose value was dropped (`duration`, `dhcp`, …) */
-  dropped: Set<string>;
-  /** names of dropped hosts / VMs; null: one had no readable name, so any name may be it */
-  droppedHosts: Set<string> | null;
-  droppedVms: Set<string> | null;
-  /** VMs with a dropped migration (null: any VM) */
-  vmsWithDroppedMigrations: Set<string> | null;
-  droppedSources: boolean;
-}
+import type { HostSpec, MigrationSpec, Scenario, VmSpec, WorkloadSpec } from './types.js';
 
 export interface NormalizeOptions {
   /** the file's value before the schema (to tell a field written from a default) */
@@ -38,8 +23,6 @@ export interface NormalizeOptions {
   allowOutside?: boolean;
   gaps?: Gaps | null;
 }
-
-const maybe = (set: Set<string> | null | undefined, name: string): boolean => set === null || (set?.has(name) ?? false);
 
 /** The value written at `path` in the file (undefined if absent). */
 function written(source: unknown, path: readonly PathSegment[]): unknown {
@@ -92,11 +75,6 @@ export function normalize(raw: RawScenario, file: string, problems: Problems, op
     migrations,
     expect,
   };
-}
-
-function list(names: Iterable<string>): string {
-  const all = [...names];
-  return all.length > 0 ? all.join(', ') : '(none)';
 }
 
 function normalizeHosts(raw: RawScenario, problems: Problems, gaps: Gaps | null): HostSpec[] {
@@ -203,9 +181,6 @@ function checkUniqueVms(vms: VmSpec[], problems: Problems, vmAt: (i: number) => 
 }
 
 /** Migration indices in the order they start: by `at`, ties in file order. */
-function startOrder(migrations: readonly { atNs: number }[]): number[] {
-  return migrations.map((_, i) => i).sort((a, b) => (migrations[a]?.atNs ?? 0) - (migrations[b]?.atNs ?? 0));
-}
 
 /** Fields post-copy ignores (it has no live rounds): refused when written, so nothing is ignored silently. */
 const ROUND_FIELDS = ['maxRounds', 'autoConverge'] as const;
@@ -288,108 +263,6 @@ function normalizeMigrations(
   return specs;
 }
 
-/**
- * Host memory, when given, must hold what is placed on it: first the initial placement
- * (file order), then each migration's destination as it starts (the VM leaves its source then).
- * One error per host: where it first overflows, with its memory, the total and the VMs.
- */
-function checkCapacity(
-  hosts: HostSpec[],
-  vms: VmSpec[],
-  migrations: MigrationSpec[],
-  problems: Problems,
-  gaps: Gaps | null,
-  vmAt: (i: number) => number,
-): void {
-  const capacity = new Map(hosts.map((h) => [h.name, h.memoryBytes]));
-  const placed = new Map<string, string[]>(hosts.map((h) => [h.name, []]));
-  const vmByName = new Map(vms.map((v) => [v.name, v]));
-  const reported = new Set<string>();
-  const used = (host: string) =>
-    (placed.get(host) ?? []).reduce((sum, name) => sum + (vmByName.get(name)?.memoryBytes ?? 0), 0);
-  const each = (host: string) =>
-    (placed.get(host) ?? []).map((name) => `${name} ${formatBytes(vmByName.get(name)?.memoryBytes ?? 0)}`).join(', ');
-
-  /** Places `vm` on `host` (it is there, fitting or not) and reports the host's first overflow. */
-  const place = (vm: VmSpec, host: string, path: () => PathSegment[], when: string): void => {
-    const cap = capacity.get(host);
-    const here = placed.get(host);
-    if (cap === undefined || here === undefined) return; // unknown host: reported elsewhere
-    here.push(vm.name);
-    if (cap === null || reported.has(host)) return;
-    if (vm.memoryBytes > cap) {
-      reported.add(host);
-      problems.add(path(), `a host with at least ${formatBytes(vm.memoryBytes)} of memory`, {
-        problem: `${vm.name} needs ${formatBytes(vm.memoryBytes)} but ${host} has ${formatBytes(cap)}`,
-      });
-      return;
-    }
-    const total = used(host);
-    if (total > cap) {
-      reported.add(host);
-      problems.add(path(), `VMs on ${host} that fit in its ${formatBytes(cap)}`, {
-        problem: `${host} has ${formatBytes(cap)} but would hold ${formatBytes(total)}${when} (${each(host)})`,
-      });
-    }
-  };
-
-  // the initial placement is one moment: a host is judged on all the VMs that start on it
-  const initial = new Map<string, number>();
-  vms.forEach((vm, k) => {
-    const here = placed.get(vm.host);
-    if (here === undefined) return;
-    here.push(vm.name);
-    initial.set(vm.host, k);
-  });
-  for (const [host, names] of placed) {
-    const cap = capacity.get(host);
-    if (cap === null || cap === undefined || names.length === 0) continue;
-    const big = names.map((n) => vmByName.get(n)).findIndex((v) => v !== undefined && v.memoryBytes > cap);
-    if (big >= 0) {
-      const vm = vmByName.get(names[big] ?? '');
-      const k = vms.findIndex((v) => v === vm);
-      if (vm && k >= 0) {
-        reported.add(host);
-        problems.add(['vms', vmAt(k), 'memory'], `a host with at least ${formatBytes(vm.memoryBytes)} of memory`, {
-          problem: `${vm.name} needs ${formatBytes(vm.memoryBytes)} but ${host} has ${formatBytes(cap)}`,
-        });
-      }
-      continue;
-    }
-    const total = used(host);
-    if (total > cap) {
-      reported.add(host);
-      // point at the VM that overflows it, in file order
-      let sum = 0;
-      let k = initial.get(host) ?? 0;
-      for (const [j, v] of vms.entries()) {
-        if (v.host !== host) continue;
-        sum += v.memoryBytes;
-        if (sum > cap) {
-          k = j;
-          break;
-        }
-      }
-      problems.add(['vms', vmAt(k), 'host'], `VMs on ${host} that fit in its ${formatBytes(cap)}`, {
-        problem: `${host} has ${formatBytes(cap)} but would hold ${formatBytes(total)} (${each(host)})`,
-      });
-    }
-  }
-
-  // a dropped migration would change where its VM is: the moves after the first such are not judged
-  if (gaps && (gaps.vmsWithDroppedMigrations === null || gaps.vmsWithDroppedMigrations.size > 0)) return;
-  for (const k of startOrder(migrations)) {
-    const m = migrations[k];
-    const vm = m ? vmByName.get(m.vm) : undefined;
-    if (!m || !vm || m.from === '' || !capacity.has(m.to) || m.to === m.from) continue;
-    const from = placed.get(m.from);
-    const idx = from?.indexOf(vm.name) ?? -1;
-    if (!from || idx < 0) continue; // a migration that is refused (overlap) moves nothing
-    from.splice(idx, 1);
-    place(vm, m.to, () => ['migrations', m.index, 'to'], ` at ${formatDuration(m.atNs)}`);
-  }
-}
-
 /** A VM joining a group no source sends measures nothing: refused, not run silently. */
 function checkGroups(raw: RawScenario, vms: VmSpec[], problems: Problems, gaps: Gaps | null, vmAt: (i: number) => number): void {
   if (gaps?.droppedSources || gaps?.dropped.has('multicastSources')) return;
@@ -402,109 +275,4 @@ function checkGroups(raw: RawScenario, vms: VmSpec[], problems: Problems, gaps: 
       });
     });
   });
-}
-
-
-const EXPECT_KEY = /^([A-Za-z0-9_-]+)(?:\[(\d+)\])?\.([A-Za-z0-9_]+)$/;
-
-function isExpectable(field: string): field is ExpectableField {
-  return Object.prototype.hasOwnProperty.call(EXPECTABLE_FIELDS, field);
-}
-
-function normalizeExpect(
-  raw: Record<string, RawBound>,
-  vms: VmSpec[],
-  migrations: MigrationSpec[],
-  problems: Problems,
-  gaps: Gaps | null,
-): Expectation[] {
-  const vmNames = new Set(vms.map((v) => v.name));
-  const counts = new Map<string, number>();
-  for (const m of migrations) counts.set(m.vm, (counts.get(m.vm) ?? 0) + 1);
-  const out: Expectation[] = [];
-
-  for (const [key, bound] of Object.entries(raw)) {
-    const keyPath: PathSegment[] = ['expect', key];
-    const m = EXPECT_KEY.exec(key);
-    if (!m) {
-      problems.add(keyPath, 'a key VM.FIELD or VM[N].FIELD such as vm1.downtimeMs', {
-        problem: `bad key ${JSON.stringify(key)}`,
-        key: true,
-      });
-      continue;
-    }
-    const [, vm = '', n, field = ''] = m;
-    if (!vmNames.has(vm)) {
-      if (maybe(gaps?.droppedVms, vm)) continue;
-      problems.add(keyPath, `a VM from vms: ${list(vmNames)}`, { problem: `no VM ${JSON.stringify(vm)}`, key: true });
-      continue;
-    }
-    const count = counts.get(vm) ?? 0;
-    const migration = n === undefined ? null : Number(n);
-    if ((count === 0 || (migration !== null && migration >= count)) && maybe(gaps?.vmsWithDroppedMigrations, vm)) continue;
-    if (count === 0) {
-      problems.add(keyPath, 'a VM that is migrated', { problem: `${vm} has no migrations`, key: true });
-      continue;
-    }
-    if (migration !== null && migration >= count) {
-      problems.add(keyPath, `an index from 0 to ${count - 1}`, {
-        problem: `${vm} has ${count} migration${count === 1 ? '' : 's'}, so there is no ${vm}[${migration}]`,
-        key: true,
-      });
-      continue;
-    }
-    if (!isExpectable(field)) {
-      problems.add(keyPath, `a result field: ${Object.keys(EXPECTABLE_FIELDS).join(', ')}`, {
-        problem: `no result field ${JSON.stringify(field)}`,
-        key: true,
-      });
-      continue;
-    }
-    if (checkBound(key, field, bound, problems)) {
-      const e: Expectation = { key, vm, migration, field };
-      if (bound.min !== undefined) e.min = bound.min;
-      if (bound.max !== undefined) e.max = bound.max;
-      if (bound.equals !== undefined) e.equals = bound.equals;
-      out.push(e);
-    }
-  }
-  return out;
-}
-
-/** The bound fits the field's kind; reports and returns false when not. */
-function checkBound(key: string, field: ExpectableField, b: RawBound, problems: Problems): boolean {
-  const path: PathSegment[] = ['expect', key];
-  const kind = EXPECTABLE_FIELDS[field];
-  const hasRange = b.min !== undefined || b.max !== undefined;
-  if (!hasRange && b.equals === undefined) {
-    problems.add(path, 'at least one of min, max, equals', { problem: 'an empty bound' });
-    return false;
-  }
-  if (hasRange && b.equals !== undefined) {
-    problems.add([...path, 'equals'], 'either equals or min/max', { problem: 'equals with min/max' , key: true });
-    return false;
-  }
-  if (hasRange && kind !== 'number') {
-    problems.add([...path, b.min !== undefined ? 'min' : 'max'], `equals: ${field} is a ${kind}`, {
-      problem: `min/max on a ${kind} field`,
-      key: true,
-    });
-    return false;
-  }
-  if (b.min !== undefined && b.max !== undefined && b.min > b.max) {
-    problems.add([...path, 'min'], `min ≤ max (${b.max})`);
-    return false;
-  }
-  if (b.equals !== undefined) {
-    if (typeof b.equals !== kind) {
-      problems.add([...path, 'equals'], kind === 'boolean' ? 'true or false' : `a ${kind}`);
-      return false;
-    }
-    const words = EXPECTABLE_WORDS[field];
-    if (words && !words.includes(b.equals as string)) {
-      problems.add([...path, 'equals'], `one of ${words.join(', ')}`);
-      return false;
-    }
-  }
-  return true;
 }
