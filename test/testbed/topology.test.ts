@@ -35,6 +35,7 @@ const VM_MAC = '02:00:00:00:01:01';
 const SCENARIO = `name: testbed-topology
 description: two hosts, one VM, dhcp and probe; the testbed wiring test
 hosts: [h1, h2]
+duration: 30s
 dhcp: { subnet: 10.77.0.0/24, leaseTime: 1h }
 probe: { rate: 10/s }
 vms:
