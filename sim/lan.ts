@@ -94,7 +94,10 @@ export class SimLan {
     const sw = effectiveSwitch(s);
     const vlan = s.vms[0]!.vlan;
     const types = new VsiTypeDb();
-    for (const vm of s.vms) types.define(vm.vsiType.id, vm.vsiType.version, { vlan: vm.vlan });
+    for (const vm of s.vms) {
+      const t = types.get(vm.vsiType.id, vm.vsiType.version);
+      types.define(vm.vsiType.id, vm.vsiType.version, { vlan: vm.vlan, macs: [...(t?.macs ?? []), vm.mac.toLowerCase()] });
+    }
     this.addr = s.dhcp ? addressing(s.dhcp.subnet, s.multicastSources.length) : null;
     this.sw = new EdgeSwitch({
       mac: SWITCH_MAC, ip: this.addr?.switchIp ?? null,

@@ -25,13 +25,21 @@ export interface DhcpServerSeen {
 
 export type Verdict = { forward: true } | { forward: false; reason: string };
 
+/** a client's last request is remembered this long (its ACK places the binding) */
+export const DHCP_CLIENT_TTL_NS = 60e9;
+/** clients remembered at most; beyond, the longest-silent is forgotten */
+export const DHCP_MAX_CLIENTS = 4096;
+
 const FORWARD: Verdict = { forward: true };
 const drop = (reason: string): Verdict => ({ forward: false, reason });
 
 export class DhcpSnooping {
   private readonly bindings = new Map<string, Binding>();
   /** where each client's last request came from, for placing the binding its ACK makes */
-  private readonly clientPort = new Map<string, number>();
+  /** (Map order: by last message, oldest first; pruned by age and size) */
+  private readonly clientPort = new Map<string, { port: number; seen: Ns }>();
+  /** clients forgotten because the table was full (exact) */
+  clientEvictions = 0;
   /** the server, as seen answering from a trusted port (the switch's leasequeries go there) */
   server: DhcpServerSeen | null = null;
 
@@ -61,7 +69,10 @@ export class DhcpSnooping {
       return FORWARD;
     }
     if (type === DHCP.LEASEQUERY) return drop('a leasequery from a client port');
-    this.clientPort.set(srcMac, port);
+    const now = this.clock.now();
+    this.clientPort.delete(srcMac);
+    this.clientPort.set(srcMac, { port, seen: now });
+    this.prune(now);
     return FORWARD;
   }
 
@@ -77,9 +88,10 @@ export class DhcpSnooping {
       return FORWARD;
     }
     if (type === DHCP.ACK && m.yiaddr !== '0.0.0.0' && m.options.leaseTime !== null) {
-      const clientPort = this.clientPort.get(m.chaddr);
-      if (clientPort === undefined) return FORWARD; // an ACK for a request we never saw: nothing to bind to
-      this.bind(m.chaddr, m.yiaddr, vlan, clientPort, m.options.leaseTime, 'ack');
+      const client = this.clientPort.get(m.chaddr);
+      // an ACK for a request we never saw (or forgot): nothing to bind to
+      if (client === undefined || this.clock.now() - client.seen > DHCP_CLIENT_TTL_NS) return FORWARD;
+      this.bind(m.chaddr, m.yiaddr, vlan, client.port, m.options.leaseTime, 'ack');
     }
     return FORWARD;
   }
@@ -102,6 +114,24 @@ export class DhcpSnooping {
     } else if (!old || old.ip !== ip) {
       this.log.add({ t: now, kind: 'binding-added', mac, ip, vlan, port: this.portName(port), leaseSeconds });
     }
+  }
+
+  /** Forget clients silent for longer than DHCP_CLIENT_TTL_NS, then the oldest beyond DHCP_MAX_CLIENTS. */
+  prune(now: Ns = this.clock.now()): void {
+    for (const [mac, c] of this.clientPort) {
+      if (now - c.seen <= DHCP_CLIENT_TTL_NS) break;
+      this.clientPort.delete(mac);
+    }
+    for (const mac of this.clientPort.keys()) {
+      if (this.clientPort.size <= DHCP_MAX_CLIENTS) break;
+      this.clientPort.delete(mac);
+      this.clientEvictions++;
+    }
+  }
+
+  /** clients remembered (requests seen, awaiting or past their ACK) */
+  get clientCount(): number {
+    return this.clientPort.size;
   }
 
   /** IP source guard: may `mac` send from `ip` on `port` in `vlan`? */

@@ -35,7 +35,7 @@ function harness(policy: Partial<SwitchConfig> = {}) {
   const kernel = new Kernel();
   const clock = kernelClock(kernel);
   const types = new VsiTypeDb();
-  types.define(100, 1, { vlan: 10 });
+  types.define(100, 1, { vlan: 10, macs: [VM.mac] });
   const sw = new EdgeSwitch({
     mac: SWITCH_MAC, ip: SWITCH_IP, vdp: 'extended', dhcpRebind: 'leasequery', igmpRebind: 'query',
     ipSourceGuard: true, igmpQueryIntervalNs: 125e9, rebindQueryMaxRespDs: 1, ...policy,

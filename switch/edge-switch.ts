@@ -5,7 +5,7 @@
 import { DhcpSnooping } from './dhcp-snooping.js';
 import { EcpEndpoint, ECP_DEFAULTS } from './ecp-endpoint.js';
 import { EventLog } from '../model/result/event-log.js';
-import { ForwardingTable } from './fdb.js';
+import { FDB_SWEEP_NS, ForwardingTable } from './fdb.js';
 import { IgmpSnooping } from './igmp-snooping.js';
 import { LeasequeryClient, type LeasequeryConfig } from './leasequery-client.js';
 import { BRIDGE_EVB, LldpAgent, type EvbParams } from './lldp-agent.js';
@@ -63,6 +63,14 @@ export interface SwitchCounters {
   snoopingDrops: number;
   unassociatedDrops: number;
   malformed: number;
+  /** guards (docs/protocols.md 3.5): EVB TLVs from a MAC other than the port's station */
+  evbForeignRefused: number;
+  /** station EVB TLVs with a timer exponent beyond EVB_MAXIMA (clamped) */
+  evbClamped: number;
+  /** host-port frames from an associated VSI tagged with a VLAN other than the VSI's */
+  vlanMismatchDrops: number;
+  /** associates refused for taking a MAC another port holds that their type does not authorise */
+  vdpTakeoverRefused: number;
 }
 
 function isIpMulticast(ip: string): boolean {
@@ -80,7 +88,12 @@ export class EdgeSwitch {
   readonly snooping: DhcpSnooping;
   readonly igmp: IgmpSnooping;
   readonly vdp: VdpBridge;
-  readonly counters: SwitchCounters = { forwarded: 0, flooded: 0, sourceGuardDrops: 0, snoopingDrops: 0, unassociatedDrops: 0, malformed: 0 };
+  readonly counters: SwitchCounters = {
+    forwarded: 0, flooded: 0, sourceGuardDrops: 0, snoopingDrops: 0, unassociatedDrops: 0, malformed: 0,
+    evbForeignRefused: 0, evbClamped: 0, vlanMismatchDrops: 0, vdpTakeoverRefused: 0,
+  };
+  /** refused data frames logged so far (then only counted, like malformed frames) */
+  private refusedFramesLogged = 0;
   private readonly ports: SwitchPort[] = [];
   private readonly lldp: LldpAgent;
   private readonly leasequery: LeasequeryClient | null;
@@ -90,6 +103,8 @@ export class EdgeSwitch {
   /** host port → VLAN → number of VSIs in it (its VLAN membership) */
   private readonly hostVlans = new Map<number, Map<number, number>>();
   private querier: Timer | null = null;
+  /** the periodic sweep of aged FDB entries and silent DHCP clients (start → stop) */
+  private sweeper: Timer | null = null;
 
   constructor(
     readonly config: SwitchConfig,
@@ -107,12 +122,22 @@ export class EdgeSwitch {
     this.vdp = new VdpBridge(clock, types, this.log, name, (p, v) => this.sendVdp(p, v), {
       associated: (v) => this.associated(v),
       deassociated: (v) => this.deassociated(v),
+      holder: (mac) => this.vsiByMac.get(mac)?.port ?? this.snooping.binding(mac)?.port ?? null,
+      refused: (p, mac, from, vsi) => {
+        this.counters.vdpTakeoverRefused++;
+        this.refuse(p, 'vdp', 'takeover-not-authorised', mac, `VSI ${vsi} would take ${mac} from ${name(from)}`);
+      },
     }, { retries: evb.retries, rte: evb.rte, rka: evb.rka });
     this.lldp = new LldpAgent(clock, config.mac, name, (p, f) => this.transmit(p, f), (p, params) => {
       const port = this.ports[p];
       if (port?.ecp) port.ecp.timers = { maxRetries: params.retries, rte: params.rte };
       this.vdp.setTimers(p, { retries: params.retries, rte: params.rte, rka: params.rka });
     }, evb);
+    this.lldp.onRefused = (p, r) => {
+      if (r.reason === 'foreign-station') this.counters.evbForeignRefused++;
+      else this.counters.evbClamped++;
+      this.refuse(p, 'evb', r.reason, r.mac, r.reason === 'foreign-station' ? `the port's station is ${r.station}` : r.fields);
+    };
     this.leasequery = config.ip === null ? null : new LeasequeryClient(
       clock, rng, this.log, { ip: config.ip, mac: config.mac },
       () => this.snooping.server, (p, f) => this.transmit(p, f), config.leasequery,
@@ -158,11 +183,20 @@ export class EdgeSwitch {
       this.querier = this.clock.schedule(this.config.igmpQueryIntervalNs, tick);
     };
     this.querier = this.clock.schedule(Math.max(0, firstAt - this.clock.now()), tick);
+    this.sweeper?.cancel();
+    const sweep = () => {
+      this.fdb.sweep(this.clock.now());
+      this.snooping.prune();
+      this.sweeper = this.clock.schedule(FDB_SWEEP_NS, sweep);
+    };
+    this.sweeper = this.clock.schedule(FDB_SWEEP_NS, sweep);
   }
 
   stop(): void {
     this.querier?.cancel();
     this.querier = null;
+    this.sweeper?.cancel();
+    this.sweeper = null;
   }
 
   receive(portId: number, frame: Uint8Array): void {
@@ -176,7 +210,7 @@ export class EdgeSwitch {
     if (eth.ethertype === ETHERTYPE.LLDP) {
       const l = parseLldp(eth.payload);
       if (!l.ok) return this.malformed(port, l.layer, l.reason);
-      this.lldp.receive(port.id, l.value, eth.dst);
+      this.lldp.receive(port.id, l.value, eth.dst, eth.src);
       return;
     }
     if (eth.ethertype === ETHERTYPE.ECP) {
@@ -189,8 +223,12 @@ export class EdgeSwitch {
     if (eth.dst.startsWith('01:80:c2:00:00:0')) return; // reserved link-local group: never forwarded (802.1Q 8.6.3)
 
     const vlan = this.classify(port, eth);
-    if (vlan === null) {
-      this.counters.unassociatedDrops++;
+    if (typeof vlan !== 'number') {
+      if (vlan === 'unassociated') this.counters.unassociatedDrops++;
+      else this.counters.vlanMismatchDrops++;
+      if (this.refusedFramesLogged++ < EventLog.MAX_MALFORMED_LOGGED) {
+        this.refuse(port.id, 'frame', vlan, eth.src, eth.vlan ? `tagged VLAN ${eth.vlan.vid}` : 'untagged');
+      }
       return;
     }
 
@@ -277,11 +315,21 @@ export class EdgeSwitch {
     for (const p of this.igmp.routerPorts) if (p !== port.id && this.isMember(p, vlan)) this.transmit(p, frame);
   }
 
-  private classify(port: SwitchPort, eth: EthernetRepr): number | null {
-    if (eth.vlan) return eth.vlan.vid;
-    if (port.role !== 'host') return port.pvid;
+  /** A host port's frame is its source VSI's, tagged (if at all) with that VSI's VLAN; elsewhere the tag, else the PVID. */
+  private classify(port: SwitchPort, eth: EthernetRepr): number | 'unassociated' | 'vlan-mismatch' {
+    if (port.role !== 'host') return eth.vlan ? eth.vlan.vid : port.pvid;
     const vsi = this.vsiByMac.get(eth.src);
-    return vsi && vsi.port === port.id ? vsi.vlan : null;
+    if (!vsi || vsi.port !== port.id) return 'unassociated';
+    return eth.vlan && eth.vlan.vid !== vsi.vlan ? 'vlan-mismatch' : vsi.vlan;
+  }
+
+  /** Fix the station (LLDP/EVB peer) expected on a host port; else the first EVB TLV's source is taken. */
+  expectStation(portId: number, mac: string): void {
+    this.lldp.expectStation(portId, mac);
+  }
+
+  private refuse(port: number, what: 'evb' | 'frame' | 'vdp', reason: string, mac: string, detail: string): void {
+    this.log.add({ t: this.clock.now(), kind: 'refused', port: this.portName(port) ?? `port${port}`, what, reason, mac, detail });
   }
 
   private isMember(portId: number, vlan: number): boolean {

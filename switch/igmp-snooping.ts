@@ -81,6 +81,11 @@ export class IgmpSnooping {
     return found;
   }
 
+  /** (VLAN, group)s with memberships, expired ones not yet swept included */
+  get groupCount(): number {
+    return this.groups.size;
+  }
+
   /** Drop expired memberships (run at each general query), logging them. */
   sweep(): void {
     const now = this.clock.now();

@@ -26,7 +26,33 @@ export interface EvbParams {
  */
 export const BRIDGE_EVB: EvbParams = { retries: 3, rte: 10, rwd: 20, rka: 20 };
 
-export function negotiate(local: EvbParams, station: EvbTlv): EvbParams {
+/**
+ * The largest exponent the bridge accepts from a station (protocols.md 3.5); a larger one is
+ * clamped to it (and counted). RKA 24: a keep-alive of 168 s; RTE 16: an ECP ACK timer of
+ * 655 ms; RWD 24 like RKA; R is a 3-bit field (≤ 7). With all at the maxima the bridge's
+ * keep-alive timeout is 1.5 × (15 × 0.655 s + 168 s) ≈ 4.4 min.
+ */
+export const EVB_MAXIMA: EvbParams = { retries: 7, rte: 16, rwd: 24, rka: 24 };
+
+/** A station's EVB values clamped to EVB_MAXIMA, and which fields were beyond them. */
+export function clampEvb(station: EvbParams, max: EvbParams = EVB_MAXIMA): { params: EvbParams; clamped: (keyof EvbParams)[] } {
+  const params = { ...station };
+  const clamped: (keyof EvbParams)[] = [];
+  for (const k of ['retries', 'rte', 'rwd', 'rka'] as const) {
+    if (params[k] > max[k]) {
+      params[k] = max[k];
+      clamped.push(k);
+    }
+  }
+  return { params, clamped };
+}
+
+/** Why the agent refused (part of) a station's LLDPDU. */
+export type EvbRefusal =
+  | { reason: 'foreign-station'; mac: string; station: string }
+  | { reason: 'evb-clamped'; mac: string; fields: string };
+
+export function negotiate(local: EvbParams, station: EvbParams): EvbParams {
   return {
     retries: Math.max(local.retries, station.retries),
     rte: Math.max(local.rte, station.rte),
@@ -37,6 +63,10 @@ export function negotiate(local: EvbParams, station: EvbTlv): EvbParams {
 
 export class LldpAgent {
   private readonly lastReply = new Map<number, Ns>();
+  /** port → its station's MAC: configured, else the source of the first station EVB TLV */
+  private readonly stations = new Map<number, string>();
+  /** set by the switch: a refused or clamped EVB TLV */
+  onRefused: (port: number, r: EvbRefusal) => void = () => {};
 
   constructor(
     private readonly clock: Clock,
@@ -47,9 +77,26 @@ export class LldpAgent {
     private readonly local: EvbParams = BRIDGE_EVB,
   ) {}
 
-  receive(port: number, lldp: LldpRepr, dst: string): void {
+  /** Fix the station expected on `port` (otherwise the first EVB TLV's source is taken). */
+  expectStation(port: number, mac: string): void {
+    this.stations.set(port, mac.toLowerCase());
+  }
+
+  station(port: number): string | null {
+    return this.stations.get(port) ?? null;
+  }
+
+  /** `src`: the LLDPDU's source MAC. Only the port's station negotiates, within EVB_MAXIMA. */
+  receive(port: number, lldp: LldpRepr, dst: string, src: string): void {
     if (!lldp.evb || lldp.evb.mode !== EVB_MODE.STATION) return;
-    this.negotiated(port, negotiate(this.local, lldp.evb));
+    const station = this.stations.get(port);
+    if (station === undefined) this.stations.set(port, src);
+    else if (station !== src) return this.onRefused(port, { reason: 'foreign-station', mac: src, station });
+    const { params, clamped } = clampEvb(lldp.evb);
+    if (clamped.length > 0) {
+      this.onRefused(port, { reason: 'evb-clamped', mac: src, fields: clamped.map((k) => `${k} ${lldp.evb![k]}>${EVB_MAXIMA[k]}`).join(', ') });
+    }
+    this.negotiated(port, negotiate(this.local, params));
     const now = this.clock.now();
     const last = this.lastReply.get(port);
     if (last !== undefined && now - last < REPLY_HOLDOFF_NS) return;

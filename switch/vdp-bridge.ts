@@ -42,6 +42,10 @@ export interface VdpBridgeHooks {
   /** a VSI became associated (new, or from pre-associate); `vsi.migratedTo`: the request carried the M-bit */
   associated(vsi: Vsi): void;
   deassociated(vsi: Vsi, cause: 'request' | 'timeout'): void;
+  /** the port that holds `mac` now (an association or a DHCP binding), or null */
+  holder(mac: string): number | null;
+  /** an associate was refused: it would take `mac` from `from`, and its type does not authorise that MAC */
+  refused(port: number, mac: string, from: number, vsi: string): void;
 }
 
 export interface VdpPortTimers {
@@ -114,6 +118,18 @@ export class VdpBridge {
       return;
     }
     const { filters, vlan } = checked;
+    if (tlv.mode === 'assoc') {
+      // taking over a MAC another port holds (a migration, hinted or not) needs the type's
+      // authorisation for that MAC: else error 5 with Keep, nothing moves (protocols.md 3.5)
+      for (const f of filters) {
+        if (f.mac === null) continue;
+        const from = this.hooks.holder(f.mac);
+        if (from === null || from === port || this.types.authorises(tlv.typeId, tlv.typeVersion, f.mac)) continue;
+        this.hooks.refused(port, f.mac, from, name);
+        this.reply(port, managerId, tlv, tlv.filters, VDP_ERROR.INVALID_VID_GROUP_MAC, true);
+        return;
+      }
+    }
     const wasAssociated = existing?.mode === 'assoc';
     const vsi: Vsi = existing ?? {
       port, key, name, managerId, mode: tlv.mode, tlv, vlan, macs: [], migratedTo: false, timer: null,
@@ -146,9 +162,9 @@ export class VdpBridge {
     return { filters, vlan: type.vlan };
   }
 
-  private reply(port: number, managerId: Uint8Array, req: VsiTlv, filters: VdpFilter[], error: number): void {
+  private reply(port: number, managerId: Uint8Array, req: VsiTlv, filters: VdpFilter[], error: number, keep = false): void {
     this.log.add({ t: this.clock.now(), kind: 'vdp-response', port: this.portName(port), mode: req.mode, vsi: formatVsiId(req.idFormat, req.id), error });
-    const tlv: VsiTlv = { ...req, status: responseStatus(error), filters };
+    const tlv: VsiTlv = { ...req, status: responseStatus(error, { keep }), filters };
     this.send(port, { managerId, vsis: [tlv], assists: [], orgTlvs: [], unknown: [] });
   }
 

@@ -124,10 +124,14 @@ export function switchRunConfig(s: Scenario): SwitchRunConfig {
   };
 }
 
-/** The VSI type database: each VM's type and version → its VLAN. */
+/** The VSI type database: each VM's type and version → its VLAN and the MACs of the VMs of that type. */
 export function vsiTypes(s: Scenario): VsiTypeEntry[] {
   const m = new Map<string, VsiTypeEntry>();
-  for (const v of s.vms) m.set(`${v.vsiType.id}/${v.vsiType.version}`, { id: v.vsiType.id, version: v.vsiType.version, vlan: v.vlan });
+  for (const v of s.vms) {
+    const key = `${v.vsiType.id}/${v.vsiType.version}`;
+    const macs = [...(m.get(key)?.macs ?? []), v.mac.toLowerCase()];
+    m.set(key, { id: v.vsiType.id, version: v.vsiType.version, vlan: v.vlan, macs });
+  }
   return [...m.values()];
 }
 

@@ -281,7 +281,7 @@ export function eventLogFromStream(events: StreamEvent[], source = 'switch', ori
 const SWITCH_KINDS = new Set<string>([
   'vdp-request', 'vdp-response', 'vdp-timeout', 'fdb-move', 'binding-added', 'binding-moved', 'binding-removed',
   'migration-detected', 'leasequery-sent', 'leasequery-reply', 'leasequery-gave-up', 'assist-sent',
-  'igmp-query-sent', 'igmp-join', 'igmp-leave', 'malformed',
+  'igmp-query-sent', 'igmp-join', 'igmp-leave', 'malformed', 'refused',
 ] satisfies SwitchEvent['kind'][]);
 
 // ------------------------------------------------------------------------------------------

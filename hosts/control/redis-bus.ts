@@ -72,10 +72,12 @@ export interface VsiTypeEntry {
   id: number;
   version: number;
   vlan: number;
+  /** the VM MACs this type authorises (switch/vsi-db.ts); absent in entries written before it existed */
+  macs?: string[];
 }
 
 const VSI_TYPE_FIELD_RE = /^(\d{1,10})\/(\d{1,3})$/;
-const VsiTypeValue = z.strictObject({ vlan: z.number().int().min(1).max(4094) });
+const VsiTypeValue = z.strictObject({ vlan: z.number().int().min(1).max(4094), macs: z.array(z.string().refine(isMac, 'a MAC as aa:bb:cc:dd:ee:ff (lower case)')).optional() });
 
 const macText = z.string().refine(isMac, 'a MAC as aa:bb:cc:dd:ee:ff (lower case)');
 const ipText = z.string().refine(isIpv4, 'a dotted-quad IPv4 address');
@@ -178,8 +180,8 @@ export class RedisBus {
     for (const t of types) {
       if (!Number.isInteger(t.id) || t.id < 0 || t.id > 0xffffff) throw new ConfigError(`VSI type id ${t.id}: expected 0..16777215 (24 bits)`);
       if (!Number.isInteger(t.version) || t.version < 0 || t.version > 255) throw new ConfigError(`VSI type ${t.id} version ${t.version}: expected 0..255`);
-      const v = VsiTypeValue.safeParse({ vlan: t.vlan });
-      if (!v.success) throw new ConfigError(`VSI type ${t.id}/${t.version}: vlan ${issues(v.error)}`);
+      const v = VsiTypeValue.safeParse(t.macs === undefined ? { vlan: t.vlan } : { vlan: t.vlan, macs: t.macs });
+      if (!v.success) throw new ConfigError(`VSI type ${t.id}/${t.version}: ${issues(v.error)}`);
       fields.push(`${t.id}/${t.version}`, JSON.stringify(v.data));
     }
     const m = this.redis.multi().del(this.keys.vsiTypes);
@@ -210,7 +212,7 @@ export class RedisBus {
         bad.push(`${field}: ${issues(v.error)}`);
         continue;
       }
-      out.push({ id: Number(k[1]), version: Number(k[2]), vlan: v.data.vlan });
+      out.push({ id: Number(k[1]), version: Number(k[2]), vlan: v.data.vlan, ...(v.data.macs ? { macs: v.data.macs } : {}) });
     }
     if (bad.length > 0) throw new ConfigError(`${this.keys.vsiTypes}: ${bad.join('; ')}`);
     return out.sort((a, b) => a.id - b.id || a.version - b.version);
@@ -218,7 +220,7 @@ export class RedisBus {
 
   async loadVsiTypeDb(): Promise<VsiTypeDb> {
     const db = new VsiTypeDb();
-    for (const t of await this.loadVsiTypes()) db.define(t.id, t.version, { vlan: t.vlan });
+    for (const t of await this.loadVsiTypes()) db.define(t.id, t.version, { vlan: t.vlan, ...(t.macs ? { macs: t.macs } : {}) });
     return db;
   }
 

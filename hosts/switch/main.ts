@@ -124,7 +124,7 @@ export async function runSwitch(a: RunnerArgs, onReady: () => void = () => undef
     /** events the switch's log holds (each was streamed) */
     logged: sw.log.events.length,
     malformedCount: sw.log.malformedCount,
-    sourceGuardDropsLogged: [...sw.log.sourceGuardDrops.values()].reduce((n, ts) => n + ts.length, 0),
+    sourceGuardDropsLogged: sw.log.sourceGuardDropsRecorded,
     ports: ports.map((p) => {
       const sp = sw.port(p.id)!;
       return {

@@ -19,32 +19,101 @@ export type SwitchEvent =
   | { t: Ns; kind: 'igmp-query-sent'; port: string; group: string; to: string; maxRespMs: number }
   | { t: Ns; kind: 'igmp-join'; port: string; group: string; vlan: number; mac: string }
   | { t: Ns; kind: 'igmp-leave'; port: string; group: string; vlan: number; cause: 'leave' | 'expired' }
-  | { t: Ns; kind: 'malformed'; port: string; layer: string; reason: string };
+  | { t: Ns; kind: 'malformed'; port: string; layer: string; reason: string }
+  /** the switch's control-plane guards (docs/protocols.md 3.5): what it refused, from whom, why */
+  | { t: Ns; kind: 'refused'; port: string; what: 'evb' | 'frame' | 'vdp'; reason: string; mac: string; detail: string };
 
 type Kind = SwitchEvent['kind'];
 export type EventOf<K extends Kind> = Extract<SwitchEvent, { kind: K }>;
 
-/** Keeps every event but the frequent ones, which are counted (drops keep their times for metrics). */
+/** A run of source-guard drops of one MAC at one instant. */
+export interface DropRun {
+  t: Ns;
+  n: number;
+}
+
+/**
+ * The switch's log, bounded (docs/architecture.md "The switch, in both engines"): it keeps
+ * the first MAX_EVENTS events (and of those, malformed ones up to MAX_MALFORMED_LOGGED) and
+ * counts the rest; `counts` holds an exact count per kind of everything logged, kept or not.
+ * Source-guard drops are kept per MAC as runs (drops at one instant share a record), the
+ * first MAX_DROP_RUNS runs in all; later drops are only counted. What the rebind metrics read
+ * is therefore exact for any window that ends by `firstDroppedAt` / `firstUnrecordedDropAt`
+ * (always, in the shipped scenarios); `sourceGuardDropsIn` says when it is not.
+ */
 export class EventLog {
   readonly events: SwitchEvent[] = [];
-  /** source MAC → times of frames IP source guard dropped */
-  readonly sourceGuardDrops = new Map<string, Ns[]>();
+  /** events logged per kind, exact (kept or not) */
+  readonly counts = new Map<Kind, number>();
+  /** events not kept because the log was full (malformed ones beyond their own cap not included) */
+  dropped = 0;
+  /** the time of the first event not kept because the log was full */
+  firstDroppedAt: Ns | null = null;
+  /** source MAC → runs of frames IP source guard dropped, in time order */
+  readonly sourceGuardDrops = new Map<string, DropRun[]>();
+  /** every source-guard drop, exact */
+  sourceGuardDropCount = 0;
+  /** source-guard drops not recorded in `sourceGuardDrops` (the runs were at their limit), exact */
+  sourceGuardDropsUnrecorded = 0;
+  firstUnrecordedDropAt: Ns | null = null;
+  private dropRuns = 0;
   malformedCount = 0;
   /** malformed frames are logged up to this many, then only counted */
   static readonly MAX_MALFORMED_LOGGED = 100;
+  /** events kept */
+  static readonly MAX_EVENTS = 100_000;
+  /** source-guard drop runs kept, over all MACs */
+  static readonly MAX_DROP_RUNS = 100_000;
+
+  constructor(readonly maxEvents = EventLog.MAX_EVENTS, readonly maxDropRuns = EventLog.MAX_DROP_RUNS) {}
 
   add(e: SwitchEvent): void {
+    this.counts.set(e.kind, (this.counts.get(e.kind) ?? 0) + 1);
     if (e.kind === 'malformed') {
       this.malformedCount++;
       if (this.malformedCount > EventLog.MAX_MALFORMED_LOGGED) return;
+    }
+    if (this.events.length >= this.maxEvents) {
+      this.dropped++;
+      this.firstDroppedAt ??= e.t;
+      return;
     }
     this.events.push(e);
   }
 
   sourceGuardDrop(mac: string, t: Ns): void {
-    let times = this.sourceGuardDrops.get(mac);
-    if (!times) this.sourceGuardDrops.set(mac, (times = []));
-    times.push(t);
+    this.sourceGuardDropCount++;
+    const runs = this.sourceGuardDrops.get(mac);
+    const last = runs?.at(-1);
+    if (last && last.t === t) {
+      last.n++;
+      return;
+    }
+    if (this.dropRuns >= this.maxDropRuns) {
+      this.sourceGuardDropsUnrecorded++;
+      this.firstUnrecordedDropAt ??= t;
+      return;
+    }
+    this.dropRuns++;
+    if (runs) runs.push({ t, n: 1 });
+    else this.sourceGuardDrops.set(mac, [{ t, n: 1 }]);
+  }
+
+  /** Drops of `mac` in [from, until); `exact` false when drops in that span may have gone unrecorded. */
+  sourceGuardDropsIn(mac: string, from: Ns, until: Ns): { count: number; exact: boolean } {
+    let count = 0;
+    for (const r of this.sourceGuardDrops.get(mac) ?? []) if (r.t >= from && r.t < until) count += r.n;
+    return { count, exact: this.firstUnrecordedDropAt === null || this.firstUnrecordedDropAt >= until };
+  }
+
+  /** source-guard drops recorded in `sourceGuardDrops` */
+  get sourceGuardDropsRecorded(): number {
+    return this.sourceGuardDropCount - this.sourceGuardDropsUnrecorded;
+  }
+
+  /** Is every event up to (not including) `until` kept? */
+  completeUntil(until: Ns): boolean {
+    return this.firstDroppedAt === null || this.firstDroppedAt >= until;
   }
 
   of<K extends Kind>(kind: K): EventOf<K>[] {

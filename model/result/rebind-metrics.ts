@@ -95,9 +95,9 @@ export function igmpRebindMs(log: EventLog, w: MoveWindow): number | null {
   return sinceResume(last, w.resumeNs);
 }
 
+/** Frames of the VM that IP source guard dropped in [resume, window end). */
 export function sourceGuardDrops(log: EventLog, w: MoveWindow): number {
-  const times = log.sourceGuardDrops.get(w.vm.spec.mac) ?? [];
-  return times.filter((t) => t >= w.resumeNs && t < w.untilNs).length;
+  return log.sourceGuardDropsIn(w.vm.spec.mac, w.resumeNs, w.untilNs).count;
 }
 
 /**
@@ -186,9 +186,11 @@ export function rebindFields(log: EventLog, probe: EchoLog | null, w: MoveWindow
   const mc = multicastGap(w);
   const si = serviceInterruption(probe, w, probeIntervalNs);
   const dhcp = dhcpRebindMs(log, w);
-  const drops = sourceGuardDrops(log, w);
+  const guard = log.sourceGuardDropsIn(w.vm.spec.mac, w.resumeNs, w.untilNs);
+  const drops = guard.count;
   const lowerBounds: LowerBoundField[] = [];
-  if (drops > 0 && dhcp === null) lowerBounds.push('sourceGuardDrops');
+  // also a lower bound when the log's drop records were full before the window's end (EventLog)
+  if ((drops > 0 && dhcp === null) || !guard.exact) lowerBounds.push('sourceGuardDrops');
   if (mc.open) lowerBounds.push('multicastGapMs', 'multicastLost');
   if (si.open) lowerBounds.push('serviceInterruptionMs');
   return {

@@ -174,6 +174,17 @@ describe.skipIf(!ENABLED)('Redis side of the testbed (private redis-server)', ()
       await expect(bus.defineVsiTypes([{ id: 1, version: 256, vlan: 1 }])).rejects.toThrow(/version 256/);
     });
 
+    it('stores and loads the MACs a VSI type authorises (an optional field: entries without it still load)', async () => {
+      const bus = new RedisBus(redis, newRun());
+      await bus.defineVsiTypes([{ id: 5, version: 4, vlan: 10, macs: ['02:00:00:00:01:01'] }, { id: 6, version: 1, vlan: 20 }]);
+      expect(await redis.hget(bus.keys.vsiTypes, '5/4')).toBe('{"vlan":10,"macs":["02:00:00:00:01:01"]}');
+      const db = await bus.loadVsiTypeDb();
+      expect(db.authorises(5, 4, '02:00:00:00:01:01')).toBe(true);
+      expect(db.authorises(5, 4, '02:00:00:00:02:01')).toBe(false);
+      expect(db.authorises(6, 1, '02:00:00:00:01:01')).toBe(false);
+      await expect(bus.defineVsiTypes([{ id: 1, version: 1, vlan: 1, macs: ['not-a-mac'] }])).rejects.toThrow(/macs/);
+    });
+
     it('refuses a malformed VSI type entry, naming it', async () => {
       const bus = new RedisBus(redis, newRun());
       await redis.hset(bus.keys.vsiTypes, '5/4', '{"vlan":10}', 'five', '{"vlan":1}', '6/1', '{"vlan":"x"}', '7/1', 'nope');
@@ -331,7 +342,7 @@ describe.skipIf(!ENABLED)('Redis side of the testbed (private redis-server)', ()
       for (let i = 0; i < EventLog.MAX_MALFORMED_LOGGED + 20; i++) log.add({ t: 3e9 + i, kind: 'malformed', port: 'h1', layer: 'ipv4', reason: 'short' });
       expect(log.events).toHaveLength(1 + EventLog.MAX_MALFORMED_LOGGED);
       expect(log.malformedCount).toBe(EventLog.MAX_MALFORMED_LOGGED + 20);
-      expect(log.sourceGuardDrops.get('02:00:00:00:01:01')).toEqual([2e9]);
+      expect(log.sourceGuardDrops.get('02:00:00:00:01:01')).toEqual([{ t: 2e9, n: 1 }]);
       unwrap();
       expect(Object.hasOwn(log, 'add')).toBe(false);
       expect(Object.hasOwn(log, 'sourceGuardDrop')).toBe(false);
