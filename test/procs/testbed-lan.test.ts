@@ -83,7 +83,7 @@ describe('a testbed LAN in namespaces: the real switch process with the host age
     try {
       bed = new Bed('e2e');
       build();
-      const { redisServer, redis, bus } = await startRunRedis(bed, RUN, [{ id: VM.vsiType.id, version: VM.vsiType.version, vlan: VM.vlan }], CONFIG);
+      const { redisServer, redis, bus } = await startRunRedis(bed, RUN, [{ id: VM.vsiType.id, version: VM.vsiType.version, vlan: VM.vlan, macs: [VM.mac] }], CONFIG);
 
       for (const ns of ['h1', 'h2', 'vm', 'dhcp', 'ms', 'probe']) bed.addNetns(ns);
       for (const p of PORTS) bed.veth(null, p.ifname, bed.ns(p.ns), p.peer, { bMac: p.mac });
