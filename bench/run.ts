@@ -2,6 +2,8 @@
 // in one run, printed as Markdown for bench/RESULTS.md.
 //   node dist/bench/run.js [--only NAME] [--quick]
 
+import { fuzzState } from './fuzz-state.js';
+import { BENCH_ROUTER, BENCH_SERVER, BENCH_SWITCH } from './addresses.js';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { VdpStation } from '../switch/vdp-station.js';
 import { kernelClock } from '../sim/clock.js';
@@ -19,7 +21,7 @@ import { emitEthernet, ETHERTYPE } from '../wire/ethernet.js';
 import { fromHex } from '../wire/fields.js';
 import { IGMP_RECORD, IGMPV3_ALL_ROUTERS } from '../wire/igmp.js';
 import { benchArgs, machineLine, printRows, type Row } from './report.js';
-import { emitVdp, managerIdFromText, responseStatus, VSI_ID_FORMAT, vsiIdFromMac, FILTER_FORMAT } from '../wire/vdp.js';
+import { emitVdp, FILTER_FORMAT, managerIdFromText, responseStatus, VSI_ID_FORMAT, vsiIdFromMac } from '../wire/vdp.js';
 
 const { only, quick } = benchArgs();
 
@@ -119,9 +121,6 @@ function rate(runs: number, minMs: number, perPass: number, pass: () => void): {
 const fmtRate = (fps: number) => `${(Math.round(fps / 1000) * 1000).toLocaleString('en-US')} frames/s`;
 
 // Shared by the switch and decode benchmarks: the network of switch/edge-switch.test.ts.
-const BENCH_SWITCH = { mac: '02:5e:00:00:00:fe', ip: '10.77.0.254' };
-const BENCH_SERVER = { mac: '02:d0:00:00:00:01', ip: '10.77.0.1' };
-const BENCH_ROUTER = { mac: '02:00:00:00:0c:01', ip: '10.77.0.2' };
 const vmMac = (h: number, v: number) => `02:00:00:00:${(h + 1).toString(16).padStart(2, '0')}:${(v + 1).toString(16).padStart(2, '0')}`;
 const vmIp = (h: number, v: number) => `10.77.${h + 1}.${v + 10}`;
 
@@ -305,69 +304,6 @@ function decodeRate(): Row {
   };
 }
 
-/**
- * Bounded switch state: 1M random + 1M mutated frames through a live switch (started, so its
- * sweeps run) on the sim clock, 1 ms of sim time a frame; the tables' sizes and the heap
- * before and after. Opt-in (`--only fuzzState`): it takes about a minute.
- */
-function fuzzState(): Row {
-  const N = quick ? 100_000 : 1_000_000;
-  const kernel = new Kernel();
-  const clock = kernelClock(kernel);
-  const sw = new EdgeSwitch({
-    mac: BENCH_SWITCH.mac, ip: BENCH_SWITCH.ip, vdp: 'extended', dhcpRebind: 'leasequery', igmpRebind: 'query',
-    ipSourceGuard: true, igmpQueryIntervalNs: 125e9, rebindQueryMaxRespDs: 1,
-  }, clock, new Random(5), new VsiTypeDb());
-  const roles: PortRole[] = ['access', 'access', 'host', 'dhcp-server', 'mrouter'];
-  const ports = roles.map((r, i) => sw.addPort(`p${i}`, r, () => {}, 10));
-  sw.start();
-  const opts = emptyDhcpOptions();
-  opts.messageType = DHCP.REQUEST;
-  const dhcp = emitDhcp({
-    op: 1, htype: 1, hlen: 6, hops: 0, xid: 7, secs: 0, broadcast: false, ciaddr: '0.0.0.0', yiaddr: '0.0.0.0', siaddr: '0.0.0.0',
-    giaddr: '0.0.0.0', chaddr: '02:00:00:00:01:01', sname: '', file: '', options: opts,
-  });
-  const seeds = [
-    udpFrame({ srcMac: '02:00:00:00:01:01', dstMac: BENCH_SERVER.mac, srcIp: '10.77.0.100', dstIp: BENCH_SERVER.ip, srcPort: 40000, dstPort: 5001, payload: new Uint8Array(64) }),
-    udpFrame({ srcMac: '02:00:00:00:01:01', dstMac: 'ff:ff:ff:ff:ff:ff', srcIp: '0.0.0.0', dstIp: '255.255.255.255', srcPort: 68, dstPort: 67, payload: dhcp }),
-    igmpFrame({ srcMac: '02:00:00:00:01:01', dstMac: multicastMac(IGMPV3_ALL_ROUTERS), srcIp: '10.77.0.100', dstIp: IGMPV3_ALL_ROUTERS, igmp: { kind: 'v3report', records: [{ type: IGMP_RECORD.TO_EX, group: '239.1.1.1', sources: [], auxData: new Uint8Array(0) }] } }),
-  ];
-  const gc = (globalThis as { gc?: () => void }).gc;
-  gc?.();
-  const heapBefore = process.memoryUsage().heapUsed;
-  const rng = new Random(7);
-  const t0 = performance.now();
-  let peakFdb = 0;
-  for (let i = 0; i < 2 * N; i++) {
-    let f: Uint8Array;
-    if (i < N) {
-      f = new Uint8Array(14 + rng.below(300));
-      for (let j = 0; j < f.length; j++) f[j] = rng.below(256);
-    } else {
-      f = seeds[rng.below(seeds.length)]!.slice();
-      for (let m = 1 + rng.below(4); m > 0; m--) f[rng.below(f.length)] = rng.below(256);
-      if (rng.below(2)) for (let j = 6; j < 12; j++) f[j] = rng.below(256);
-    }
-    sw.receive(ports[rng.below(ports.length)]!, f);
-    if (i % 100 === 99) {
-      kernel.run(kernel.now + 100e6); // 1 ms of sim time a frame
-      peakFdb = Math.max(peakFdb, sw.fdb.size);
-    }
-  }
-  const wallMs = performance.now() - t0;
-  gc?.();
-  const heapAfter = process.memoryUsage().heapUsed;
-  const mb = (b: number) => (b / 2 ** 20).toFixed(1);
-  const log = sw.log;
-  return {
-    name: `Switch state under fuzz: ${(N / 1e6).toLocaleString('en-US')}M random + ${(N / 1e6).toLocaleString('en-US')}M mutated frames, 1 ms sim time a frame`,
-    measured: `FDB ${sw.fdb.size.toLocaleString('en-US')} (peak ${peakFdb.toLocaleString('en-US')}), log ${log.events.length.toLocaleString('en-US')}, DHCP clients ${sw.snooping.clientCount}; heap ${mb(heapBefore)} → ${mb(heapAfter)} MB`,
-    target: 'bounded',
-    ok: sw.fdb.size <= ports.length * 1024 && log.events.length <= 100_000 && sw.snooping.clientCount <= 4096,
-    detail: `${(wallMs / 1000).toFixed(1)} s wall${gc ? '' : ' (no --expose-gc)'}; FDB aged ${sw.fdb.aged.toLocaleString('en-US')}, limit drops ${sw.fdb.limitDrops.toLocaleString('en-US')}; log dropped ${log.dropped.toLocaleString('en-US')}, malformed ${log.malformedCount.toLocaleString('en-US')}, per kind ${JSON.stringify(Object.fromEntries(log.counts))}; source-guard drops ${log.sourceGuardDropCount.toLocaleString('en-US')} (${log.sourceGuardDropsRecorded.toLocaleString('en-US')} recorded), DHCP client evictions ${sw.snooping.clientEvictions}; IGMP groups ${sw.igmp.groupCount}`,
-  };
-}
-
 /** A CLI command as a user starts it: whole-process wall time and peak RSS, median of `runs` children. */
 function startup(label: string, args: string[], runs: number): Row {
   const walls: number[] = [];
@@ -402,7 +338,7 @@ const benches: Record<string, () => Row> = {
   decode: decodeRate,
 };
 /** run only when named: `--only NAME` */
-const optIn: Record<string, () => Row> = { fuzzState };
+const optIn: Record<string, () => Row> = { fuzzState: () => fuzzState(quick) };
 
 const rows: Row[] = [];
 for (const [name, fn] of Object.entries({ ...benches, ...optIn })) {
