@@ -1,14 +1,12 @@
 // The switch's state under 2M fuzzed frames: its tables stay within their bounds.
 
+import { fuzzSeeds, mutatedFrame, randomFrame } from '../switch/fuzz-frames.js';
 import { Random } from '../model/random.js';
 import { kernelClock } from '../sim/clock.js';
 import { Kernel } from '../sim/kernel.js';
 import { EdgeSwitch, type PortRole } from '../switch/edge-switch.js';
 import { VsiTypeDb } from '../switch/vsi-db.js';
-import { igmpFrame, multicastMac, udpFrame } from '../wire/compose.js';
-import { DHCP, emitDhcp, emptyDhcpOptions } from '../wire/dhcp.js';
-import { IGMP_RECORD, IGMPV3_ALL_ROUTERS } from '../wire/igmp.js';
-import { BENCH_SERVER, BENCH_SWITCH } from './addresses.js';
+import { BENCH_SWITCH } from './addresses.js';
 import type { Row } from './report.js';
 
 /**
@@ -27,17 +25,7 @@ export function fuzzState(quick: boolean): Row {
   const roles: PortRole[] = ['access', 'access', 'host', 'dhcp-server', 'mrouter'];
   const ports = roles.map((r, i) => sw.addPort(`p${i}`, r, () => {}, 10));
   sw.start();
-  const opts = emptyDhcpOptions();
-  opts.messageType = DHCP.REQUEST;
-  const dhcp = emitDhcp({
-    op: 1, htype: 1, hlen: 6, hops: 0, xid: 7, secs: 0, broadcast: false, ciaddr: '0.0.0.0', yiaddr: '0.0.0.0', siaddr: '0.0.0.0',
-    giaddr: '0.0.0.0', chaddr: '02:00:00:00:01:01', sname: '', file: '', options: opts,
-  });
-  const seeds = [
-    udpFrame({ srcMac: '02:00:00:00:01:01', dstMac: BENCH_SERVER.mac, srcIp: '10.77.0.100', dstIp: BENCH_SERVER.ip, srcPort: 40000, dstPort: 5001, payload: new Uint8Array(64) }),
-    udpFrame({ srcMac: '02:00:00:00:01:01', dstMac: 'ff:ff:ff:ff:ff:ff', srcIp: '0.0.0.0', dstIp: '255.255.255.255', srcPort: 68, dstPort: 67, payload: dhcp }),
-    igmpFrame({ srcMac: '02:00:00:00:01:01', dstMac: multicastMac(IGMPV3_ALL_ROUTERS), srcIp: '10.77.0.100', dstIp: IGMPV3_ALL_ROUTERS, igmp: { kind: 'v3report', records: [{ type: IGMP_RECORD.TO_EX, group: '239.1.1.1', sources: [], auxData: new Uint8Array(0) }] } }),
-  ];
+  const seeds = fuzzSeeds();
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
   const heapBefore = process.memoryUsage().heapUsed;
@@ -45,15 +33,7 @@ export function fuzzState(quick: boolean): Row {
   const t0 = performance.now();
   let peakFdb = 0;
   for (let i = 0; i < 2 * N; i++) {
-    let f: Uint8Array;
-    if (i < N) {
-      f = new Uint8Array(14 + rng.below(300));
-      for (let j = 0; j < f.length; j++) f[j] = rng.below(256);
-    } else {
-      f = seeds[rng.below(seeds.length)]!.slice();
-      for (let m = 1 + rng.below(4); m > 0; m--) f[rng.below(f.length)] = rng.below(256);
-      if (rng.below(2)) for (let j = 6; j < 12; j++) f[j] = rng.below(256);
-    }
+    const f = i < N ? randomFrame(rng) : mutatedFrame(rng, seeds);
     sw.receive(ports[rng.below(ports.length)]!, f);
     if (i % 100 === 99) {
       kernel.run(kernel.now + 100e6); // 1 ms of sim time a frame

@@ -32,11 +32,12 @@ Module._load = function (request, ...rest) {
 writeFileSync(join(work, 'hooks.mjs'), HOOKS);
 writeFileSync(join(work, 'register.mjs'), REGISTER);
 
+let logCount = 0;
 const TESTBED_PACKAGES = ['dockerode', 'ioredis', 'cap'];
 
 /** The packages (node_modules/<name>, or a bare require) the CLI loaded for `args`. */
 function packagesLoaded(args: string[]): { status: number | null; packages: Set<string> } {
-  const log = join(work, `loaded-${Math.random().toString(36).slice(2)}.txt`);
+  const log = join(work, `loaded-${++logCount}.txt`);
   writeFileSync(log, '');
   const r = spawnSync(process.execPath, ['--import', join(work, 'register.mjs'), join(process.cwd(), 'bin/migsim.js'), ...args], {
     encoding: 'utf8',

@@ -435,7 +435,8 @@ describe('exit statuses of run and check', () => {
 });
 
 describe('internal errors', () => {
-  const inject = (code: string): string => file(`inject-${Math.random().toString(36).slice(2)}.mjs`, code);
+  let injected = 0;
+  const inject = (code: string): string => file(`inject-${++injected}.mjs`, code);
 
   it('an unexpected error is one line and exit 70, no stack; MIGSIM_DEBUG=1 adds the stack', () => {
     const boom = inject("Date.prototype.toISOString = function () { throw new TypeError('injected fault'); };\n");

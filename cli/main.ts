@@ -8,10 +8,10 @@ import { cmdDecode, type DecodeArgs, withStdin } from './decode.js';
 import { BadInput, EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_TIMEOUT, RunFailed } from './exit.js';
 import { existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import yargs from 'yargs';
+import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { runScenario } from '../sim/engine.js';
-import { checkSupported, UnsupportedError } from '../model/scenario/support.js';
+import { UnsupportedError } from '../model/scenario/support.js';
 import { expectationLines, notes, summaryTable } from './table.js';
 import type { RunResult } from '../model/result/format.js';
 import { explainDefaults, explainScenario } from '../model/scenario/explain.js';
@@ -116,15 +116,6 @@ function plan(a: RunArgs, command: 'run' | 'check', startedAt: number): Plan {
   if (timeoutMs !== null) {
     const tb = scenarios.find((_, i) => engines[i] === 'testbed');
     if (tb) throw new BadInput(`--timeout: ${tb.file} runs on the testbed, which --timeout cannot stop part-way (it bounds sim runs only)`);
-  }
-  for (const [i, s] of scenarios.entries()) {
-    if (engines[i] !== 'sim') continue;
-    try {
-      checkSupported(s);
-    } catch (e) {
-      if (e instanceof UnsupportedError) throw new BadInput(e.message);
-      throw e;
-    }
   }
   if (command === 'check' && scenarios.every((s) => s.expect.length === 0)) {
     const which = scenarios.length === 1 ? scenarios[0]!.file : `any of the ${scenarios.length} files`;
@@ -320,6 +311,14 @@ export async function main(argv: string[]): Promise<number> {
   const timeoutOpt = { type: 'string', describe: 'stop the runs after this wall time (30s, 5m, 1h; sim engine only): exit 3' } as const;
   const quietOpt = { type: 'boolean', describe: 'no progress line on a terminal' } as const;
   const outsideOpt = { type: 'boolean', describe: 'let trace files lie outside the scenario file\'s directory' } as const;
+  /** What run and check share: the files and the flags that choose and bound the runs. */
+  const runOptions = (y: Argv) =>
+    y.positional('files', { type: 'string', array: true, demandOption: true })
+      .option('engine', engineOpt)
+      .option('seed', seedOpt)
+      .option('timeout', timeoutOpt)
+      .option('quiet', quietOpt)
+      .option('allow-outside', outsideOpt);
   const guard = async (fn: () => number | Promise<number>) => {
     try {
       status = await fn();
@@ -341,23 +340,12 @@ export async function main(argv: string[]): Promise<number> {
       .version(VERSION)
       .strict()
       .command('run <files..>', 'run scenarios and print a summary table', (y) =>
-        y.positional('files', { type: 'string', array: true, demandOption: true })
-          .option('engine', engineOpt)
+        runOptions(y)
           .option('out', { type: 'string', describe: 'result file (.json, one scenario) or directory' })
-          .option('json', { type: 'boolean', describe: 'print the result JSON instead of the table' })
-          .option('seed', seedOpt)
-          .option('timeout', timeoutOpt)
-          .option('quiet', quietOpt)
-          .option('allow-outside', outsideOpt),
+          .option('json', { type: 'boolean', describe: 'print the result JSON instead of the table' }),
       (a) => guard(() => cmdRun(a as unknown as RunArgs)))
       .command('check <files..>', 'run scenarios and evaluate their expect: bounds (exit 1 if one fails)', (y) =>
-        y.positional('files', { type: 'string', array: true, demandOption: true })
-          .option('engine', engineOpt)
-          .option('out', { type: 'string', describe: 'also write results here' })
-          .option('seed', seedOpt)
-          .option('timeout', timeoutOpt)
-          .option('quiet', quietOpt)
-          .option('allow-outside', outsideOpt),
+        runOptions(y).option('out', { type: 'string', describe: 'also write results here' }),
       (a) => guard(() => cmdCheck(a as unknown as RunArgs)))
       .command('validate [files..]', 'check scenario files against the schema; run nothing', (y) =>
         y.positional('files', { type: 'string', array: true, default: [] as string[] })

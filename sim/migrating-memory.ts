@@ -3,7 +3,7 @@
 // The models and the guest's clock: docs/architecture.md ("The sim engine").
 
 import { DirtyBitmap } from '../model/memory/dirty-bitmap.js';
-import { wireBytes } from '../model/memory/precopy.js';
+import { wireBytes } from '../model/page-cost.js';
 import { startsZero, zeroPageLimit } from '../model/memory/zero-page.js';
 import type { FluidProfile } from '../model/memory/fluid.js';
 import type { Ns } from '../model/time.js';

@@ -2,7 +2,8 @@
 // decisions (what a page costs, when to switch over, auto-converge) come from
 // model/memory/precopy.ts; this file supplies time, the network and the guest's memory.
 
-import { AutoConverge, canSwitchOver, pageWireBytes, transferNs, wireBytes } from '../model/memory/precopy.js';
+import { AutoConverge, canSwitchOver, transferNs } from '../model/memory/precopy.js';
+import { pageWireBytes, wireBytes } from '../model/page-cost.js';
 import type { MigratingMemory, SendSet } from './migrating-memory.js';
 import type { Kernel, Process } from './kernel.js';
 import type { SimLan } from './lan.js';

@@ -1,6 +1,7 @@
 // The switch's state stays bounded: FDB entries age out on the clock, learning is limited per
 // port, the log and the snooping client table have limits (docs/architecture.md "The switch,
 // in both engines").
+import { fuzzSeeds, mutatedFrame, randomFrame } from './fuzz-frames.js';
 import { describe, expect, it } from 'vitest';
 import { Kernel } from '../sim/kernel.js';
 import { kernelClock } from '../sim/clock.js';
@@ -10,9 +11,7 @@ import { VsiTypeDb } from './vsi-db.js';
 import { EventLog } from '../model/result/event-log.js';
 import { FDB_AGING_NS, FDB_MAX_LEARNED_PER_PORT, FDB_SWEEP_NS } from './fdb.js';
 import { DHCP_MAX_CLIENTS } from './dhcp-snooping.js';
-import { DHCP, DHCP_CLIENT_PORT, DHCP_SERVER_PORT, emitDhcp, emptyDhcpOptions } from '../wire/dhcp.js';
-import { igmpFrame, multicastMac, udpFrame } from '../wire/compose.js';
-import { IGMP_RECORD, IGMPV3_ALL_ROUTERS } from '../wire/igmp.js';
+import { udpFrame } from '../wire/compose.js';
 
 function harness() {
   const kernel = new Kernel();
@@ -29,21 +28,6 @@ function harness() {
 
 const mac = (i: number) => `02:00:${((i >> 24) & 255).toString(16).padStart(2, '0')}:${((i >> 16) & 255).toString(16).padStart(2, '0')}:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`;
 const unicast = (src: string) => udpFrame({ srcMac: src, dstMac: '02:ff:00:00:00:99', srcIp: '10.77.0.5', dstIp: '10.77.0.6', srcPort: 1, dstPort: 2, payload: new Uint8Array(8) });
-
-/** Valid frames of every kind the switch inspects, to mutate. */
-function seeds(): Uint8Array[] {
-  const opts = emptyDhcpOptions();
-  opts.messageType = DHCP.REQUEST;
-  const dhcp = emitDhcp({
-    op: 1, htype: 1, hlen: 6, hops: 0, xid: 7, secs: 0, broadcast: false, ciaddr: '0.0.0.0', yiaddr: '0.0.0.0', siaddr: '0.0.0.0',
-    giaddr: '0.0.0.0', chaddr: '02:00:00:00:01:01', sname: '', file: '', options: opts,
-  });
-  return [
-    unicast('02:00:00:00:01:01'),
-    udpFrame({ srcMac: '02:00:00:00:01:01', dstMac: 'ff:ff:ff:ff:ff:ff', srcIp: '0.0.0.0', dstIp: '255.255.255.255', srcPort: DHCP_CLIENT_PORT, dstPort: DHCP_SERVER_PORT, payload: dhcp }),
-    igmpFrame({ srcMac: '02:00:00:00:01:01', dstMac: multicastMac(IGMPV3_ALL_ROUTERS), srcIp: '10.77.0.100', dstIp: IGMPV3_ALL_ROUTERS, igmp: { kind: 'v3report', records: [{ type: IGMP_RECORD.TO_EX, group: '239.1.1.1', sources: [], auxData: new Uint8Array(0) }] } }),
-  ];
-}
 
 describe('bounded switch state', () => {
   it('a learned entry ages out with no traffic and no lookup, on the clock; stop cancels the sweep', () => {
@@ -72,18 +56,10 @@ describe('bounded switch state', () => {
   it('fuzz: 20,000 random + 20,000 mutated frames with the clock advancing; every table stays under its limit', () => {
     const { kernel, sw, ports } = harness();
     const rng = new Random(42);
-    const base = seeds();
+    const base = fuzzSeeds();
     const N = 20_000;
     for (let i = 0; i < 2 * N; i++) {
-      let f: Uint8Array;
-      if (i < N) {
-        f = new Uint8Array(14 + rng.below(300));
-        for (let j = 0; j < f.length; j++) f[j] = rng.below(256);
-      } else {
-        f = base[rng.below(base.length)]!.slice();
-        for (let m = 1 + rng.below(4); m > 0; m--) f[rng.below(f.length)] = rng.below(256);
-        if (rng.below(2)) for (let j = 6; j < 12; j++) f[j] = rng.below(256); // a fresh source MAC
-      }
+      const f = i < N ? randomFrame(rng) : mutatedFrame(rng, base);
       expect(() => sw.receive(ports[rng.below(ports.length)]!, f)).not.toThrow();
       kernel.run(kernel.now + 50e6); // 50 ms a frame: 2,000 s in all, several ageing times
       for (const p of ports) expect(sw.fdb.learnedCount(p)).toBeLessThanOrEqual(FDB_MAX_LEARNED_PER_PORT);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PAGE_HEADER_BYTES, ZERO_PAGE_BYTES, pageWireBytes } from '../model/memory/precopy.js';
+import { PAGE_HEADER_BYTES, ZERO_PAGE_BYTES, pageWireBytes } from '../model/page-cost.js';
 import { DEFAULT_LIMITS, emitChecksums, emitDeviceState, emitDone, emitError, emitHello, emitPages, emitRecord, emitResumed, emitRoundEnd, emitVerdict, parseRecord, REC, RecordView, type Direction, type StreamRecord } from './page-stream.js';
 import { StreamDecoder } from './page-stream-decoder.js';
 
@@ -81,7 +81,7 @@ function sampleStream(): { bytes: Uint8Array; records: Uint8Array[] } {
 }
 
 describe('stream codec: layout', () => {
-  it('a PAGE is the 8-byte header (page << 12 | 0x008) and the page: pageWireBytes of model/memory/precopy.ts', () => {
+  it('a PAGE is the 8-byte header (page << 12 | 0x008) and the page: pageWireBytes of model/page-cost.ts', () => {
     const r = emitRecord({ type: 'page', page: 0x12345, data: page(1) });
     expect(r.length).toBe(pageWireBytes(PS));
     expect(Array.from(r.subarray(0, PAGE_HEADER_BYTES))).toEqual([0, 0, 0, 0, 0x12, 0x34, 0x50, 0x08]);

@@ -3,7 +3,7 @@
 // and destination → source replies — their view, parse and emit, as every codec here
 // (wire/README.md). The incremental decoder is page-stream-decoder.ts.
 
-import { PAGE_HEADER_BYTES, ZERO_PAGE_BYTES, pageWireBytes } from '../model/memory/precopy.js';
+import { PAGE_HEADER_BYTES, ZERO_PAGE_BYTES, pageWireBytes } from '../model/page-cost.js';
 import { put32, put64, u32, u64 } from './fields.js';
 
 export const REC = {

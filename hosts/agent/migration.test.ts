@@ -12,7 +12,8 @@ import { Receiver, type ReceiveResult } from './receiver.js';
 import { toMigrationResult, type SenderResult } from './sender.js';
 import { emitChecksums, emitDeviceState, emitDone, emitHello, emitPages, emitRecord, emitRoundEnd, type StreamRecord } from '../../wire/page-stream.js';
 import { StreamDecoder } from '../../wire/page-stream-decoder.js';
-import { AutoConverge, pageWireBytes, wireBytes } from '../../model/memory/precopy.js';
+import { AutoConverge } from '../../model/memory/precopy.js';
+import { pageWireBytes, wireBytes } from '../../model/page-cost.js';
 import { runScenario } from '../../sim/engine.js';
 import { KiB, MiB, migration, ms, scenario, vm } from '../../model/scenario/fixture.js';
 

@@ -3,7 +3,7 @@
 // without a copy. Details: docs/control-protocol.md "The host agent's data path".
 
 import type { Socket } from 'node:net';
-import { wireBytes, ZERO_PAGE_BYTES } from '../../model/memory/precopy.js';
+import { wireBytes, ZERO_PAGE_BYTES } from '../../model/page-cost.js';
 import { sleep } from '../runtime/process-kit.js';
 import { nowNs } from './events.js';
 import { MAX_BATCH_PAGES, pagesHeaderBytes, putPagesHeader, putZeroRecord } from '../../wire/page-stream.js';
@@ -108,7 +108,7 @@ export class PageWriter {
   /**
    * Send `pages` (ascending; null: every page, in order) as PAGES batches and ZERO markers.
    * `endsPhase`: the last write is paced precisely. Returns what the sim's accounting
-   * charges for them (wireBytes of model/memory/precopy.ts).
+   * charges for them (wireBytes of model/page-cost.ts).
    */
   async sendPages(pages: Uint32Array | null, pacer: TokenBucket | null, endsPhase: boolean): Promise<{ pages: number; zeros: number; bytes: number }> {
     const { memory } = this;

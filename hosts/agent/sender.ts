@@ -3,7 +3,8 @@
 // any failure before the verdict. The steps: docs/control-protocol.md "The host agent's data path".
 
 import type { Socket } from 'node:net';
-import { AutoConverge, canSwitchOver, wireBytes } from '../../model/memory/precopy.js';
+import { AutoConverge, canSwitchOver } from '../../model/memory/precopy.js';
+import { wireBytes } from '../../model/page-cost.js';
 import { UNMEASURED_NETWORK, type MigrationResult, type RoundResult, type StopCopyResult } from '../../model/result/format.js';
 import type { Switchover } from '../../model/scenario/expectable.js';
 import { emitTo, nowNs, type EventSink } from './events.js';

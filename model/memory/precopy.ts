@@ -1,20 +1,6 @@
-// Pre-copy decisions shared by both engines: what a page costs on the wire, when to
-// switch over, and how auto-converge throttles the guest. Pure functions of numbers;
-// the engines bring time, transport and memory.
-
-/** Per-page header on the migration stream: QEMU's be64 (offset | flags). */
-export const PAGE_HEADER_BYTES = 8;
-/** A zero page goes as its header plus one fill byte (QEMU RAM_SAVE_FLAG_ZERO), never as a page. */
-export const ZERO_PAGE_BYTES = PAGE_HEADER_BYTES + 1;
-
-export function pageWireBytes(pageSize: number): number {
-  return pageSize + PAGE_HEADER_BYTES;
-}
-
-/** Bytes on the wire for `pages` pages of which `zeroPages` are all-zero. */
-export function wireBytes(pages: number, zeroPages: number, pageSize: number): number {
-  return (pages - zeroPages) * pageWireBytes(pageSize) + zeroPages * ZERO_PAGE_BYTES;
-}
+// Pre-copy decisions shared by both engines: when to switch over, and how auto-converge
+// throttles the guest (what a page costs on the wire is model/page-cost.ts). Pure functions
+// of numbers; the engines bring time, transport and memory.
 
 /** Time to send `bytes` at `bps`, in ns (not rounded). */
 export function transferNs(bytes: number, bps: number): number {

@@ -4,6 +4,7 @@
 // (measured on the sim engine, 2 cores; docs/scenario-format.md "Limits"). The hard bounds
 // on single fields are applied by the schema (schema.ts) and the loader (load.ts, trace.ts).
 
+import { pageWireBytes, wireBytes } from '../page-cost.js';
 import { formatBandwidth, formatBytes, formatDuration, formatRate } from '../units.js';
 import type { PathSegment } from './errors.js';
 import type { MigrationSpec, Scenario, VmSpec } from './types.js';
@@ -98,9 +99,6 @@ export const TRACKED_BYTES_PER_PAGE = 8.25;
 const UNMIGRATED_BYTES_PER_PAGE = 4;
 /** A trace write in memory: its time (Float64Array) and page (Uint32Array). */
 export const TRACE_BYTES_PER_WRITE = 12;
-/** The page stream's per-page header (model/memory/precopy.ts PAGE_HEADER_BYTES) and a zero page's marker. */
-const PAGE_HEADER_BYTES = 8;
-const ZERO_PAGE_BYTES = 9;
 /** Zipf's sampler costs about three uniform picks (measured 80 ns vs 26 ns). */
 const ZIPF_WRITE_COST = 3;
 /** Post-copy: a push chunk per ms of the link; PagesMemory advances the guest in 100 us slices. */
@@ -120,13 +118,9 @@ export interface MigrationEstimate {
   pushChunks: number;
 }
 
-function wirePageBytes(vm: VmSpec): number {
-  return vm.pageSize + PAGE_HEADER_BYTES;
-}
-
 /** Bytes of the first full pass: zero pages go as markers. */
 function fullPassBytes(vm: VmSpec): number {
-  return vm.pageCount * ((1 - vm.zeroPages) * wirePageBytes(vm) + vm.zeroPages * ZERO_PAGE_BYTES);
+  return wireBytes(vm.pageCount, vm.pageCount * vm.zeroPages, vm.pageSize);
 }
 
 /** Writes per second of a workload (a trace: its mean rate; a trace spanning no time: all at once). */
@@ -154,7 +148,7 @@ export function minMigrationNs(vm: VmSpec, m: MigrationSpec, linkBps: number): n
 export function estimateMigration(vm: VmSpec, m: MigrationSpec, linkBps: number, latencyNs: number): MigrationEstimate {
   const liveBps = Math.min(linkBps, m.bandwidthBps ?? linkBps);
   const ns = (bytes: number, bps: number) => ((bytes * 8) / bps) * 1e9;
-  const wire = wirePageBytes(vm);
+  const wire = pageWireBytes(vm.pageSize);
   const rate = writeRateOf(vm);
   const ceiling = dirtyCeiling(vm);
   const device = ns(m.deviceStateBytes, linkBps) + latencyNs;

@@ -2,8 +2,7 @@
 // object per pool address once used, who it belongs to, which address a new client gets,
 // and the dhcp-cache-threshold reuse test. No messages here, only the bookkeeping.
 
-import type { Ipv4, Mac } from '../../model/address.js';
-import { u32ToIp } from '../../model/address.js';
+import { type Ipv4, type Mac, u32ToIp } from '../../model/address.js';
 import type { Ns } from '../../model/time.js';
 import type { RelayAgentInfo } from '../../wire/dhcp.js';
 import { bytesEqual, inSubnet, type Subnet } from './frames.js';
