@@ -17,6 +17,7 @@ const run = (migrations: MigrationResult[], network = false): RunResult => ({
   network: network
     ? { switch: { vdp: 'standard', dhcpRebind: 'none', igmpRebind: 'none', ipSourceGuard: true, igmpQueryIntervalMs: 60_000, rebindQueryMaxRespMs: 100 }, counters: {}, events: [] }
     : null,
+  faults: [],
   wallClock: { startedAt: '', elapsedMs: 0 },
 });
 /** The cells of the table's first data row (columns are separated by two spaces or more). */

@@ -104,6 +104,7 @@ export function runScenario(s: Scenario, options: RunOptions = {}): RunResult {
     migrations,
     expectations: evaluateExpectations(s.expect, s.migrations, migrations),
     network: lan ? networkResult(s, lan) : null,
+    faults: [],
     wallClock: { startedAt: new Date(wallStart).toISOString(), elapsedMs: Date.now() - wallStart },
   };
 }

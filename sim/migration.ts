@@ -277,5 +277,7 @@ export function toResult(rec: MigrationRecord, mode: MigrationSpec['mode'], vmNa
     throttlePct: rec.throttlePct,
     postcopy: rec.postcopy,
     error: rec.error,
+    vmLost: false,
+    unmeasured: {},
   };
 }

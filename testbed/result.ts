@@ -191,6 +191,7 @@ export function testbedResult(s: Scenario, rec: TestbedRecord, hasNetwork: boole
     migrations,
     expectations: evaluateExpectations(s.expect, s.migrations, migrations),
     network,
+    faults: [],
     wallClock: { startedAt: new Date(rec.wallStart).toISOString(), elapsedMs: Date.now() - rec.wallStart },
   };
 }

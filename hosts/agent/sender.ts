@@ -406,5 +406,7 @@ export function toMigrationResult(r: SenderResult, at: { from: string; to: strin
     throttlePct: r.throttlePct,
     postcopy: null,
     error: r.error,
+    vmLost: false,
+    unmeasured: {},
   };
 }

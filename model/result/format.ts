@@ -70,6 +70,16 @@ export interface MigrationResult {
   postcopy: PostcopyResult | null;
   /** why the outcome is not `completed` */
   error: string | null;
+  /**
+   * extension: the VM no longer runs anywhere (its only up-to-date copy was on a host that
+   * failed). False when it runs on `from` (reverted) or `to` (completed).
+   */
+  vmLost: boolean;
+  /**
+   * extension: why a field is null although the migration got that far, by field name — e.g.
+   * `{ sourceGuardDrops: "the switch process died at 3.21 s" }`. Empty when nothing is missing.
+   */
+  unmeasured: Record<string, string>;
 }
 
 /** The network fields of a migration nobody measured (no data network in the run). */
@@ -87,7 +97,7 @@ export function failedMigration(vm: string, from: string, to: string, mode: Migr
   return {
     vm, from, to, mode, outcome: 'failed', switchover: null, startMs, switchoverMs: null, resumeMs: null, endMs: null, totalTimeMs: null,
     downtimeMs: null, rounds: [], stopCopy: null, pagesSent: 0, bytesSent: 0, memoryVerified: null,
-    ...UNMEASURED_NETWORK, lowerBounds: [], zeroPagesSent: 0, throttlePct: 0, postcopy: null, error,
+    ...UNMEASURED_NETWORK, lowerBounds: [], zeroPagesSent: 0, throttlePct: 0, postcopy: null, error, vmLost: false, unmeasured: {},
   };
 }
 
@@ -110,6 +120,11 @@ export interface NetworkResult {
     rebindQueryMaxRespMs: number;
   };
   counters: Record<string, number>;
+  /**
+   * extension: why `counters` is incomplete, when it is (the switch process died and its last
+   * counters were never read); null when they are whole
+   */
+  countersUnmeasured?: string | null;
   /** the switch's log: binding moves, VDP exchanges, leasequeries, queries; `t` in ms */
   events: ({ t: number; kind: string } & Record<string, unknown>)[];
 }
@@ -123,6 +138,25 @@ export function switchPolicy(sw: SwitchSpec): NetworkResult['switch'] {
     vdp: sw.vdp, dhcpRebind: sw.dhcpRebind, igmpRebind: sw.igmpRebind, ipSourceGuard: sw.ipSourceGuard,
     igmpQueryIntervalMs: sw.igmpQueryIntervalNs / 1e6, rebindQueryMaxRespMs: REBIND_QUERY_MAX_RESP_DS * 100,
   };
+}
+
+/**
+ * Extension: one fault of the run — scheduled by the scenario's `faults:` (`scheduled: true`)
+ * or observed by the engine (a testbed component that died, a port whose interface vanished,
+ * the control bus lost: `scheduled: false`) — and what it did.
+ */
+export interface FaultReport {
+  /** run clock; null when the engine could not tell when */
+  atMs: number | null;
+  /** a scenario fault kind (host-crash, link-down, …) or an observed one (component-died, port-down, control-bus-lost) */
+  kind: string;
+  /** what it hit: a host, a VM, `switch`, `dhcp`, `redis`, a process name */
+  target: string | null;
+  scheduled: boolean;
+  /** one line: what it did to the run */
+  effect: string;
+  /** VMs that no longer run anywhere because of it */
+  lost: string[];
 }
 
 export interface RunResult {
@@ -141,6 +175,8 @@ export interface RunResult {
   expectations: ExpectationResult[];
   /** null when the scenario has no data network (no switch, DHCP, probe or multicast) */
   network: NetworkResult | null;
+  /** extension: the run's faults, scheduled and observed, in time order; empty when none */
+  faults: FaultReport[];
   /** the only fields that differ between two runs with the same seed */
   wallClock: { startedAt: string; elapsedMs: number };
 }
