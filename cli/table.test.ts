@@ -15,7 +15,7 @@ const run = (migrations: MigrationResult[], network = false): RunResult => ({
   version: 1, scenario: 'sc', description: '', file: 'sc.yaml', engine: 'sim', fidelity: 'pages', seed: 1, migsim: '0',
   durationMs: 1, migrations, expectations: [],
   network: network
-    ? { switch: { vdp: 'standard', dhcpRebind: 'none', igmpRebind: 'none', ipSourceGuard: true, igmpQueryIntervalMs: 60_000, rebindQueryMaxRespMs: 100 }, counters: {}, events: [] }
+    ? { switch: { vdp: 'standard', dhcpRebind: 'none', igmpRebind: 'none', ipSourceGuard: true, igmpQueryIntervalMs: 60_000, rebindQueryMaxRespMs: 100, bindingDatabase: 'none', dhcpRebindFallback: 'none' }, counters: {}, events: [] }
     : null,
   faults: [],
   wallClock: { startedAt: '', elapsedMs: 0 },
@@ -49,7 +49,7 @@ describe('durations in the largest sensible unit', () => {
   });
 
   it('the notes use the same format', () => {
-    const n = notes([run([mig({ mode: 'postcopy', postcopy: { faults: 3, faultLatencyMs: 90_000, pagesPushed: 1 } })])]);
+    const n = notes([run([mig({ mode: 'postcopy', postcopy: { faults: 3, faultLatencyMs: 90_000, pagesPushed: 1, outageWaitMs: 0, recoveries: 0 } })])]);
     expect(n).toEqual(['sc/vm1: post-copy 3 faults, 1 m 30 s of guest time waiting on them']);
   });
 });

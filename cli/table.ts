@@ -15,6 +15,7 @@ function measure(m: MigrationResult, field: LowerBoundField, text: string): stri
 
 /** The outcome, and `(forced)` when pre-copy paused the guest because it reached maxRounds. */
 export function outcomeText(m: MigrationResult): string {
+  if (m.vmLost) return `${m.outcome} (VM lost)`;
   return m.switchover === 'forced' ? `${m.outcome} (forced)` : m.outcome;
 }
 
@@ -86,16 +87,24 @@ export function rebindTable(results: RunResult[]): string {
   return renderTable(header, rows, new Set([5, 6, 7, 8, 9, 10, 11]));
 }
 
-/** Notes under the table: errors, post-copy faults — what a row cannot hold. */
+/** Notes under the table: faults, errors, what was not measured and why, post-copy faults — what a row cannot hold. */
 export function notes(results: RunResult[]): string[] {
   const out: string[] = [];
   for (const r of results) {
+    for (const f of r.faults ?? []) {
+      const at = f.atMs === null ? 'at an unknown time' : `at ${fmtMs(f.atMs)}`;
+      out.push(`${r.scenario}: ${f.scheduled ? 'fault' : 'failure'} ${at}, ${f.kind}${f.target ? ` ${f.target}` : ''}: ${f.effect}`);
+    }
     for (const m of r.migrations) {
       if (m.error) out.push(`${r.scenario}/${m.vm}: ${m.error}`);
+      for (const [field, why] of Object.entries(m.unmeasured ?? {})) out.push(`${r.scenario}/${m.vm}: ${field} not measured: ${why}`);
       if (m.postcopy) {
-        out.push(`${r.scenario}/${m.vm}: post-copy ${m.postcopy.faults} faults, ${fmtMs(m.postcopy.faultLatencyMs)} of guest time waiting on them`);
+        const outage = m.postcopy.outageWaitMs > 0 ? ` (${fmtMs(m.postcopy.outageWaitMs)} of it on a cut link)` : '';
+        const recovered = m.postcopy.recoveries > 0 ? `; the stream broke and was recovered ${m.postcopy.recoveries}×` : '';
+        out.push(`${r.scenario}/${m.vm}: post-copy ${m.postcopy.faults} faults, ${fmtMs(m.postcopy.faultLatencyMs)} of guest time waiting on them${outage}${recovered}`);
       }
     }
+    if (r.network?.countersUnmeasured) out.push(`${r.scenario}: switch counters incomplete: ${r.network.countersUnmeasured}`);
   }
   return out;
 }

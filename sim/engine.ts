@@ -6,7 +6,9 @@ import { checkSupported, hasNetwork } from '../model/scenario/support.js';
 import { fluidProfile } from '../model/memory/fluid.js';
 import { FluidMemory, type MigratingMemory, PagesMemory } from './migrating-memory.js';
 import { Kernel } from './kernel.js';
-import { cutShort, migrate, MigrationRecord, type SimVm, toResult } from './migration.js';
+import { cutShort, migrate, type MigrationContext, MigrationRecord, type SimVm, toResult } from './migration.js';
+import { FaultInjector } from './faults.js';
+import { unansweredLeasequeries } from '../model/result/rebind-faults.js';
 import { MigrationNics } from './migration-nics.js';
 import { Random, vmStreams } from '../model/random.js';
 import { evaluateExpectations } from '../model/result/expect.js';
@@ -69,7 +71,7 @@ export function runScenario(s: Scenario, options: RunOptions = {}): RunResult {
   for (const spec of s.vms) {
     const memory = buildMemory(s, spec, rng);
     if (options.forgetPage?.vm === spec.name && memory instanceof PagesMemory) memory.forgetPage = options.forgetPage.page;
-    vms.set(spec.name, { spec, memory, host: spec.host, migrating: false });
+    vms.set(spec.name, { spec, memory, host: spec.host, migrating: false, lost: false, current: null });
   }
 
   const lan = hasNetwork(s) ? new SimLan(kernel, s, rng.fork('lan')) : null;
@@ -78,11 +80,15 @@ export function runScenario(s: Scenario, options: RunOptions = {}): RunResult {
   lan?.start();
 
   const records = s.migrations.map((m) => new MigrationRecord(m));
+  const ctx: MigrationContext = { kernel, net, lan };
+  const faults = new FaultInjector(ctx, vms, s);
+  ctx.crashed = faults.crashed;
+  faults.schedule();
   // start in time order; at equal times, in file order (the kernel's queue is FIFO per instant)
   const order = records.slice().sort((a, b) => a.spec.atNs - b.spec.atNs || a.spec.index - b.spec.index);
   for (const rec of order) {
     const vm = vms.get(rec.spec.vm)!;
-    kernel.schedule(rec.spec.atNs, () => kernel.process(migrate({ kernel, net, lan }, vm, rec)));
+    kernel.schedule(rec.spec.atNs, () => kernel.process(migrate(ctx, vm, rec)));
   }
 
   const endNs = kernel.run(s.durationNs);
@@ -91,6 +97,7 @@ export function runScenario(s: Scenario, options: RunOptions = {}): RunResult {
 
   const migrations = records.map((r) => toResult(r, r.spec.mode, r.spec.vm));
   if (lan) addRebindFields(s, lan, records, migrations, endNs, sent);
+  const network = lan ? networkResult(s, lan) : null;
   return {
     version: 1,
     scenario: s.name,
@@ -102,9 +109,10 @@ export function runScenario(s: Scenario, options: RunOptions = {}): RunResult {
     migsim: VERSION,
     durationMs: Math.round(endNs) / 1e6,
     migrations,
-    expectations: evaluateExpectations(s.expect, s.migrations, migrations),
-    network: lan ? networkResult(s, lan) : null,
-    faults: [],
+    expectations: evaluateExpectations(s.expect, s.migrations, migrations, network),
+    network,
+    faults: [...faults.reports, ...(network ? unansweredLeasequeries(network, migrations, (vm) => s.vms.find((v) => v.name === vm)!.mac) : [])]
+      .sort((a, b) => (a.atMs ?? 0) - (b.atMs ?? 0)),
     wallClock: { startedAt: new Date(wallStart).toISOString(), elapsedMs: Date.now() - wallStart },
   };
 }
@@ -146,14 +154,13 @@ function countSent(kernel: Kernel, s: Scenario, lan: SimLan): SentBefore {
 }
 
 function networkResult(s: Scenario, lan: SimLan): NetworkResult {
-  const ecp = Object.fromEntries(ECP_COUNTERS.map((k) => [`ecp.${k}`, 0]));
-  for (const h of s.hosts) {
-    const st = lan.sw.portByName(h.name)?.ecp?.stats;
-    if (st) for (const k of ECP_COUNTERS) ecp[`ecp.${k}`]! += st[k];
-  }
+  // the switch's own counters, then how many malformed frames were logged, then ECP's (summed over host ports)
+  const all = lan.counters();
+  const own = Object.fromEntries(Object.entries(all).filter(([k]) => !k.startsWith('ecp.')));
+  const ecp = Object.fromEntries(ECP_COUNTERS.map((k) => [`ecp.${k}`, all[`ecp.${k}`] ?? 0]));
   return {
     switch: switchPolicy(effectiveSwitch(s)),
-    counters: { ...lan.sw.counters, malformedLogged: Math.min(lan.sw.log.malformedCount, 100), ...ecp },
+    counters: { ...own, malformedLogged: Math.min(lan.sw.log.malformedCount, 100), ...ecp },
     events: lan.sw.log.events.map((e) => ({ ...e, t: Math.round(e.t) / 1e6 })),
   };
 }

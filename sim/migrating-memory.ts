@@ -25,7 +25,12 @@ export interface PostcopyStats {
   faults: number;
   faultWaitNs: number;
   pagesPushed: number;
+  /** of faultWaitNs: the part spent waiting for a cut migration link to carry the request */
+  outageWaitNs: number;
 }
+
+/** When a page request made at real time `t` gets through (t itself unless the link was cut then). */
+export type PathResumes = (t: Ns) => Ns;
 
 export interface MigratingMemory {
   readonly pageCount: number;
@@ -41,8 +46,11 @@ export interface MigratingMemory {
   pendingPages(): number;
   /** Take and clear the dirty set; its pages go to the destination copy. */
   takeDirty(): SendSet;
-  /** The guest now runs on the destination, pulling absent pages on fault at `faultCostNs` each. */
-  beginPostcopy(faultCostNs: Ns): void;
+  /**
+   * The guest now runs on the destination, pulling absent pages on fault at `faultCostNs` each;
+   * a fault while the link is cut waits until `resumes` says it gets through (pages model only).
+   */
+  beginPostcopy(faultCostNs: Ns, resumes?: PathResumes): void;
   /** Next pages of the background push, in page order, skipping those already there; null when done. */
   nextPushChunk(maxPages: number): SendSet | null;
   /** The chunk handed out last has arrived. */
@@ -96,8 +104,11 @@ export class PagesMemory extends GuestRunState implements MigratingMemory {
   private pushCursor = 0;
   private postcopy = false;
   private faultCostNs = 0;
-  private stats: PostcopyStats = { faults: 0, faultWaitNs: 0, pagesPushed: 0 };
+  private resumes: PathResumes = (t) => t;
+  private stats: PostcopyStats = { faults: 0, faultWaitNs: 0, pagesPushed: 0, outageWaitNs: 0 };
   private stallDebtNs = 0;
+  /** post-copy: the real time at the start of the slice being run */
+  private realCursor = 0;
   private guestClock = 0;
   private readonly zeroLimit: number;
   /** Fault injection for tests: the engine "forgets" to send this page. */
@@ -135,9 +146,11 @@ export class PagesMemory extends GuestRunState implements MigratingMemory {
       // the vCPU stops until the page is pulled from the source
       dest[p] = this.truth[p]!;
       this.present!.set(p);
+      const outage = this.resumes(this.realCursor) - this.realCursor;
       this.stats.faults++;
-      this.stats.faultWaitNs += this.faultCostNs;
-      this.stallDebtNs += this.faultCostNs;
+      this.stats.faultWaitNs += this.faultCostNs + outage;
+      this.stats.outageWaitNs += outage;
+      this.stallDebtNs += this.faultCostNs + outage;
     }
     this.truth[p]!++;
     dest[p]!++;
@@ -153,6 +166,7 @@ export class PagesMemory extends GuestRunState implements MigratingMemory {
       return;
     }
     // real time is spent either running or stalled on a fault
+    this.realCursor = t - delta + this.stallDebtNs;
     let budget = delta - this.stallDebtNs;
     this.stallDebtNs = 0;
     while (budget > 0) {
@@ -161,6 +175,7 @@ export class PagesMemory extends GuestRunState implements MigratingMemory {
       this.guestClock += step;
       this.workload.advance(from, this.guestClock, this.postcopySink);
       budget -= step + this.stallDebtNs;
+      this.realCursor += step + this.stallDebtNs;
       this.stallDebtNs = 0;
     }
     this.stallDebtNs = -budget;
@@ -194,14 +209,15 @@ export class PagesMemory extends GuestRunState implements MigratingMemory {
     return this.sendSet(pages, zeros);
   }
 
-  beginPostcopy(faultCostNs: Ns): void {
+  beginPostcopy(faultCostNs: Ns, resumes: PathResumes = (t) => t): void {
     this.postcopy = true;
     this.faultCostNs = faultCostNs;
+    this.resumes = resumes;
     this.dirty = null;
     this.dest = new Uint32Array(this.pageCount).fill(ABSENT);
     this.present = new DirtyBitmap(this.pageCount);
     this.pushCursor = 0;
-    this.stats = { faults: 0, faultWaitNs: 0, pagesPushed: 0 };
+    this.stats = { faults: 0, faultWaitNs: 0, pagesPushed: 0, outageWaitNs: 0 };
   }
 
   nextPushChunk(maxPages: number): SendSet | null {
@@ -285,7 +301,7 @@ export class FluidMemory extends GuestRunState implements MigratingMemory {
   private chunk: [number, number] = [0, 0];
   private zeroShareAtStart = 0;
   private faultCostNs = 0;
-  private stats: PostcopyStats = { faults: 0, faultWaitNs: 0, pagesPushed: 0 };
+  private stats: PostcopyStats = { faults: 0, faultWaitNs: 0, pagesPushed: 0, outageWaitNs: 0 };
 
   constructor(
     readonly pageSize: number,
@@ -344,7 +360,7 @@ export class FluidMemory extends GuestRunState implements MigratingMemory {
     this.pushCursor = 0;
     this.chunk = [0, 0];
     this.zeroShareAtStart = this.zeroPagesNow() / this.pageCount;
-    this.stats = { faults: 0, faultWaitNs: 0, pagesPushed: 0 };
+    this.stats = { faults: 0, faultWaitNs: 0, pagesPushed: 0, outageWaitNs: 0 };
   }
 
   private touched(from: number, to: number): number {

@@ -1,23 +1,44 @@
 // The sim's migration processes: pre-copy rounds, stop-and-copy, post-copy. The
 // decisions (what a page costs, when to switch over, auto-converge) come from
 // model/memory/precopy.ts; this file supplies time, the network and the guest's memory.
+// A migration can be stopped from outside (`stopMigration`: a cancel, its timeout, a crashed
+// peer): it then reverts, or the VM is lost — the rules are in docs/faults.md.
 
 import { AutoConverge, canSwitchOver, transferNs } from '../model/memory/precopy.js';
 import { pageWireBytes, wireBytes } from '../model/page-cost.js';
 import type { MigratingMemory, SendSet } from './migrating-memory.js';
-import type { Kernel, Process } from './kernel.js';
+import type { Kernel, Process, SimEvent } from './kernel.js';
 import type { SimLan } from './lan.js';
 import type { MigrationNics } from './migration-nics.js';
 import { UNMEASURED_NETWORK, type MigrationResult, type RoundResult } from '../model/result/format.js';
 import type { Switchover } from '../model/scenario/expectable.js';
 import type { MigrationSpec, VmSpec } from '../model/scenario/types.js';
 import type { Ns } from '../model/time.js';
+import { TCP_GIVE_UP_NS, TCP_RETRIES2 } from './tcp-stall.js';
 
 export interface SimVm {
   spec: VmSpec;
   memory: MigratingMemory;
   host: string;
   migrating: boolean;
+  /** the VM runs nowhere: the host with its only up-to-date copy failed */
+  lost: boolean;
+  /** the migration under way, if any */
+  current: MigrationRecord | null;
+}
+
+/** Why a migration was stopped from outside. */
+export interface Stop {
+  /** revert: the source takes the VM back (cancel, timeout, the destination gone before it ran the VM); lost: the VM is gone */
+  kind: 'revert' | 'lost';
+  why: string;
+}
+
+/** Thrown inside a migration process to unwind it when it was stopped. */
+class Stopped extends Error {
+  constructor(readonly stop: Stop) {
+    super(stop.why);
+  }
 }
 
 type Phase = 'waiting' | 'live' | 'paused' | 'postcopy' | 'done';
@@ -42,6 +63,20 @@ export class MigrationRecord {
   memoryVerified: boolean | null = null;
   outcome: MigrationResult['outcome'] | null = null;
   error: string | null = null;
+  vmLost = false;
+  /** when it was given up (reverted or the VM lost) */
+  gaveUpNs: Ns | null = null;
+  /** reverted after pausing: when the VM ran again on the source */
+  sourceResumeNs: Ns | null = null;
+  /** post-copy: stream breaks recovered */
+  recoveries = 0;
+  /** set when the migration is stopped from outside */
+  stop: Stop | null = null;
+  /** what the process waits on now: fired early to wake it when stopped */
+  gate: SimEvent<void> | null = null;
+  /** the transfer under way, aborted when stopped, and the pages it carries */
+  flow: SimEvent<boolean> | null = null;
+  flowSet: SendSet | null = null;
 
   constructor(readonly spec: MigrationSpec) {
     this.from = spec.from;
@@ -60,9 +95,17 @@ export interface MigrationContext {
   net: MigrationNics;
   /** the data network, when the scenario has one: told when the VM starts moving, pauses, resumes */
   lan: SimLan | null;
+  /** why a host is down (it crashed), or null when it is up */
+  crashed?: (host: string) => string | null;
 }
 
 const ms = (ns: Ns): number => Math.round(ns) / 1e6;
+
+/** Why the sim reports no memory verification for a reverted migration. */
+const REVERTED_UNVERIFIED = "the sim's source copy is the guest's own memory, which a failed migration never writes: there is no second copy to check (the testbed checks real RAM; a retry's verification checks the sim)";
+
+/** While a broken post-copy waits for its link: how often libvirt tries to reconnect. */
+const RECOVERY_POLL_NS = 100e6;
 
 /** Pages per post-copy push chunk: about a millisecond of the link, so faults see the push advance. */
 function pushChunkPages(linkBps: number, pageSize: number): number {
@@ -74,15 +117,118 @@ export function* migrate(ctx: MigrationContext, vm: SimVm, rec: MigrationRecord)
   const m = rec.spec;
   rec.startNs = kernel.now;
   rec.from = vm.host;
+  if (vm.lost) return fail(rec, `${m.vm} was lost before this migration should start`);
   if (vm.migrating) return fail(rec, `${m.vm} is still migrating when this migration should start`);
   if (vm.host === m.to) return fail(rec, `${m.vm} is already on ${m.to} (an earlier migration did not complete)`);
+  const down = ctx.crashed?.(m.to) ?? null;
+  if (down !== null) return fail(rec, `${m.to} is down (${down}): the destination cannot be reached`);
   vm.migrating = true;
+  vm.current = rec;
+  if (m.timeoutNs !== null) {
+    const limit = m.timeoutNs;
+    kernel.schedule(limit, () => {
+      if (rec.phase !== 'done' && rec.resumeNs === null) stopMigration(ctx, rec, { kind: 'revert', why: `timed out: not done ${ms(limit) / 1000}s after its start (migrations[${m.index}].timeout)` });
+    });
+  }
   ctx.lan?.migrationStarted(m.vm, m.to);
   vm.memory.advanceTo(kernel.now);
-  if (m.mode === 'precopy') yield* precopy(ctx, vm, rec);
-  else if (m.mode === 'stopcopy') yield* stopAndCopy(ctx, vm, rec, vm.memory.beginPrecopy(), 'immediate');
-  else yield* postcopy(ctx, vm, rec);
+  try {
+    if (m.mode === 'precopy') yield* precopy(ctx, vm, rec);
+    else if (m.mode === 'stopcopy') yield* stopAndCopy(ctx, vm, rec, vm.memory.beginPrecopy(), 'immediate');
+    else yield* postcopy(ctx, vm, rec);
+  } catch (e) {
+    if (!(e instanceof Stopped)) throw e;
+    if (e.stop.kind === 'lost') loseVm(ctx, vm, rec, e.stop.why);
+    else revert(ctx, vm, rec, e.stop.why);
+  }
   vm.migrating = false;
+  vm.current = null;
+}
+
+/**
+ * Stop a migration from outside. Before the destination runs the VM, `revert` gives it back
+ * to the source; after, only `lost` applies (a post-copy cannot be undone). False when the
+ * migration is past stopping (done, or a revert asked after the destination took over).
+ */
+export function stopMigration(ctx: MigrationContext, rec: MigrationRecord, stop: Stop): boolean {
+  if (rec.phase === 'done' || rec.phase === 'waiting' || rec.stop !== null) return false;
+  if (stop.kind === 'revert' && rec.resumeNs !== null) return false;
+  rec.stop = stop;
+  if (rec.flow) {
+    // what had crossed the wire counts as sent: its bytes, and its pages pro rata
+    const sent = ctx.net.abort(rec.flow);
+    const set = rec.flowSet;
+    if (set && set.bytes > 0) {
+      const share = Math.min(1, sent / set.bytes);
+      rec.pagesSent += Math.floor(set.pages * share);
+      rec.zeroPagesSent += Math.floor(set.zeroPages * share);
+    }
+    rec.bytesSent += sent;
+  }
+  rec.flow = null;
+  rec.flowSet = null;
+  if (rec.gate && !rec.gate.triggered) rec.gate.succeed();
+  return true;
+}
+
+/** Wait for `ev` unless the migration is stopped first (then unwind with Stopped). */
+function* wait<T>(ctx: MigrationContext, rec: MigrationRecord, ev: SimEvent<T>): Process<T> {
+  if (rec.stop) throw new Stopped(rec.stop);
+  const gate = ctx.kernel.event<void>();
+  rec.gate = gate;
+  ev.onFire(() => {
+    if (!gate.triggered) gate.succeed();
+  });
+  yield gate;
+  rec.gate = null;
+  if (rec.stop) throw new Stopped(rec.stop);
+  return ev.value;
+}
+
+/** Send `bytes` over the migration link; a connection that breaks stops the migration (pre-copy) or is returned false (post-copy recovers). */
+function* send(ctx: MigrationContext, rec: MigrationRecord, from: string, to: string, set: SendSet, capBps: number | null): Process<boolean> {
+  const flow = ctx.net.transfer(from, to, set.bytes, capBps);
+  rec.flow = flow;
+  rec.flowSet = set;
+  const ok = yield* wait(ctx, rec, flow);
+  rec.flow = null;
+  rec.flowSet = null;
+  return ok;
+}
+
+/** A pre-copy transfer: a broken connection fails the migration, which the source survives. */
+function* sendOrRevert(ctx: MigrationContext, rec: MigrationRecord, from: string, to: string, set: SendSet, capBps: number | null): Process<void> {
+  if (!(yield* send(ctx, rec, from, to, set, capBps))) {
+    throw new Stopped({ kind: 'revert', why: `the migration connection ${from} → ${to} broke: TCP gave up after ${TCP_RETRIES2} retransmissions` });
+  }
+}
+
+/** Given up before the destination ran the VM: the source keeps it, with its own memory. */
+function revert(ctx: MigrationContext, vm: SimVm, rec: MigrationRecord, why: string): void {
+  const now = ctx.kernel.now;
+  const wasPaused = rec.phase === 'paused' || (rec.phase === 'postcopy' && rec.resumeNs === null);
+  vm.memory.abort();
+  if (wasPaused) {
+    vm.memory.resume(now);
+    rec.sourceResumeNs = now;
+  }
+  ctx.lan?.reverted(rec.spec.vm, rec.spec.to, wasPaused);
+  rec.phase = 'done';
+  rec.outcome = 'reverted';
+  rec.gaveUpNs = now;
+  rec.error = why;
+}
+
+/** The VM's only up-to-date copy is gone with a failed host. */
+function loseVm(ctx: MigrationContext, vm: SimVm, rec: MigrationRecord, why: string): void {
+  vm.memory.abort();
+  vm.lost = true;
+  ctx.lan?.lost(rec.spec.vm);
+  rec.phase = 'done';
+  rec.outcome = 'failed';
+  rec.vmLost = true;
+  rec.gaveUpNs = ctx.kernel.now;
+  rec.error = why;
 }
 
 function fail(rec: MigrationRecord, why: string): void {
@@ -92,7 +238,7 @@ function fail(rec: MigrationRecord, why: string): void {
 }
 
 function* precopy(ctx: MigrationContext, vm: SimVm, rec: MigrationRecord): Process<void> {
-  const { kernel, net } = ctx;
+  const { kernel } = ctx;
   const m = rec.spec;
   const mem = vm.memory;
   const autoConverge = m.autoConverge ? new AutoConverge() : null;
@@ -101,7 +247,7 @@ function* precopy(ctx: MigrationContext, vm: SimVm, rec: MigrationRecord): Proce
   let decided: Switchover;
   for (let index = 0; ; index++) {
     const t0 = kernel.now;
-    yield net.transfer(vm.host, m.to, set.bytes, m.bandwidthBps);
+    yield* sendOrRevert(ctx, rec, vm.host, m.to, set, m.bandwidthBps);
     mem.advanceTo(kernel.now);
     const durationNs = kernel.now - t0;
     const dirty = mem.pendingPages();
@@ -154,9 +300,9 @@ function* stopAndCopy(ctx: MigrationContext, vm: SimVm, rec: MigrationRecord, fi
   const pausedAt = pauseAtSwitchover(ctx, vm, rec, why);
   const set = first ?? mem.takeDirty();
   const bytes = set.bytes + m.deviceStateBytes;
-  yield net.transfer(vm.host, m.to, bytes, null);
+  yield* sendOrRevert(ctx, rec, vm.host, m.to, { ...set, bytes }, null);
   const sendNs = kernel.now - pausedAt;
-  yield kernel.timeout(net.latencyNs);
+  yield* wait(ctx, rec, kernel.timeout(net.latencyNs));
   rec.count(set);
   rec.bytesSent += m.deviceStateBytes;
   rec.stopCopy = { pagesSent: Math.round(set.pages), bytesSent: Math.round(bytes), durationMs: ms(sendNs) };
@@ -172,15 +318,15 @@ function* postcopy(ctx: MigrationContext, vm: SimVm, rec: MigrationRecord): Proc
   const mem = vm.memory;
   const source = vm.host;
   pauseAtSwitchover(ctx, vm, rec, 'immediate');
-  yield net.transfer(source, m.to, m.deviceStateBytes, null);
-  yield kernel.timeout(net.latencyNs);
+  yield* sendOrRevert(ctx, rec, source, m.to, { pages: 0, zeroPages: 0, bytes: m.deviceStateBytes }, null);
+  yield* wait(ctx, rec, kernel.timeout(net.latencyNs));
   rec.bytesSent += m.deviceStateBytes;
   rec.resumeNs = kernel.now;
   rec.phase = 'postcopy';
   const linkBps = net.link.bandwidthBps;
   // a fault costs the vCPU a request across and the page back
   const faultCostNs = 2 * net.latencyNs + transferNs(pageWireBytes(mem.pageSize), linkBps);
-  mem.beginPostcopy(faultCostNs);
+  mem.beginPostcopy(faultCostNs, (t) => net.pathResumesAt(source, m.to, t));
   mem.resume(kernel.now);
   vm.host = m.to;
   ctx.lan?.resumed(m.vm, m.to);
@@ -199,21 +345,45 @@ function* postcopy(ctx: MigrationContext, vm: SimVm, rec: MigrationRecord): Proc
     const chunk = mem.nextPushChunk(chunkPages);
     const faultBytes = unchargedFaultBytes();
     if (chunk === null && faultBytes === 0) break;
-    yield net.transfer(source, m.to, (chunk?.bytes ?? 0) + faultBytes, m.bandwidthBps);
+    yield* pushOrRecover(ctx, rec, source, { pages: 0, zeroPages: 0, bytes: (chunk?.bytes ?? 0) + faultBytes });
     mem.advanceTo(kernel.now);
     if (chunk) {
       mem.landPushChunk();
       rec.count(chunk);
     }
   }
-  yield kernel.timeout(net.latencyNs);
+  yield* wait(ctx, rec, kernel.timeout(net.latencyNs));
+  rec.postcopy = postcopyResult(rec, mem);
+  finish(kernel.now, vm, rec);
+}
+
+function postcopyResult(rec: MigrationRecord, mem: MigratingMemory): MigrationResult['postcopy'] {
   const stats = mem.postcopyStats();
-  rec.postcopy = {
+  return {
     faults: Math.round(stats.faults),
     faultLatencyMs: ms(stats.faultWaitNs),
     pagesPushed: Math.round(stats.pagesPushed),
+    outageWaitMs: ms(stats.outageWaitNs),
+    recoveries: rec.recoveries,
   };
-  finish(kernel.now, vm, rec);
+}
+
+/**
+ * One post-copy push: if the connection breaks, QEMU pauses post-copy (the guest waits on its
+ * faults) and libvirt recovers it once the link carries again: a new connection (a round trip)
+ * and the chunk sent again.
+ */
+function* pushOrRecover(ctx: MigrationContext, rec: MigrationRecord, source: string, set: SendSet): Process<void> {
+  const { kernel, net } = ctx;
+  const to = rec.spec.to;
+  while (!(yield* send(ctx, rec, source, to, set, rec.spec.bandwidthBps))) {
+    const brokeAt = kernel.now;
+    while (!net.isUp(source) || !net.isUp(to)) yield* wait(ctx, rec, kernel.timeout(RECOVERY_POLL_NS));
+    yield* wait(ctx, rec, kernel.timeout(2 * net.latencyNs));
+    // the guest's faults waited from the cut (TCP's whole give-up before the break) to the recovery
+    net.addOutage(source, brokeAt - TCP_GIVE_UP_NS, kernel.now);
+    rec.recoveries++;
+  }
 }
 
 /** The destination holds the VM now: verify its memory and hand the VM over. */
@@ -243,11 +413,14 @@ export function cutShort(rec: MigrationRecord, vm: SimVm, endNs: Ns, lan: SimLan
     vm.memory.abort();
     vm.memory.resume(endNs);
     lan?.reverted(rec.spec.vm, rec.spec.to, rec.phase === 'paused');
+    if (rec.phase === 'paused') rec.sourceResumeNs = endNs;
+    rec.gaveUpNs = endNs;
     rec.outcome = 'reverted';
     rec.error = `cancelled: the run ended at ${at} before the migration finished`;
   }
   rec.phase = 'done';
   vm.migrating = false;
+  vm.current = null;
 }
 
 export function toResult(rec: MigrationRecord, mode: MigrationSpec['mode'], vmName: string): MigrationResult {
@@ -277,7 +450,9 @@ export function toResult(rec: MigrationRecord, mode: MigrationSpec['mode'], vmNa
     throttlePct: rec.throttlePct,
     postcopy: rec.postcopy,
     error: rec.error,
-    vmLost: false,
-    unmeasured: {},
+    vmLost: rec.vmLost,
+    gaveUpMs: rec.gaveUpNs === null ? null : ms(rec.gaveUpNs),
+    sourcePauseMs: rec.sourceResumeNs !== null && rec.switchoverNs !== null ? ms(rec.sourceResumeNs - rec.switchoverNs) : null,
+    unmeasured: rec.outcome === 'reverted' && rec.memoryVerified === null ? { memoryVerified: REVERTED_UNVERIFIED } : {},
   };
 }

@@ -42,6 +42,10 @@ export class DhcpSnooping {
   clientEvictions = 0;
   /** the server, as seen answering from a trusted port (the switch's leasequeries go there) */
   server: DhcpServerSeen | null = null;
+  /** told of every binding placed (or refreshed) and removed: the persistent database's feed */
+  onChange: ((mac: string, b: Binding | null) => void) | null = null;
+  /** told when the trusted server is first seen or changes: the database keeps it too */
+  onServer: ((s: DhcpServerSeen) => void) | null = null;
 
   constructor(
     private readonly clock: Clock,
@@ -80,7 +84,12 @@ export class DhcpSnooping {
   fromServer(port: number, vlan: number, srcMac: string, srcIp: string, m: DhcpRepr): Verdict {
     if (m.op !== 2) return FORWARD; // a request relayed towards the server side
     const type = m.options.messageType;
-    if (type === DHCP.OFFER || type === DHCP.ACK) this.server = { ip: m.options.serverId ?? srcIp, mac: srcMac, port };
+    if (type === DHCP.OFFER || type === DHCP.ACK) {
+      const seen = { ip: m.options.serverId ?? srcIp, mac: srcMac, port };
+      const changed = this.server?.ip !== seen.ip || this.server.mac !== seen.mac || this.server.port !== port;
+      this.server = seen;
+      if (changed) this.onServer?.(seen);
+    }
     if (!m.chaddr) return FORWARD;
     if (type === DHCP.NAK) {
       const b = this.bindings.get(m.chaddr);
@@ -97,7 +106,7 @@ export class DhcpSnooping {
   }
 
   /** Evidence that `mac` holds `ip` on `port` for `leaseSeconds` more: add, refresh or move the binding. */
-  bind(mac: string, ip: string, vlan: number, port: number, leaseSeconds: number, evidence: 'ack' | 'leaseactive'): void {
+  bind(mac: string, ip: string, vlan: number, port: number, leaseSeconds: number, evidence: 'ack' | 'leaseactive' | 'database'): void {
     const now = this.clock.now();
     const old = this.bindings.get(mac);
     old?.timer.cancel();
@@ -109,7 +118,10 @@ export class DhcpSnooping {
       }),
     };
     this.bindings.set(mac, b);
-    if (old && old.port !== port) {
+    this.onChange?.(mac, b);
+    if (evidence === 'database') {
+      this.log.add({ t: now, kind: 'binding-restored', mac, ip, vlan, port: this.portName(port), leaseSeconds });
+    } else if (old && old.port !== port) {
       this.log.add({ t: now, kind: 'binding-moved', mac, ip, from: this.portName(old.port), to: this.portName(port), evidence });
     } else if (!old || old.ip !== ip) {
       this.log.add({ t: now, kind: 'binding-added', mac, ip, vlan, port: this.portName(port), leaseSeconds });
@@ -143,6 +155,7 @@ export class DhcpSnooping {
   private remove(b: Binding, cause: 'release' | 'decline' | 'nak' | 'expired'): void {
     b.timer.cancel();
     this.bindings.delete(b.mac);
+    this.onChange?.(b.mac, null);
     this.log.add({ t: this.clock.now(), kind: 'binding-removed', mac: b.mac, ip: b.ip, port: this.portName(b.port), cause });
   }
 }

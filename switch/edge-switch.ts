@@ -15,6 +15,7 @@ import type { RandomSource } from '../model/random.js';
 import type { Clock, Ns, Timer } from '../model/time.js';
 import { VdpBridge, type Vsi } from './vdp-bridge.js';
 import type { VsiTypeDb } from './vsi-db.js';
+import { type BindingStore, restoreFrom, writeThrough } from './binding-store.js';
 import { ARP_OP, parseArp } from '../wire/arp.js';
 import { arpFrame, igmpFrame, multicastMac } from '../wire/compose.js';
 import { DHCP_CLIENT_PORT, DHCP_SERVER_PORT, parseDhcp } from '../wire/dhcp.js';
@@ -40,10 +41,14 @@ export interface SwitchConfig extends RebindPolicy {
   rebindQueryMaxRespDs: number;
   leasequery?: LeasequeryConfig;
   evb?: EvbParams;
+  /** the snooping database kept outside the switch (`bindingDatabase: persistent`); none: bindings die with it */
+  bindingStore?: BindingStore;
 }
 
 /** The periodic general query's Max Resp Code: 10 s (RFC 3376 default Query Response Interval). */
 const GENERAL_QUERY_MAX_RESP_DS = 100;
+/** RFC 3376 §8.7: the Startup Query Count defaults to the Robustness Variable (2). */
+const STARTUP_QUERY_COUNT = 2;
 
 export interface SwitchPort {
   id: number;
@@ -83,7 +88,6 @@ function isLinkLocalMulticast(ip: string): boolean {
 }
 
 export class EdgeSwitch {
-  readonly log = new EventLog();
   readonly fdb = new ForwardingTable();
   readonly snooping: DhcpSnooping;
   readonly igmp: IgmpSnooping;
@@ -111,12 +115,15 @@ export class EdgeSwitch {
     private readonly clock: Clock,
     rng: RandomSource,
     types: VsiTypeDb,
+    /** the log to write to: a restarted switch's engine passes the one its predecessor wrote */
+    readonly log: EventLog = new EventLog(),
   ) {
     if (config.dhcpRebind === 'leasequery' && config.ip === null) {
       throw new Error('leasequery rebind needs the switch to have an IP address on the DHCP server’s subnet');
     }
     const name = (p: number) => this.ports[p]?.name ?? `port${p}`;
     this.snooping = new DhcpSnooping(clock, this.log, name);
+    if (config.bindingStore) writeThrough(this.snooping, config.bindingStore, name);
     this.igmp = new IgmpSnooping(clock, this.log, name);
     const evb = config.evb ?? BRIDGE_EVB;
     this.vdp = new VdpBridge(clock, types, this.log, name, (p, v) => this.sendVdp(p, v), {
@@ -177,10 +184,13 @@ export class EdgeSwitch {
    */
   start(firstAt: Ns = this.clock.now() + this.config.igmpQueryIntervalNs): void {
     this.querier?.cancel();
+    const interval = this.config.igmpQueryIntervalNs;
+    // after a restart: Startup Query Count (= robustness, 2) queries a Startup Query Interval (¼ interval) apart, at once (RFC 3376 §8.6–8.7)
+    let startup = firstAt <= this.clock.now() ? STARTUP_QUERY_COUNT : 0;
     const tick = () => {
       this.igmp.sweep();
       for (const p of this.ports) if (p.role !== 'mrouter') this.sendQuery(p.id, null, null, GENERAL_QUERY_MAX_RESP_DS);
-      this.querier = this.clock.schedule(this.config.igmpQueryIntervalNs, tick);
+      this.querier = this.clock.schedule(--startup > 0 ? interval / 4 : interval, tick);
     };
     this.querier = this.clock.schedule(Math.max(0, firstAt - this.clock.now()), tick);
     this.sweeper?.cancel();
@@ -190,6 +200,12 @@ export class EdgeSwitch {
       this.sweeper = this.clock.schedule(FDB_SWEEP_NS, sweep);
     };
     this.sweeper = this.clock.schedule(FDB_SWEEP_NS, sweep);
+  }
+
+  /** After a restart, once the ports are added: the persistent database's bindings placed again; returns how many. */
+  restoreBindings(): number {
+    const store = this.config.bindingStore;
+    return store ? restoreFrom(store, this.snooping, this.clock.now(), (name) => this.portByName(name)?.id ?? null) : 0;
   }
 
   stop(): void {

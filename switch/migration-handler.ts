@@ -15,6 +15,8 @@ export interface RebindPolicy {
   vdp: 'standard' | 'extended';
   dhcpRebind: 'none' | 'leasequery' | 'assist';
   igmpRebind: 'none' | 'query';
+  /** when leasequery gets no answer: `assist` sends the assistance request; none (the default) leaves the loss to be reported */
+  dhcpRebindFallback?: 'none' | 'assist';
 }
 
 export interface MigrationHandlerDeps {
@@ -39,6 +41,15 @@ export class MigrationHandler {
     for (const mac of vsi.macs) this.rebind(vsi, mac);
   }
 
+  /** The assistance request: the station makes the VM re-request its lease, and the snooped ACK moves the binding. */
+  private assist(vsi: Vsi, mac: string, ip: string, cause: 'fallback' | null): void {
+    this.d.sendVdp(vsi.port, {
+      managerId: vsi.managerId, vsis: [], orgTlvs: [], unknown: [],
+      assists: [{ idFormat: vsi.tlv.idFormat, id: vsi.tlv.id, mac, ip, dhcp: true, igmp: false }],
+    });
+    this.d.log.add({ t: this.d.clock.now(), kind: 'assist-sent', port: this.d.portName(vsi.port), mac, ...(cause ? { cause } : {}) });
+  }
+
   private rebind(vsi: Vsi, mac: string): void {
     const { clock, log, snooping, igmp } = this.d;
     const binding = snooping.binding(mac);
@@ -47,16 +58,14 @@ export class MigrationHandler {
     if (binding && binding.port !== vsi.port) {
       if (this.policy.dhcpRebind === 'leasequery' && this.d.leasequery) {
         const vlan = binding.vlan;
-        this.d.leasequery.query(mac, binding.ip, (active) => {
+        const ip = binding.ip;
+        this.d.leasequery.query(mac, ip, (active) => {
           const port = this.d.currentPort(mac);
           if (active && port !== null) snooping.bind(mac, active.ip, vlan, port, active.leaseSeconds, 'leaseactive');
+          else if (!active && port === vsi.port && this.policy.dhcpRebindFallback === 'assist') this.assist(vsi, mac, ip, 'fallback');
         });
       } else if (this.policy.dhcpRebind === 'assist') {
-        this.d.sendVdp(vsi.port, {
-          managerId: vsi.managerId, vsis: [], orgTlvs: [], unknown: [],
-          assists: [{ idFormat: vsi.tlv.idFormat, id: vsi.tlv.id, mac, ip: binding.ip, dhcp: true, igmp: false }],
-        });
-        log.add({ t: clock.now(), kind: 'assist-sent', port: this.d.portName(vsi.port), mac });
+        this.assist(vsi, mac, binding.ip, null);
       }
     }
 

@@ -18,7 +18,7 @@ const S = scenario({
   dhcp: { subnet: '10.77.0.0/24', leaseTimeNs: 600 * s },
   probe: { rate: 100 },
   multicastSources: [{ group: GROUP, rate: 100, sizeBytes: 1200 }],
-  switch: { vdp: 'extended', dhcpRebind: 'leasequery', igmpRebind: 'query', ipSourceGuard: true, igmpQueryIntervalNs: 125 * s },
+  switch: { vdp: 'extended', dhcpRebind: 'leasequery', igmpRebind: 'query', ipSourceGuard: true, igmpQueryIntervalNs: 125 * s, bindingDatabase: 'none', dhcpRebindFallback: 'none' },
   vms: [vm({ mac: MAC, vlan: 10, multicast: [GROUP] })],
   migrations: [migration({ atNs: 2 * s, from: 'h1', to: 'h2' })],
 });

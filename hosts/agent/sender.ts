@@ -407,6 +407,8 @@ export function toMigrationResult(r: SenderResult, at: { from: string; to: strin
     postcopy: null,
     error: r.error,
     vmLost: false,
+    gaveUpMs: null,
+    sourcePauseMs: null,
     unmeasured: {},
   };
 }

@@ -11,11 +11,15 @@ export type SwitchEvent =
   | { t: Ns; kind: 'binding-added'; mac: string; ip: string; vlan: number; port: string; leaseSeconds: number }
   | { t: Ns; kind: 'binding-moved'; mac: string; ip: string; from: string; to: string; evidence: 'ack' | 'leaseactive' }
   | { t: Ns; kind: 'binding-removed'; mac: string; ip: string; port: string; cause: 'release' | 'decline' | 'nak' | 'expired' }
+  /** a binding placed again from the persistent snooping database after a restart */
+  | { t: Ns; kind: 'binding-restored'; mac: string; ip: string; vlan: number; port: string; leaseSeconds: number }
+  /** the switch came back from a restart (scenario fault `switch-restart`): its state was lost */
+  | { t: Ns; kind: 'switch-restarted'; downMs: number; bindingsRestored: number }
   | { t: Ns; kind: 'migration-detected'; port: string; mac: string; from: string | null }
   | { t: Ns; kind: 'leasequery-sent'; mac: string; by: 'mac' | 'ip'; ip: string | null; attempt: number }
   | { t: Ns; kind: 'leasequery-reply'; mac: string; reply: string; ip: string | null }
   | { t: Ns; kind: 'leasequery-gave-up'; mac: string }
-  | { t: Ns; kind: 'assist-sent'; port: string; mac: string }
+  | { t: Ns; kind: 'assist-sent'; port: string; mac: string; cause?: 'fallback' }
   | { t: Ns; kind: 'igmp-query-sent'; port: string; group: string; to: string; maxRespMs: number }
   | { t: Ns; kind: 'igmp-join'; port: string; group: string; vlan: number; mac: string }
   | { t: Ns; kind: 'igmp-leave'; port: string; group: string; vlan: number; cause: 'leave' | 'expired' }

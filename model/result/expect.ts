@@ -1,6 +1,6 @@
 // `expect:` bounds against a run's results: what `migsim check` gates CI on.
 
-import type { ExpectationResult, LowerBoundField, MigrationResult } from './format.js';
+import type { ExpectationResult, LowerBoundField, MigrationResult, NetworkResult } from './format.js';
 import type { Expectation, MigrationSpec } from '../scenario/types.js';
 
 /** The value an expectation field names, from one migration's result. */
@@ -12,6 +12,10 @@ export function measuredValue(r: MigrationResult, field: string): number | strin
       return r.postcopy ? r.postcopy.faults : null;
     case 'faultLatencyMs':
       return r.postcopy ? r.postcopy.faultLatencyMs : null;
+    case 'postcopyOutageWaitMs':
+      return r.postcopy ? r.postcopy.outageWaitMs : null;
+    case 'postcopyRecoveries':
+      return r.postcopy ? r.postcopy.recoveries : null;
     default: {
       const v = (r as unknown as Record<string, unknown>)[field];
       return typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean' ? v : null;
@@ -51,9 +55,17 @@ export function evaluateExpectations(
   expectations: Expectation[],
   specs: MigrationSpec[],
   results: MigrationResult[],
+  network: NetworkResult | null = null,
 ): ExpectationResult[] {
   const out: ExpectationResult[] = [];
   for (const e of expectations) {
+    if (e.network) {
+      const v = network?.counters[e.field];
+      const why = network === null ? ' (the run has no network)' : network.countersUnmeasured ? ` (${network.countersUnmeasured})` : '';
+      const measured = v === undefined || network?.countersUnmeasured ? null : v;
+      out.push({ key: e.key, ok: holds(e, measured), measured, bound: `${describeBound(e)}${measured === null ? why : ''}` });
+      continue;
+    }
     const ofVm = specs
       .map((spec, i) => ({ spec, result: results[i]! }))
       .filter((x) => x.spec.vm === e.vm)

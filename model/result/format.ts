@@ -26,6 +26,10 @@ export interface PostcopyResult {
   faultLatencyMs: number;
   /** pages sent by the background push (the rest came by fault) */
   pagesPushed: number;
+  /** extension: of faultLatencyMs, the guest time lost waiting for a cut migration link (a fault's request stalled) */
+  outageWaitMs: number;
+  /** extension: times the stream broke and was recovered (QEMU's postcopy recovery) */
+  recoveries: number;
 }
 
 /** Extension: the metric fields that may be reported as a lower bound (docs/result-format.md "lowerBounds"). */
@@ -75,6 +79,10 @@ export interface MigrationResult {
    * failed). False when it runs on `from` (reverted) or `to` (completed).
    */
   vmLost: boolean;
+  /** extension: when the migration was given up — reverted, or the VM lost — on the run clock; null otherwise */
+  gaveUpMs: number | null;
+  /** extension: a reverted migration's pause on the source (it had switched over, then resumed there); null if it never paused */
+  sourcePauseMs: number | null;
   /**
    * extension: why a field is null although the migration got that far, by field name — e.g.
    * `{ sourceGuardDrops: "the switch process died at 3.21 s" }`. Empty when nothing is missing.
@@ -97,7 +105,7 @@ export function failedMigration(vm: string, from: string, to: string, mode: Migr
   return {
     vm, from, to, mode, outcome: 'failed', switchover: null, startMs, switchoverMs: null, resumeMs: null, endMs: null, totalTimeMs: null,
     downtimeMs: null, rounds: [], stopCopy: null, pagesSent: 0, bytesSent: 0, memoryVerified: null,
-    ...UNMEASURED_NETWORK, lowerBounds: [], zeroPagesSent: 0, throttlePct: 0, postcopy: null, error, vmLost: false, unmeasured: {},
+    ...UNMEASURED_NETWORK, lowerBounds: [], zeroPagesSent: 0, throttlePct: 0, postcopy: null, error, vmLost: false, gaveUpMs: null, sourcePauseMs: null, unmeasured: {},
   };
 }
 
@@ -118,6 +126,10 @@ export interface NetworkResult {
     igmpQueryIntervalMs: number;
     /** the Max Resp Time of the rebind query */
     rebindQueryMaxRespMs: number;
+    /** extension: `none` | `persistent` (switch.bindingDatabase) */
+    bindingDatabase: 'none' | 'persistent';
+    /** extension: `none` | `assist` (switch.dhcpRebindFallback) */
+    dhcpRebindFallback: 'none' | 'assist';
   };
   counters: Record<string, number>;
   /**
@@ -137,6 +149,7 @@ export function switchPolicy(sw: SwitchSpec): NetworkResult['switch'] {
   return {
     vdp: sw.vdp, dhcpRebind: sw.dhcpRebind, igmpRebind: sw.igmpRebind, ipSourceGuard: sw.ipSourceGuard,
     igmpQueryIntervalMs: sw.igmpQueryIntervalNs / 1e6, rebindQueryMaxRespMs: REBIND_QUERY_MAX_RESP_DS * 100,
+    bindingDatabase: sw.bindingDatabase, dhcpRebindFallback: sw.dhcpRebindFallback,
   };
 }
 

@@ -34,5 +34,5 @@ export const SWITCH_MAC = '02:5e:00:00:00:01';
 
 /** The switch a scenario runs with: its `switch:` block, or the prior art when it has none. */
 export function effectiveSwitch(s: Scenario): SwitchSpec {
-  return s.switch ?? { vdp: 'standard', dhcpRebind: 'none', igmpRebind: 'none', ipSourceGuard: true, igmpQueryIntervalNs: 125e9 };
+  return s.switch ?? { vdp: 'standard', dhcpRebind: 'none', igmpRebind: 'none', ipSourceGuard: true, igmpQueryIntervalNs: 125e9, bindingDatabase: 'none', dhcpRebindFallback: 'none' };
 }

@@ -30,6 +30,8 @@ export const FIELDS = {
   'network.migrationLink.latency': { value: '100us', doc: 'one-way latency of the migration link' },
   'network.accessLink.bandwidth': { value: '10Gbit/s', doc: "each port's link to the switch" },
   'network.accessLink.latency': { value: '20us', doc: 'one-way latency of an access link' },
+  'network.keepalive.interval': { value: '5s', doc: "libvirt's keepalive between hosts (keepalive_interval): how a crashed peer is noticed" },
+  'network.keepalive.count': { value: 5, doc: 'unanswered keepalives before the peer is dead: after interval × (count + 1)' },
 
   dhcp: { value: null, doc: 'DHCP server; none = no DHCP in the run' },
   'dhcp.subnet': { value: REQUIRED, doc: 'IPv4 CIDR the server leases from, e.g. 10.77.0.0/24' },
@@ -49,6 +51,8 @@ export const FIELDS = {
   'switch.igmpRebind': { value: 'none', doc: 'none | query: whether to query the VM at once' },
   'switch.ipSourceGuard': { value: true, doc: 'drop IP traffic that matches no DHCP-snooping binding' },
   'switch.igmpQueryInterval': { value: '125s', doc: 'the periodic IGMP general query' },
+  'switch.bindingDatabase': { value: 'none', doc: 'none | persistent: DHCP-snooping bindings survive a switch restart (a snooping database)' },
+  'switch.dhcpRebindFallback': { value: 'none', doc: 'none | assist: when leasequery gets no answer, send the assistance request' },
 
   'vms[]': { value: REQUIRED, doc: 'the virtual machines, at least one' },
   'vms[].name': { value: REQUIRED, doc: 'VM name, [A-Za-z0-9_-]+, unique' },
@@ -80,6 +84,18 @@ export const FIELDS = {
   'migrations[].bandwidth': { value: null, doc: "cap on live rounds; none = the migration link's bandwidth" },
   'migrations[].deviceState': { value: '256KiB', doc: 'non-RAM state sent while paused' },
   'migrations[].autoConverge': { value: false, doc: 'throttle the guest when rounds do not converge' },
+  'migrations[].timeout': { value: null, doc: 'give up and revert if the VM has not resumed on the destination by then; none = no limit' },
+
+  'faults[]': { value: [] as never[], doc: 'failures injected on purpose: { at, kind, … } (docs/faults.md)' },
+  'faults[].at': { value: REQUIRED, doc: 'when, on the run clock' },
+  'faults[].kind': { value: REQUIRED, doc: 'host-crash | link-down | link-degrade | dhcp-down | switch-restart | cancel | spoofed-associate' },
+  'faults[].host': { value: REQUIRED, doc: 'host-crash, link-down, link-degrade: the host; spoofed-associate: the host it comes from' },
+  'faults[].vm': { value: REQUIRED, doc: "cancel: the VM whose migration is cancelled; spoofed-associate: the VM whose MAC is claimed" },
+  'faults[].for': { value: REQUIRED, doc: 'link-down, link-degrade, dhcp-down: how long' },
+  'faults[].bandwidth': { value: null, doc: 'link-degrade: the NIC rate meanwhile; none = unchanged' },
+  'faults[].loss': { value: '0%', doc: 'link-degrade: packet loss meanwhile, below 100%' },
+  'faults[].downFor': { value: REQUIRED, doc: 'switch-restart: how long the switch is gone (0s: a reboot too quick to see)' },
+  'faults[].vsiType': { value: null, doc: 'spoofed-associate: the VSI type it claims; none = that of a VM on its host' },
 
   expect: { value: {}, doc: 'regression bounds `VM.FIELD` or `VM[N].FIELD`: { min, max } or { equals }' },
 } as const satisfies Readonly<Record<string, FieldDoc>>;

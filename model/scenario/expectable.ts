@@ -30,6 +30,10 @@ export const EXPECTABLE_FIELDS = {
   throttlePct: 'number',
   postcopyFaults: 'number',
   faultLatencyMs: 'number',
+  /** post-copy: guest time its faults waited for a cut migration link */
+  postcopyOutageWaitMs: 'number',
+  /** post-copy: stream breaks recovered */
+  postcopyRecoveries: 'number',
   dhcpRebindMs: 'number',
   igmpRebindMs: 'number',
   sourceGuardDrops: 'number',
@@ -37,12 +41,29 @@ export const EXPECTABLE_FIELDS = {
   multicastLost: 'number',
   serviceInterruptionMs: 'number',
   memoryVerified: 'boolean',
+  /** the VM runs nowhere any more (a failed host held its only copy) */
+  vmLost: 'boolean',
+  /** when a migration was given up (reverted, or the VM lost) */
+  gaveUpMs: 'number',
+  /** a reverted migration's pause on the source */
+  sourcePauseMs: 'number',
   outcome: 'string',
   /** what decided the pause: converged, forced, immediate */
   switchover: 'string',
 } as const;
 
 export type ExpectableField = keyof typeof EXPECTABLE_FIELDS;
+
+/**
+ * The switch's counters an `expect:` key `network.counters.NAME` may bound (the run's totals in
+ * the result's `network.counters`; docs/result-format.md). switch/edge-switch.ts keeps the
+ * same names, a test holds them together.
+ */
+export const NETWORK_COUNTERS = [
+  'forwarded', 'flooded', 'sourceGuardDrops', 'snoopingDrops', 'unassociatedDrops', 'malformed',
+  'evbForeignRefused', 'evbClamped', 'vlanMismatchDrops', 'vdpTakeoverRefused', 'malformedLogged',
+  'ecp.sent', 'ecp.retransmits', 'ecp.givenUp', 'ecp.duplicates',
+] as const;
 
 /** The values an `equals` may name for the fields that hold one of a few words. */
 export const EXPECTABLE_WORDS: Partial<Record<ExpectableField, readonly string[]>> = { outcome: OUTCOMES, switchover: SWITCHOVERS };

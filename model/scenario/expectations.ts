@@ -1,7 +1,7 @@
 // The `expect:` section: each key (`vm1.downtimeMs`, `vm1[1].switchover`) resolved to the
 // migrations it bounds and checked against what that result field can hold.
 
-import { EXPECTABLE_FIELDS, EXPECTABLE_WORDS, type ExpectableField } from './expectable.js';
+import { EXPECTABLE_FIELDS, EXPECTABLE_WORDS, type ExpectableField, NETWORK_COUNTERS } from './expectable.js';
 import type { RawBound } from './schema.js';
 import type { Expectation, MigrationSpec, VmSpec } from './types.js';
 import type { Problems } from './problems.js';
@@ -9,6 +9,7 @@ import type { PathSegment } from './errors.js';
 import { type Gaps, list, maybe } from './gaps.js';
 
 const EXPECT_KEY = /^([A-Za-z0-9_-]+)(?:\[(\d+)\])?\.([A-Za-z0-9_]+)$/;
+const NETWORK_KEY = /^network\.counters\.([A-Za-z0-9_.]+)$/;
 
 function isExpectable(field: string): field is ExpectableField {
   return Object.prototype.hasOwnProperty.call(EXPECTABLE_FIELDS, field);
@@ -28,6 +29,20 @@ export function normalizeExpect(
 
   for (const [key, bound] of Object.entries(raw)) {
     const keyPath: PathSegment[] = ['expect', key];
+    const counter = NETWORK_KEY.exec(key);
+    if (counter) {
+      const name = counter[1] ?? '';
+      if (!(NETWORK_COUNTERS as readonly string[]).includes(name)) {
+        problems.add(keyPath, `a switch counter: ${NETWORK_COUNTERS.join(', ')}`, { problem: `no counter ${JSON.stringify(name)}`, key: true });
+      } else if (bound.equals !== undefined && typeof bound.equals !== 'number') {
+        problems.add([...keyPath, 'equals'], 'a number');
+      } else if (bound.min === undefined && bound.max === undefined && bound.equals === undefined) {
+        problems.add(keyPath, 'at least one of min, max, equals', { problem: 'an empty bound' });
+      } else {
+        out.push({ key, vm: '', migration: null, field: name, network: true, ...pick(bound) });
+      }
+      continue;
+    }
     const m = EXPECT_KEY.exec(key);
     if (!m) {
       problems.add(keyPath, 'a key VM.FIELD or VM[N].FIELD such as vm1.downtimeMs', {
@@ -63,15 +78,18 @@ export function normalizeExpect(
       });
       continue;
     }
-    if (checkBound(key, field, bound, problems)) {
-      const e: Expectation = { key, vm, migration, field };
-      if (bound.min !== undefined) e.min = bound.min;
-      if (bound.max !== undefined) e.max = bound.max;
-      if (bound.equals !== undefined) e.equals = bound.equals;
-      out.push(e);
-    }
+    if (checkBound(key, field, bound, problems)) out.push({ key, vm, migration, field, ...pick(bound) });
   }
   return out;
+}
+
+/** The bound's parts that were written. */
+function pick(b: RawBound): Pick<Expectation, 'min' | 'max' | 'equals'> {
+  const e: Pick<Expectation, 'min' | 'max' | 'equals'> = {};
+  if (b.min !== undefined) e.min = b.min;
+  if (b.max !== undefined) e.max = b.max;
+  if (b.equals !== undefined) e.equals = b.equals;
+  return e;
 }
 
 /** The bound fits the field's kind; reports and returns false when not. */

@@ -41,6 +41,7 @@ export function migration(over: Partial<MigrationSpec> = {}): MigrationSpec {
     bandwidthBps: null,
     deviceStateBytes: 256 * KiB,
     autoConverge: false,
+    timeoutNs: null,
     ...over,
   };
 }
@@ -63,6 +64,7 @@ export function scenario(over: Partial<Scenario> = {}): Scenario {
     network: {
       migrationLink: { bandwidthBps: 1e9, latencyNs: 100 * us },
       accessLink: { bandwidthBps: 10e9, latencyNs: 20 * us },
+      keepalive: { intervalNs: 5 * s, count: 5 },
     },
     dhcp: null,
     multicastSources: [],
@@ -70,6 +72,7 @@ export function scenario(over: Partial<Scenario> = {}): Scenario {
     switch: null,
     vms: [vm()],
     migrations: [migration()],
+    faults: [],
     expect: [],
     ...over,
   };

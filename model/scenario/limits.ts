@@ -39,6 +39,8 @@ export const LIMITS = {
   migrations: { value: 10000, kind: 'count', bound: 'max', applies: 'migrations', reason: 'refused before the list is built: 10^6 migrations took the YAML parser past a 4 GB heap' },
   multicastSources: { value: 100, kind: 'count', bound: 'max', applies: 'multicastSources', reason: 'each takes an address from the DHCP subnet' },
   multicastGroupsPerVm: { value: 100, kind: 'count', bound: 'max', applies: 'vms[].multicast', reason: "one IGMPv3 report per group on every query; Linux's default igmp_max_memberships is 20" },
+  faults: { value: 1000, kind: 'count', bound: 'max', applies: 'faults', reason: 'each is an event of the run and a line of its result' },
+  keepaliveInterval: { value: 3600 * S, kind: 'ns', bound: 'max', applies: 'network.keepalive.interval', reason: "libvirt's default is 5 s; an hour notices nothing within a run" },
   expectKeys: { value: 10000, kind: 'count', bound: 'max', applies: 'expect', reason: 'one line of `migsim check` output each' },
   vmMemory: { value: 16 * TiB, kind: 'bytes', bound: 'max', applies: 'vms[].memory', reason: 'above the largest VMs offered (12-24 TiB); at pages fidelity the tracked-state budget binds first' },
   totalMemory: { value: 64 * TiB, kind: 'bytes', bound: 'max', applies: 'the sum of vms[].memory', reason: 'beyond any one cluster of hosts a run simulates' },

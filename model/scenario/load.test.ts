@@ -32,6 +32,7 @@ describe('a valid scenario', () => {
       network: {
         migrationLink: { bandwidthBps: 1e9, latencyNs: 100_000 },
         accessLink: { bandwidthBps: 1e10, latencyNs: 20_000 },
+        keepalive: { intervalNs: 5e9, count: 5 },
       },
       dhcp: { subnet: '10.77.0.0/24', leaseTimeNs: 3_600_000_000_000 },
       multicastSources: [{ group: '239.1.1.1', rate: 1000, sizeBytes: 1200 }],
@@ -42,6 +43,8 @@ describe('a valid scenario', () => {
         igmpRebind: 'query',
         ipSourceGuard: true,
         igmpQueryIntervalNs: 125_000_000_000,
+        bindingDatabase: 'none',
+        dhcpRebindFallback: 'none',
       },
       vms: [
         {
@@ -72,8 +75,10 @@ describe('a valid scenario', () => {
           bandwidthBps: 1e9,
           deviceStateBytes: 262144,
           autoConverge: false,
+          timeoutNs: null,
         },
       ],
+      faults: [],
       expect: [
         { key: 'vm1.downtimeMs', vm: 'vm1', migration: null, field: 'downtimeMs', max: 400 },
         { key: 'vm1.dhcpRebindMs', vm: 'vm1', migration: null, field: 'dhcpRebindMs', max: 5 },
@@ -99,6 +104,7 @@ describe('a valid scenario', () => {
       network: {
         migrationLink: { bandwidthBps: 10e9, latencyNs: 100_000 },
         accessLink: { bandwidthBps: 10e9, latencyNs: 20_000 },
+        keepalive: { intervalNs: 5e9, count: 5 },
       },
       dhcp: null,
       multicastSources: [],
@@ -121,6 +127,7 @@ describe('a valid scenario', () => {
         },
       ],
       migrations: [],
+      faults: [],
       expect: [],
     } satisfies Scenario);
   });
@@ -136,7 +143,10 @@ describe('a valid scenario', () => {
       igmpRebind: 'none',
       ipSourceGuard: true,
       igmpQueryIntervalNs: 125e9,
+      bindingDatabase: 'none',
+      dhcpRebindFallback: 'none',
     });
+    expect(s.network.keepalive).toEqual({ intervalNs: 5e9, count: 5 });
     expect(s.dhcp).toEqual({ subnet: '10.0.0.0/8', leaseTimeNs: 3600e9 });
     expect(s.network.migrationLink).toEqual({ bandwidthBps: 1e9, latencyNs: 100_000 });
     expect(s.migrations[0]).toEqual({
@@ -151,6 +161,7 @@ describe('a valid scenario', () => {
       bandwidthBps: null,
       deviceStateBytes: 256 * 1024,
       autoConverge: false,
+      timeoutNs: null,
     });
   });
 

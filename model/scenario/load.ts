@@ -104,6 +104,7 @@ const COUNTED: readonly (readonly [string, LimitName])[] = [
   ['vms', 'vms'],
   ['migrations', 'migrations'],
   ['multicastSources', 'multicastSources'],
+  ['faults', 'faults'],
   ['expect', 'expectKeys'],
 ];
 

@@ -5,6 +5,7 @@
 // runs on what the schema could read (Gaps: the entries it dropped), so one pass reports all.
 
 import { normalizeExpect } from './expectations.js';
+import { normalizeFaults } from './faults.js';
 import { checkCapacity } from './capacity.js';
 import { type Gaps, list, maybe, startOrder } from './gaps.js';
 import * as nodePath from 'node:path';
@@ -45,6 +46,7 @@ export function normalize(raw: RawScenario, file: string, problems: Problems, op
   checkCapacity(hosts, vms, migrations, problems, gaps, vmAt);
   checkGroups(raw, vms, problems, gaps, vmAt);
   const expect = normalizeExpect(raw.expect, vms, migrations, problems, gaps);
+  const faults = normalizeFaults(raw, hostNames, vms, new Set(migrations.map((m) => m.vm)), problems);
 
   return {
     file,
@@ -58,6 +60,7 @@ export function normalize(raw: RawScenario, file: string, problems: Problems, op
     network: {
       migrationLink: { bandwidthBps: raw.network.migrationLink.bandwidth, latencyNs: raw.network.migrationLink.latency },
       accessLink: { bandwidthBps: raw.network.accessLink.bandwidth, latencyNs: raw.network.accessLink.latency },
+      keepalive: { intervalNs: raw.network.keepalive.interval, count: raw.network.keepalive.count },
     },
     dhcp: raw.dhcp ? { subnet: raw.dhcp.subnet, leaseTimeNs: raw.dhcp.leaseTime } : null,
     multicastSources: raw.multicastSources.map((m) => ({ group: m.group, rate: m.rate, sizeBytes: m.size })),
@@ -69,10 +72,13 @@ export function normalize(raw: RawScenario, file: string, problems: Problems, op
           igmpRebind: raw.switch.igmpRebind,
           ipSourceGuard: raw.switch.ipSourceGuard,
           igmpQueryIntervalNs: raw.switch.igmpQueryInterval,
+          bindingDatabase: raw.switch.bindingDatabase,
+          dhcpRebindFallback: raw.switch.dhcpRebindFallback,
         }
       : null,
     vms,
     migrations,
+    faults,
     expect,
   };
 }
@@ -209,6 +215,7 @@ function normalizeMigrations(
     bandwidthBps: m.bandwidth ?? null,
     deviceStateBytes: m.deviceState,
     autoConverge: m.autoConverge,
+    timeoutNs: m.timeout ?? null,
   }));
 
   for (const k of startOrder(specs)) {

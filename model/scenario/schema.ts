@@ -10,6 +10,7 @@ import { ipWord, isSnoopableGroup } from '../address.js';
 import { BANDWIDTH_EXPECTED, DURATION_EXPECTED, parseBandwidth, parseDuration, parsePercent, parseRate, parseSize, PERCENT_EXPECTED, RATE_EXPECTED, SIZE_EXPECTED, UnitError } from '../units.js';
 import { defaultOf } from './defaults.js';
 import { LIMITS, type LimitName, limitPhrase } from './limits.js';
+import { FAULT_KINDS } from './types.js';
 
 /** A strict mapping: an unknown key is an error whose message lists the keys it knows. */
 function strict<S extends z.ZodRawShape>(shape: S, what: string, keysOf?: string) {
@@ -223,8 +224,43 @@ const migration = strict(
     bandwidth: bandwidth.optional(),
     deviceState: within(size, SIZE_EXPECTED, 'deviceState').prefault(defaultOf('migrations[].deviceState')),
     autoConverge: bool.prefault(defaultOf('migrations[].autoConverge')),
+    timeout: positiveRunTime.optional(),
   },
   'a migration such as { vm: vm1, to: h2, at: 2s }',
+);
+
+const outage = positiveRunTime;
+const lossShare = unit(parsePercent, PERCENT_EXPECTED).refine((f) => f < 1, { error: 'a loss from 0% to below 100%' });
+const vsiTypeRef = strict(
+  {
+    id: int(0, 2 ** 24 - 1, 'a VSI type id from 0 to 16777215'),
+    version: int(0, 255, 'a VSI type version from 0 to 255').prefault(defaultOf('vms[].vsiType.version')),
+  },
+  'a VSI type such as { id: 200, version: 1 }',
+);
+const fault = z.discriminatedUnion(
+  'kind',
+  [
+    strict({ kind: z.literal('host-crash'), at: runTime, host: hostName }, 'a host crash { at: 3s, kind: host-crash, host: h2 }', 'a host-crash fault'),
+    strict({ kind: z.literal('link-down'), at: runTime, host: hostName, for: outage }, 'a link-down fault { at: 3s, kind: link-down, host: h2, for: 2s }', 'a link-down fault'),
+    strict(
+      { kind: z.literal('link-degrade'), at: runTime, host: hostName, for: outage, bandwidth: bandwidth.optional(), loss: lossShare.prefault(defaultOf('faults[].loss')) },
+      'a link-degrade fault { at: 3s, kind: link-degrade, host: h2, bandwidth: 100Mbit/s, loss: 1%, for: 5s }',
+      'a link-degrade fault',
+    ),
+    strict({ kind: z.literal('dhcp-down'), at: runTime, for: outage }, 'a DHCP outage { at: 3s, kind: dhcp-down, for: 10s }', 'a dhcp-down fault'),
+    strict({ kind: z.literal('switch-restart'), at: runTime, downFor: runTime }, 'a switch restart { at: 3s, kind: switch-restart, downFor: 2s }', 'a switch-restart fault'),
+    strict({ kind: z.literal('cancel'), at: runTime, vm: vmName }, 'a cancel { at: 3s, kind: cancel, vm: vm1 }', 'a cancel fault'),
+    strict(
+      { kind: z.literal('spoofed-associate'), at: runTime, host: hostName, vm: vmName, vsiType: vsiTypeRef.optional() },
+      'a spoofed associate { at: 3s, kind: spoofed-associate, host: h3, vm: vm1 }',
+      'a spoofed-associate fault',
+    ),
+  ],
+  {
+    error: (iss) =>
+      iss.code === 'invalid_union' ? `a fault kind: ${FAULT_KINDS.join(', ')}` : 'a fault such as { at: 3s, kind: host-crash, host: h2 }',
+  },
 );
 
 const EQUALS_EXPECTED = 'a number, a string or true/false';
@@ -244,6 +280,8 @@ const switchSection = strict(
     igmpRebind: oneOf(['none', 'query']).prefault(defaultOf('switch.igmpRebind')),
     ipSourceGuard: bool.prefault(defaultOf('switch.ipSourceGuard')),
     igmpQueryInterval: within(positiveDuration, DURATION_EXPECTED, 'igmpQueryInterval').prefault(defaultOf('switch.igmpQueryInterval')),
+    bindingDatabase: oneOf(['none', 'persistent']).prefault(defaultOf('switch.bindingDatabase')),
+    dhcpRebindFallback: oneOf(['none', 'assist']).prefault(defaultOf('switch.dhcpRebindFallback')),
   },
   'a switch section such as { vdp: extended, dhcpRebind: leasequery }',
 );
@@ -258,7 +296,17 @@ export const scenarioSchema = strict(
     duration: positiveRunTime.optional(),
     hosts: z.array(host, { error: 'a list of at least two hosts such as [h1, h2]' }).min(2),
     network: strict(
-      { migrationLink: link('migrationLink'), accessLink: link('accessLink') },
+      {
+        migrationLink: link('migrationLink'),
+        accessLink: link('accessLink'),
+        keepalive: strict(
+          {
+            interval: within(positiveDuration, DURATION_EXPECTED, 'keepaliveInterval').prefault(defaultOf('network.keepalive.interval')),
+            count: int(0, 100, 'a whole number of keepalives from 0 to 100').prefault(defaultOf('network.keepalive.count')),
+          },
+          'a keepalive such as { interval: 5s, count: 5 }',
+        ).prefault({}),
+      },
       'a network section such as { migrationLink: { bandwidth: 1Gbit/s } }',
     ).prefault({}),
     dhcp: strict(
@@ -282,6 +330,7 @@ export const scenarioSchema = strict(
     switch: switchSection.optional(),
     vms: z.array(vm, { error: 'a list of at least one VM' }).min(1),
     migrations: z.array(migration, { error: 'a list of migrations' }).prefault(defaultOf('migrations[]')),
+    faults: z.array(fault, { error: 'a list of faults such as [{ at: 3s, kind: host-crash, host: h2 }]' }).prefault(defaultOf('faults[]')),
     expect: z
       .record(z.string(), bound, { error: 'a mapping of bounds such as { vm1.downtimeMs: { max: 400 } }' })
       .prefault(defaultOf('expect')),
@@ -294,3 +343,4 @@ export type RawVm = RawScenario['vms'][number];
 export type RawWorkload = RawVm['workload'];
 export type RawMigration = RawScenario['migrations'][number];
 export type RawBound = RawScenario['expect'][string];
+export type RawFault = RawScenario['faults'][number];

@@ -45,6 +45,10 @@ export function unsupported(s: Scenario, skip: SupportSkips = {}): Unsupported[]
       add(['vms', i, 'workload'], `vms[${i}].workload`, 'a trace workload has no closed form, so it needs `fidelity: pages`', 'fidelity: pages for a trace workload');
     }
   });
+  const cut = s.faults.find((f) => f.kind === 'link-down');
+  if (cut && s.fidelity === 'fluid' && s.migrations.some((m) => m.mode === 'postcopy')) {
+    add(['faults', cut.index], `faults[${cut.index}]`, "the fluid model does not stall post-copy's faults on a cut link, so a link-down with post-copy needs `fidelity: pages`", 'fidelity: pages for a link-down with post-copy');
+  }
   if (!hasNetwork(s)) return out;
   if (s.durationNs === null && !skip.duration) {
     add(['duration'], 'duration', 'a scenario with a network (switch, dhcp, probe, multicast) needs a duration: its traffic never ends by itself', 'a duration');

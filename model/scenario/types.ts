@@ -67,6 +67,29 @@ export interface MigrationSpec {
   bandwidthBps: number | null;
   deviceStateBytes: number;
   autoConverge: boolean;
+  /** give up (revert) if the VM has not resumed on the destination this long after the start; null: never */
+  timeoutNs: Ns | null;
+}
+
+/** Scenario fault kinds (docs/faults.md). */
+export const FAULT_KINDS = ['host-crash', 'link-down', 'link-degrade', 'dhcp-down', 'switch-restart', 'cancel', 'spoofed-associate'] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/** A failure the scenario injects at `atNs` (`faults:`). */
+export type FaultSpec = { index: number; atNs: Ns } & (
+  | { kind: 'host-crash'; host: string }
+  | { kind: 'link-down'; host: string; forNs: Ns }
+  | { kind: 'link-degrade'; host: string; bandwidthBps: number | null; loss: number; forNs: Ns }
+  | { kind: 'dhcp-down'; forNs: Ns }
+  | { kind: 'switch-restart'; downForNs: Ns }
+  | { kind: 'cancel'; vm: string }
+  | { kind: 'spoofed-associate'; host: string; vm: string; vsiType: { id: number; version: number } }
+);
+
+/** libvirt's keepalive between the hosts' management daemons: a silent peer is dead after interval × (count + 1). */
+export interface KeepaliveSpec {
+  intervalNs: Ns;
+  count: number;
 }
 
 /**
@@ -82,6 +105,10 @@ export interface SwitchSpec {
   igmpRebind: 'none' | 'query';
   ipSourceGuard: boolean;
   igmpQueryIntervalNs: Ns;
+  /** none: snooping bindings die with the switch; persistent: restored from a store after a restart */
+  bindingDatabase: 'none' | 'persistent';
+  /** what to do when leasequery gets no answer: none (report the loss) | assist */
+  dhcpRebindFallback: 'none' | 'assist';
 }
 
 export interface DhcpSpec {
@@ -103,6 +130,8 @@ export interface ProbeSpec {
 export interface Expectation {
   /** the key as written */
   key: string;
+  /** a switch counter (`network.counters.NAME`): then `vm` is '' and `field` is the counter's name */
+  network?: boolean;
   vm: string;
   /** which of the VM's migrations (0-based, by start time, ties in file order); null = every migration of the VM */
   migration: number | null;
@@ -123,12 +152,14 @@ export interface Scenario {
   /** null: run until the last migration settles */
   durationNs: Ns | null;
   hosts: HostSpec[];
-  network: { migrationLink: LinkSpec; accessLink: LinkSpec };
+  network: { migrationLink: LinkSpec; accessLink: LinkSpec; keepalive: KeepaliveSpec };
   dhcp: DhcpSpec | null;
   multicastSources: MulticastSourceSpec[];
   probe: ProbeSpec | null;
   switch: SwitchSpec | null;
   vms: VmSpec[];
   migrations: MigrationSpec[];
+  /** in time order, ties in file order */
+  faults: FaultSpec[];
   expect: Expectation[];
 }
