@@ -15,6 +15,7 @@ import type { RandomSource } from '../model/random.js';
 import type { Clock, Ns, Timer } from '../model/time.js';
 import { VdpBridge, type Vsi } from './vdp-bridge.js';
 import type { VsiTypeDb } from './vsi-db.js';
+import { VsiMembership } from './vsi-membership.js';
 import { type BindingStore, restoreFrom, writeThrough } from './binding-store.js';
 import { ARP_OP, parseArp } from '../wire/arp.js';
 import { arpFrame, igmpFrame, multicastMac } from '../wire/compose.js';
@@ -102,10 +103,7 @@ export class EdgeSwitch {
   private readonly lldp: LldpAgent;
   private readonly leasequery: LeasequeryClient | null;
   private readonly handler: MigrationHandler;
-  /** MAC of an associated VSI → where and in which VLAN */
-  private readonly vsiByMac = new Map<string, { port: number; vlan: number }>();
-  /** host port → VLAN → number of VSIs in it (its VLAN membership) */
-  private readonly hostVlans = new Map<number, Map<number, number>>();
+  private readonly members = new VsiMembership();
   private querier: Timer | null = null;
   /** the periodic sweep of aged FDB entries and silent DHCP clients (start → stop) */
   private sweeper: Timer | null = null;
@@ -129,7 +127,7 @@ export class EdgeSwitch {
     this.vdp = new VdpBridge(clock, types, this.log, name, (p, v) => this.sendVdp(p, v), {
       associated: (v) => this.associated(v),
       deassociated: (v) => this.deassociated(v),
-      holder: (mac) => this.vsiByMac.get(mac)?.port ?? this.snooping.binding(mac)?.port ?? null,
+      holder: (mac) => this.members.of(mac)?.port ?? this.snooping.binding(mac)?.port ?? null,
       refused: (p, mac, from, vsi) => {
         this.counters.vdpTakeoverRefused++;
         this.refuse(p, 'vdp', 'takeover-not-authorised', mac, `VSI ${vsi} would take ${mac} from ${name(from)}`);
@@ -151,7 +149,7 @@ export class EdgeSwitch {
     );
     this.handler = new MigrationHandler(config, {
       clock, log: this.log, snooping: this.snooping, igmp: this.igmp, leasequery: this.leasequery, portName: name,
-      currentPort: (mac) => this.vsiByMac.get(mac)?.port ?? null,
+      currentPort: (mac) => this.members.of(mac)?.port ?? null,
       sendVdp: (p, v) => this.sendVdp(p, v),
       sendQuery: (p, mac, group) => this.sendQuery(p, mac, group, config.rebindQueryMaxRespDs),
     });
@@ -334,7 +332,7 @@ export class EdgeSwitch {
   /** A host port's frame is its source VSI's, tagged (if at all) with that VSI's VLAN; elsewhere the tag, else the PVID. */
   private classify(port: SwitchPort, eth: EthernetRepr): number | 'unassociated' | 'vlan-mismatch' {
     if (port.role !== 'host') return eth.vlan ? eth.vlan.vid : port.pvid;
-    const vsi = this.vsiByMac.get(eth.src);
+    const vsi = this.members.of(eth.src);
     if (!vsi || vsi.port !== port.id) return 'unassociated';
     return eth.vlan && eth.vlan.vid !== vsi.vlan ? 'vlan-mismatch' : vsi.vlan;
   }
@@ -351,7 +349,7 @@ export class EdgeSwitch {
   private isMember(portId: number, vlan: number): boolean {
     const p = this.ports[portId];
     if (!p) return false;
-    if (p.role === 'host') return (this.hostVlans.get(portId)?.get(vlan) ?? 0) > 0;
+    if (p.role === 'host') return this.members.carries(portId, vlan);
     return p.pvid === vlan;
   }
 
@@ -407,10 +405,7 @@ export class EdgeSwitch {
   private associated(vsi: Vsi): void {
     const now = this.clock.now();
     for (const mac of vsi.macs) {
-      const prev = this.vsiByMac.get(mac);
-      if (prev && prev.port !== vsi.port) this.countVlan(prev.port, prev.vlan, -1);
-      if (!prev || prev.port !== vsi.port) this.countVlan(vsi.port, vsi.vlan, +1);
-      this.vsiByMac.set(mac, { port: vsi.port, vlan: vsi.vlan });
+      this.members.associate(mac, vsi.port, vsi.vlan);
       const from = this.fdb.pin(vsi.vlan, mac, vsi.port, now);
       this.log.add({ t: now, kind: 'fdb-move', mac, vlan: vsi.vlan, from: this.portName(from), to: this.ports[vsi.port]!.name, cause: 'vdp' });
     }
@@ -419,19 +414,9 @@ export class EdgeSwitch {
 
   private deassociated(vsi: Vsi): void {
     for (const mac of vsi.macs) {
-      const cur = this.vsiByMac.get(mac);
-      if (cur && cur.port === vsi.port) {
-        this.vsiByMac.delete(mac);
-        this.countVlan(vsi.port, vsi.vlan, -1);
-      }
+      this.members.deassociate(mac, vsi.port);
       this.fdb.unpin(vsi.vlan, mac, vsi.port);
     }
-  }
-
-  private countVlan(port: number, vlan: number, delta: number): void {
-    let m = this.hostVlans.get(port);
-    if (!m) this.hostVlans.set(port, (m = new Map()));
-    m.set(vlan, (m.get(vlan) ?? 0) + delta);
   }
 
   /** An IGMPv3 query: general (group null) to all hosts, or for a VM (mac) to its own MAC. */
