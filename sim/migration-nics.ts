@@ -50,6 +50,8 @@ interface Flow {
 export class MigrationNics {
   private readonly nics = new Map<string, Nic>();
   private flows: Flow[] = [];
+  /** bytes a broken transfer had sent when TCP gave up, by its event */
+  private readonly brokenSent = new WeakMap<SimEvent<boolean>, number>();
   private lastSettle: Ns = 0;
   private timer: Timer | null = null;
 
@@ -95,6 +97,11 @@ export class MigrationNics {
     this.flows = this.flows.filter((x) => x !== f);
     this.reallocate();
     return Math.max(0, f.totalBits - f.remainingBits) / 8;
+  }
+
+  /** What a transfer whose event fired false had sent before TCP gave up. */
+  sentBeforeBreak(done: SimEvent<boolean>): number {
+    return this.brokenSent.get(done) ?? 0;
   }
 
   /** Cut (`up` false) or restore a host's migration NIC. */
@@ -169,6 +176,7 @@ export class MigrationNics {
       this.settle();
       this.flows = this.flows.filter((x) => x !== f);
       this.reallocate();
+      this.brokenSent.set(f.done, Math.max(0, f.totalBits - f.remainingBits) / 8);
       f.done.succeed(false);
     });
   }

@@ -154,17 +154,7 @@ export function stopMigration(ctx: MigrationContext, rec: MigrationRecord, stop:
   if (rec.phase === 'done' || rec.phase === 'waiting' || rec.stop !== null) return false;
   if (stop.kind === 'revert' && rec.resumeNs !== null) return false;
   rec.stop = stop;
-  if (rec.flow) {
-    // what had crossed the wire counts as sent: its bytes, and its pages pro rata
-    const sent = ctx.net.abort(rec.flow);
-    const set = rec.flowSet;
-    if (set && set.bytes > 0) {
-      const share = Math.min(1, sent / set.bytes);
-      rec.pagesSent += Math.floor(set.pages * share);
-      rec.zeroPagesSent += Math.floor(set.zeroPages * share);
-    }
-    rec.bytesSent += sent;
-  }
+  if (rec.flow && rec.flowSet) countPartial(rec, rec.flowSet, ctx.net.abort(rec.flow));
   rec.flow = null;
   rec.flowSet = null;
   if (rec.gate && !rec.gate.triggered) rec.gate.succeed();
@@ -193,7 +183,18 @@ function* send(ctx: MigrationContext, rec: MigrationRecord, from: string, to: st
   const ok = yield* wait(ctx, rec, flow);
   rec.flow = null;
   rec.flowSet = null;
+  if (!ok) countPartial(rec, set, ctx.net.sentBeforeBreak(flow));
   return ok;
+}
+
+/** A transfer cut short: what had crossed the wire counts as sent — its bytes, and its pages pro rata. */
+function countPartial(rec: MigrationRecord, set: SendSet, sentBytes: number): void {
+  if (set.bytes > 0) {
+    const share = Math.min(1, sentBytes / set.bytes);
+    rec.pagesSent += Math.floor(set.pages * share);
+    rec.zeroPagesSent += Math.floor(set.zeroPages * share);
+  }
+  rec.bytesSent += sentBytes;
 }
 
 /** A pre-copy transfer: a broken connection fails the migration, which the source survives. */
