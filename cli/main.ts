@@ -2,10 +2,10 @@
 // check or a memory verification failed, a result could not be written, a testbed run could
 // not complete; 2 bad input (unreadable file, schema error, a bad flag, an --out that cannot
 // be written, something this version cannot run), nothing run; 3 --timeout reached;
-// 70 internal error (cli/fatal.ts); 130 interrupted (Ctrl-C).
+// 70 internal error (cli/fatal.ts); 130 interrupted (Ctrl-C); 143 a testbed run stopped by SIGTERM.
 
 import { cmdDecode, type DecodeArgs, withStdin } from './decode.js';
-import { BadInput, EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_TIMEOUT, RunFailed } from './exit.js';
+import { BadInput, EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, EXIT_TIMEOUT, faultLines, RunFailed } from './exit.js';
 import { existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import yargs, { type Argv } from 'yargs';
@@ -19,8 +19,8 @@ import { ScenarioError } from '../model/scenario/errors.js';
 import { loadScenario } from '../model/scenario/load.js';
 import type { EngineName, Scenario } from '../model/scenario/types.js';
 import { VERSION } from '../model/version.js';
-import { testbedCommand } from './testbed.js';
-import { ENGINE_HINT, isEngineDown, TopologyConflict } from '../testbed/errors.js';
+import { runTestbedStoppable, testbedCommand } from './testbed.js';
+import { ENGINE_HINT, isEngineDown, TestbedInterrupted, TopologyConflict } from '../testbed/errors.js';
 import { dieInternal, installGuards } from './fatal.js';
 import { FlagError, parseEngine, parseOut, parseSeed, parseTimeout } from './flags.js';
 import { isFileOut, planResultPaths, unwritableReason, writeWhole } from './outputs.js';
@@ -79,6 +79,9 @@ interface Stop {
   migrations: number;
   /** scenarios after it, not run */
   skipped: number;
+  /** the signal that stopped a testbed run, and how long removing what it made took (ms) */
+  signal?: 'SIGINT' | 'SIGTERM';
+  cleanupMs?: number;
 }
 
 function timestamp(): string {
@@ -161,9 +164,15 @@ async function execute(p: Plan): Promise<{ results: RunResult[]; stop: Stop | nu
       const engine = p.engines[i]!;
       const path = p.paths[i] ?? null;
       if (engine === 'testbed') {
-        // loaded only for a testbed run (Docker, Redis)
-        const { runTestbed } = await import('../testbed/engine.js');
-        results.push(await runTestbed(s, { ...(p.seed === undefined ? {} : { seed: p.seed }), ...(path ? { eventsFile: eventsPath(path) } : {}) }));
+        try {
+          results.push(await runTestbedStoppable(s, { ...(p.seed === undefined ? {} : { seed: p.seed }), ...(path ? { eventsFile: eventsPath(path) } : {}) }));
+        } catch (e) {
+          if (!(e instanceof TestbedInterrupted)) throw e;
+          return {
+            results,
+            stop: { kind: 'interrupt', scenario: s.name, simNs: null, migrationsDone: 0, migrations: s.migrations.length, skipped: n - i - 1, signal: e.signal, cleanupMs: e.cleanupMs },
+          };
+        }
       } else if (p.deadline !== null || p.progress !== null) {
         try {
           results.push(await runSupervised(s, p.seed, { deadline: p.deadline, progress: p.progress, label: n > 1 ? `${s.name} [${i + 1}/${n}]` : s.name }));
@@ -201,6 +210,9 @@ async function execute(p: Plan): Promise<{ results: RunResult[]; stop: Stop | nu
 function stopLine(stop: Stop, timeout: string | null): string {
   const at = stop.simNs === null ? 'before its first simulated event was reported' : `at simulated time ${clock(stop.simNs)}`;
   const rest = stop.skipped > 0 ? `; ${stop.skipped} later scenario${stop.skipped === 1 ? '' : 's'} not run` : '';
+  if (stop.kind === 'interrupt' && stop.signal) {
+    return `migsim: ${stop.signal === 'SIGTERM' ? 'terminated (SIGTERM)' : 'interrupted (SIGINT)'}: ${stop.scenario} stopped, its containers, veths and namespaces removed in ${((stop.cleanupMs ?? 0) / 1000).toFixed(1)} s, no result for it${rest}`;
+  }
   if (stop.kind === 'interrupt') return `migsim: interrupted: ${stop.scenario} stopped, no result for it${rest}`;
   return `migsim: --timeout ${timeout} reached: ${stop.scenario} stopped ${at} (${stop.migrationsDone}/${stop.migrations} migrations done), no result for it${rest}`;
 }
@@ -244,7 +256,7 @@ function failedMigrations(results: RunResult[]): string[] {
 
 /** The status of a run that got to the end of its flow: a stop first, then any failure. */
 function finalStatus(stop: Stop | null, failed: boolean): number {
-  if (stop?.kind === 'interrupt') return EXIT_INTERRUPTED;
+  if (stop?.kind === 'interrupt') return stop.signal === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED;
   if (stop?.kind === 'timeout') return EXIT_TIMEOUT;
   return failed ? EXIT_FAILED : EXIT_OK;
 }
@@ -269,8 +281,10 @@ async function cmdRun(a: RunArgs): Promise<number> {
   for (const b of broken) process.stderr.write(`migsim: MEMORY VERIFICATION FAILED: ${b}\n`);
   const failed = failedMigrations(results);
   for (const f of failed) process.stderr.write(`migsim: migration failed: ${f}\n`);
+  const faults = faultLines(results);
+  for (const f of faults) process.stderr.write(`migsim: fault: ${f}\n`);
   if (stop) process.stderr.write(stopLine(stop, p.timeout) + '\n');
-  return finalStatus(stop, broken.length > 0 || failed.length > 0 || unwritten.length > 0);
+  return finalStatus(stop, broken.length > 0 || failed.length > 0 || unwritten.length > 0 || faults.length > 0);
 }
 
 async function cmdCheck(a: RunArgs): Promise<number> {
@@ -284,6 +298,9 @@ async function cmdCheck(a: RunArgs): Promise<number> {
     if (r.expectations.some((e) => !e.ok)) failed = true;
   }
   for (const b of memoryFailures(results)) process.stdout.write(`FAIL memory verification: ${b}\n`);
+  const faults = faultLines(results);
+  for (const f of faults) process.stdout.write(`FAIL fault: ${f}\n`);
+  if (faults.length > 0) failed = true;
   if (unwritten.length > 0) printJson(unwritten);
   if (stop) process.stderr.write(stopLine(stop, p.timeout) + '\n');
   return finalStatus(stop, failed);

@@ -1,6 +1,7 @@
 // `migsim testbed up [SCENARIO] | down [--images] | status [--json]`: the Docker testbed's
-// lifecycle, registered by cli/main.ts. What each does and the exit statuses:
-// docs/testbed-wiring.md "Lifecycle and cleanup".
+// lifecycle, registered by cli/main.ts, and a testbed run that Ctrl-C or SIGTERM stops. What
+// each does and the exit statuses: docs/testbed-wiring.md "Lifecycle and cleanup" and "When
+// things fail".
 
 import { ComposeError, ENGINE_HINT, isEngineDown, TopologyConflict } from '../testbed/errors.js';
 import type { Argv } from 'yargs';
@@ -9,6 +10,8 @@ import { loadScenario } from '../model/scenario/load.js';
 import type { Scenario } from '../model/scenario/types.js';
 import type { TestbedNetwork } from '../testbed/network.js';
 import type { TestbedStatus } from '../testbed/clean.js';
+import type { RunResult } from '../model/result/format.js';
+import type { TestbedRunOptions } from '../testbed/run-context.js';
 
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;
@@ -130,4 +133,29 @@ export function testbedCommand(y: Argv, setStatus: (code: number) => void = (c) 
       (a) => guarded(setStatus, () => cmdStatus(a.json === true)),
     )
     .demandCommand(1, 'name a testbed command: up, down or status');
+}
+
+/**
+ * `migsim run|check … --engine testbed` for one scenario: SIGINT or SIGTERM stops the run and
+ * removes what it made (the engine rejects with TestbedInterrupted, the signal and how long
+ * the removal took). A second signal while that goes on changes nothing: the handlers stay
+ * until the process exits, so the removal is never cut short.
+ */
+export async function runTestbedStoppable(s: Scenario, o: TestbedRunOptions): Promise<RunResult> {
+  // loaded only for a testbed run (Docker, Redis)
+  const { runTestbed } = await import('../testbed/engine.js');
+  const stop = new AbortController();
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (!stop.signal.aborted) stop.abort(sig);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await runTestbed(s, { ...o, signal: stop.signal });
+  } finally {
+    if (!stop.signal.aborted) {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  }
 }

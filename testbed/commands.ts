@@ -46,7 +46,7 @@ export function switchCommand(plan: TopologyPlan, run: string, redis: string): P
   const ports = plan.ports.map((p) => {
     const role = ROLE_OF_PORT[p.role as keyof typeof ROLE_OF_PORT];
     if (!role) throw new Error(`no switch role for a ${p.role} port`);
-    return ['--port', `${switchPortName(p)}:${role}:${p.port}`];
+    return ['--port', `${switchPortName(p)}:${role}:${p.port}:${p.link}`];
   });
   // 64 MiB per port: ~1000 frames of libpcap ring (hosts/switch/main.ts), for the multicast and probe bursts;
   // the querier waits for time 0 (engine.ts sends querier-start), as the sim's starts at 0

@@ -22,3 +22,15 @@ export function isEngineDown(e: unknown): boolean {
   const code = (e as { code?: string }).code;
   return code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'EACCES' || /connect (ECONNREFUSED|ENOENT|EACCES)/.test(String(e));
 }
+
+/** A testbed run stopped by SIGINT or SIGTERM: its topology was removed, it has no result. */
+export class TestbedInterrupted extends Error {
+  constructor(
+    readonly signal: 'SIGINT' | 'SIGTERM',
+    /** how long the removal of what the run made took, ms */
+    readonly cleanupMs: number,
+  ) {
+    super(`interrupted by ${signal}`);
+    this.name = 'TestbedInterrupted';
+  }
+}

@@ -37,10 +37,10 @@ export class EventFollower {
       let reply: [string, [string, string[]][]][] | null;
       try {
         reply = (await this.redis.xread('COUNT', 1000, 'BLOCK', 200, 'STREAMS', key, last)) as [string, [string, string[]][]][] | null;
-      } catch (e) {
+      } catch {
         if (this.stopped) return;
-        // the waiters learn of it; the loop retries (ioredis reconnects)
-        this.failWaiters(new Error(`event stream: ${e instanceof Error ? e.message : String(e)}`));
+        // the loop retries (ioredis reconnects); a bus that stays away is the bus watch's to
+        // declare lost (bus-watch.ts), which stops this follower and fails every waiter
         await new Promise((r) => setTimeout(r, 200));
         continue;
       }
@@ -82,6 +82,7 @@ export class EventFollower {
   waitFor(pred: Pred, timeoutMs: number, what: string, from = 0, signal?: AbortSignal): Promise<StreamEvent> {
     for (let i = from; i < this.events.length; i++) if (pred(this.events[i]!)) return Promise.resolve(this.events[i]!);
     if (signal?.aborted) return Promise.reject(new Error(`stopped waiting for ${what}`));
+    if (this.stopped) return Promise.reject(new Error(`no ${what}: the event follower stopped`));
     return new Promise((resolve, reject) => {
       const onAbort = (): void => {
         clearTimeout(w.timer);

@@ -167,6 +167,8 @@ export class TestbedNetwork {
       if (problems.length === 0) {
         // every interface is there; the tc forwarding is checked (and set if it differs)
         const fixed: string[] = [];
+        const swPid = await this.node('switch').pid();
+        for (const p of plan.ports) if (await this.joinPort(swPid, p)) fixed.push(`joined ${p.link} and ${p.port} in ${TestbedNode.containerName('switch', null)}`);
         for (const h of s.hosts) if (await this.forwardHost(h.name)) fixed.push(`set the forwarding in ${TestbedNode.containerName('host', h.name)}`);
         return fixed;
       }
@@ -197,9 +199,15 @@ export class TestbedNetwork {
     const sw = pidOf('switch', null);
 
     for (const p of plan.ports) {
+      // the peer's veth ends on the link; the switch captures on a private pair joined to it by
+      // tc, so a peer that vanishes takes the link, never the capture (docs/testbed-wiring.md)
       const l = await links.createVethPair();
-      await links.moveInto(l.a.name, sw, p.port);
+      await links.moveInto(l.a.name, sw, p.link);
       await links.moveInto(l.b.name, pid.get(p.container)!, p.ifname);
+      const c = await links.createVethPair();
+      await links.moveInto(c.a.name, sw, p.port);
+      await links.moveInto(c.b.name, sw, p.joint);
+      await this.joinPort(sw, p);
     }
     for (const v of plan.vms) {
       const l = await links.createVethPair();
@@ -208,8 +216,15 @@ export class TestbedNetwork {
       this.vmHost.set(v.name, v.host);
     }
     for (const h of s.hosts) await this.forwardHost(h.name);
-    changes.push(`wired ${plan.ports.length + plan.vms.length} veth pairs in ${Date.now() - t0} ms`);
+    changes.push(`wired ${2 * plan.ports.length + plan.vms.length} veth pairs in ${Date.now() - t0} ms`);
     return changes;
+  }
+
+  /** A switch port's link and its capture pair joined both ways (tc); true if anything changed. */
+  private async joinPort(swPid: number, p: TopologyPlan['ports'][number]): Promise<boolean> {
+    const links = this.linksOrNew();
+    const a = await links.forward(swPid, p.link, [p.joint]);
+    return (await links.forward(swPid, p.joint, [p.link])) || a;
   }
 
   /** A host's tc forwarding from its current VM set: each vnic → uplink, uplink → every vnic. */
@@ -246,7 +261,7 @@ export class TestbedNetwork {
     };
     const sw = TestbedNode.containerName('switch', null);
     for (const p of plan.ports) {
-      need(sw, p.port);
+      for (const i of [p.port, p.link, p.joint]) need(sw, i);
       need(p.container, p.ifname);
     }
     for (const v of plan.vms) {

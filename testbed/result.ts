@@ -11,6 +11,8 @@ import { effectiveSwitch } from '../model/scenario/addressing.js';
 import type { Scenario } from '../model/scenario/types.js';
 import { VERSION } from '../model/version.js';
 import { eventLogFromStream, type StreamEvent } from '../hosts/control/event-stream.js';
+import { applyFaults, busLostMigration, type ObservedFaults } from './faults.js';
+import { unansweredLeasequeries } from '../model/result/rebind-faults.js';
 
 /** One line of a container's NDJSON log (hosts/runtime/ndjson-log.ts): `t` is CLOCK_MONOTONIC ns. */
 export interface LogLine {
@@ -60,6 +62,8 @@ export interface TestbedRecord {
   sourceLogs: LogLine[][];
   seed: number;
   wallStart: number;
+  /** the components that died during the run and the control bus lost (faults.ts); none if absent */
+  faults?: ObservedFaults;
 }
 
 const rel = (t: bigint, origin: bigint): number => Number(t - origin);
@@ -154,8 +158,11 @@ export function testbedResult(s: Scenario, rec: TestbedRecord, hasNetwork: boole
   const migrations = s.migrations.map((m, i) => {
     const r = rec.migrations[i];
     // an agent's result has every field; the network's come below
-    if (r && 'vm' in r) return { ...r, switchover: r.switchoverMs === null ? null : r.switchover ?? null, lowerBounds: [] };
-    return failedMigration(m.vm, m.from, m.to, m.mode, r?.error ?? 'the migration never started', m.atNs / 1e6);
+    if (r && 'vm' in r) return { ...r, switchover: r.switchoverMs === null ? null : r.switchover ?? null, lowerBounds: [], unmeasured: { ...(r.unmeasured ?? {}) }, vmLost: r.vmLost ?? false };
+    const failed = failedMigration(m.vm, m.from, m.to, m.mode, r?.error ?? 'the migration never started', m.atNs / 1e6);
+    const lost = rec.faults?.busLost;
+    // started before the bus went, and never reported: the bus took its result with it
+    return lost && m.atNs <= rel(lost.lastAnswerNs, rec.originNs) ? busLostMigration(failed, rel(lost.lastAnswerNs, rec.originNs) / 1e6) : failed;
   });
   let network: NetworkResult | null = null;
   if (hasNetwork) {
@@ -177,7 +184,7 @@ export function testbedResult(s: Scenario, rec: TestbedRecord, hasNetwork: boole
   } else {
     for (const r of migrations) Object.assign(r, UNMEASURED_NETWORK, { lowerBounds: [] });
   }
-  return {
+  const result: RunResult = {
     version: 1,
     scenario: s.name,
     description: s.description,
@@ -189,11 +196,17 @@ export function testbedResult(s: Scenario, rec: TestbedRecord, hasNetwork: boole
     migsim: VERSION,
     durationMs: Math.round(endNs) / 1e6,
     migrations,
-    expectations: evaluateExpectations(s.expect, s.migrations, migrations),
+    expectations: evaluateExpectations(s.expect, s.migrations, migrations, network),
     network,
-    faults: [],
+    faults: network ? unansweredLeasequeries(network, migrations, (vm) => s.vms.find((v) => v.name === vm)!.mac) : [],
     wallClock: { startedAt: new Date(rec.wallStart).toISOString(), elapsedMs: Date.now() - rec.wallStart },
   };
+  if (rec.faults) {
+    applyFaults(result, s, rec.faults, rec.events, rec.originNs);
+    // the bounds see the fields as the faults left them
+    result.expectations = evaluateExpectations(s.expect, s.migrations, result.migrations, result.network);
+  }
+  return result;
 }
 
 /** The switch's policy, its counters (from its `switch-stopped` snapshot) and its log. */
@@ -204,11 +217,13 @@ function networkResult(s: Scenario, events: StreamEvent[], log: NetworkResult['e
   for (const [k, v] of Object.entries(snap?.counters ?? {})) if (typeof v === 'number') counters[k] = v;
   if (typeof snap?.malformedCount === 'number') counters.malformedLogged = Math.min(snap.malformedCount, 100);
   for (const k of ECP_COUNTERS) {
-    counters[`ecp.${k}`] = (snap?.ports ?? []).reduce((n, p) => n + (typeof p.ecp?.[k] === 'number' ? (p.ecp[k] as number) : 0), 0);
+    if (snap) counters[`ecp.${k}`] = (snap.ports ?? []).reduce((n, p) => n + (typeof p.ecp?.[k] === 'number' ? (p.ecp[k] as number) : 0), 0);
   }
   return {
     switch: switchPolicy(effectiveSwitch(s)),
     counters,
+    // without the switch's last snapshot there is nothing to count from: no 0s standing in for it
+    countersUnmeasured: snap ? null : 'the switch never reported its final counters (no switch-stopped event in the stream)',
     events: log,
   };
 }

@@ -1,7 +1,8 @@
 // One testbed run's state, and the orchestrator's moves every phase of the run uses: starting
 // a process in a container, control messages and waiting for their answers, VDP, reserving a
 // VM's RAM. The phases are run-setup.ts, run-timeline.ts, run-migration.ts and run-end.ts;
-// the run's sequence: docs/testbed-wiring.md "A run, step by step".
+// the run's sequence: docs/testbed-wiring.md "A run, step by step". How a run ends early (a
+// signal, the control bus lost, a component that died): run-watch.ts and "When things fail".
 
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { Redis } from 'ioredis';
@@ -21,6 +22,9 @@ import { ipIn } from './link.js';
 import { TestbedNetwork } from './network.js';
 import { VM_IF } from './topo.js';
 import type { Role } from './compose.js';
+import type { BusWatch } from './bus-watch.js';
+import type { Death } from './faults.js';
+import { RunWatch, type RunAbort } from './run-watch.js';
 
 export interface TestbedRunOptions {
   docker?: Docker;
@@ -32,6 +36,8 @@ export interface TestbedRunOptions {
   keepTopology?: boolean;
   /** the repo on this machine (mounted at /migsim in the containers); default: this file's */
   repoDir?: string;
+  /** an abort (its reason 'SIGINT' or 'SIGTERM') ends the run at once: the topology removed, TestbedInterrupted thrown */
+  signal?: AbortSignal;
 }
 
 export const SETUP_TIMEOUT_MS = 60_000;
@@ -70,11 +76,37 @@ export class RunContext {
   originNs = 0n;
   leases = new Map<string, string>();
   readonly migrations: MigrationState[];
+  busWatch: BusWatch | null = null;
+  /** deaths, the bus, signals: what ends or spoils the run (run-watch.ts) */
+  readonly watch: RunWatch;
 
   constructor(readonly s: Scenario, readonly o: TestbedRunOptions & { repoDir: string }) {
-    this.log = o.log ?? stderrLog;
+    const log = o.log ?? stderrLog;
+    // once the run is being given up, the errors of what was cut short are noise
+    this.log = (line) => {
+      if (this.watch.abort === null) log(line);
+    };
     this.net = new TestbedNetwork({ ...(o.docker ? { docker: o.docker } : {}), log: this.log });
     this.migrations = s.migrations.map((spec) => ({ spec, result: null }));
+    this.watch = new RunWatch(this, o.signal);
+  }
+
+  get aborted(): RunAbort | null {
+    return this.watch.abort;
+  }
+
+  /** `p`, or an error at once if the run is given up meanwhile (p goes on; tearDown waits for it a while). */
+  guard<T>(p: Promise<T>): Promise<T> {
+    return this.watch.guard(p);
+  }
+
+  /** Resolves when `component` (`switch`, `agent:h1` …) has died during the run. */
+  died(component: string): Promise<Death> {
+    return this.watch.died(component);
+  }
+
+  isDead(component: string): boolean {
+    return this.watch.deaths.some((d) => d.component === component);
   }
 
   get seed(): number {
@@ -109,6 +141,7 @@ export class RunContext {
   async start(role: Role, name: string | null, label: string, cmd: ProcessCommand): Promise<ContainerProcess> {
     const p = await ContainerProcess.start(this.net.node(role, name), label, cmd.script, cmd.args);
     this.procs.push(p);
+    this.watch.track(p);
     return p;
   }
 
@@ -147,14 +180,23 @@ export class RunContext {
     const from = this.follower!.mark();
     const name = typeof vm === 'string' ? vm : String(vm.name);
     await this.control(`host:${host}`, 'vdp', { op, vm, migrated, ...(typeof vm === 'string' ? {} : { seed: this.seed }) });
-    if (!wait) return;
-    const r = await this.expect(`host:${host}`, (e) => e.kind === 'vdp-response' && e.data.vm === name && e.data.mode === op, 10_000, `the switch's answer to ${host}'s ${op} of ${name}`, from);
+    // a dead switch answers nobody: the station has sent it, the move goes on without the network
+    if (!wait || this.isDead('switch')) return;
+    const r = await Promise.race([
+      this.expect(`host:${host}`, (e) => e.kind === 'vdp-response' && e.data.vm === name && e.data.mode === op, 10_000, `the switch's answer to ${host}'s ${op} of ${name}`, from),
+      this.died('switch'),
+      this.died(`agent:${host}`).then((d): never => {
+        throw new Error(`the host agent of ${host} died (exit ${d.code}) before the switch answered its ${op} of ${name}`);
+      }),
+    ]);
+    if (!('data' in r)) return;
     if (r.data.error !== 0) throw new Error(`the switch refused ${host}'s ${op} of ${name}: VDP error ${String(r.data.error)}`);
   }
 
   async until(cond: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!(await cond())) {
+      if (this.aborted) throw new Error(`stopped waiting for ${what}: ${this.aborted.kind}`);
       if (Date.now() > deadline) throw new Error(`no ${what} within ${timeoutMs} ms`);
       await sleep(100);
     }

@@ -20,6 +20,10 @@ export async function migrate(r: RunContext, m: MigrationState): Promise<void> {
   let moved = false;
   r.emit('migration-start', { vm: spec.vm, from: spec.from, to: spec.to, index: spec.index });
   try {
+    for (const h of [spec.from, spec.to]) {
+      const dead = r.watch.deaths.find((d) => d.component === `agent:${h}`);
+      if (dead) throw new Error(`not started: the host agent of ${h} died${dead.container ? ` with its container ${dead.container}` : ''} before it`);
+    }
     await r.vdp(spec.to, 'preassoc', r.vmJson(vm), false);
     // the destination resumes the VM only once released, and associates it (M-bit with
     // hints) at that instant; the source de-associates (S-bit) when it hears of the resume
@@ -27,7 +31,13 @@ export async function migrate(r: RunContext, m: MigrationState): Promise<void> {
     const from = f.mark();
     await r.control(src, 'migrate', { ...migrateMessage(s, spec, `${r.mgmt.get(spec.to)}:${MIGRATION_PORT}`, r.originNs), deassocOnResume: true });
     const isResult = (e: { source: string; kind: string; data: Record<string, unknown> }) => e.source === src && e.kind === 'migration-result' && e.data.vm === spec.vm;
-    const result = f.waitFor(isResult, 3_600_000, `${spec.vm}'s migration result`, from);
+    // a source agent that dies reports nothing: its death ends the wait (the VM's RAM went with it)
+    const result = Promise.race([
+      f.waitFor(isResult, 3_600_000, `${spec.vm}'s migration result`, from),
+      r.died(`agent:${spec.from}`).then((d): never => {
+        throw new Error(`the source host agent ${spec.from} died (exit ${d.code}) before it reported the migration`);
+      }),
+    ]);
     result.catch(() => undefined);
 
     // the switchover: freeze the guest's network identity, move its vNIC, let it resume there
@@ -60,17 +70,22 @@ export async function migrate(r: RunContext, m: MigrationState): Promise<void> {
     m.result = mr;
     if (mr.outcome === 'completed') {
       // the destination runs the VM only after its verdict: a next move must wait for that
-      await f.waitFor((e) => e.source === dst && e.kind === 'vm-arrived' && e.data.vm === spec.vm, 60_000, `${spec.vm} running on ${spec.to}`, from);
+      await Promise.race([
+        f.waitFor((e) => e.source === dst && e.kind === 'vm-arrived' && e.data.vm === spec.vm, 60_000, `${spec.vm} running on ${spec.to}`, from),
+        r.died(`agent:${spec.to}`),
+      ]);
     }
-    if (mr.outcome !== 'completed' && moved) {
+    if (mr.outcome !== 'completed' && moved && !r.aborted) {
       // the VM goes on at the source: its vNIC comes back, the destination drops its reservation
       await r.net.moveVnic(spec.vm, spec.from);
       moved = false;
       await r.vdp(spec.to, 'deassoc', spec.vm, false, false);
     }
   } catch (e) {
-    m.result = { error: `orchestrator: ${e instanceof Error ? e.message : String(e)}` };
-    r.log(`${spec.vm} ${spec.from}→${spec.to}: ${(m.result as { error: string }).error}`);
+    const error = `orchestrator: ${e instanceof Error ? e.message : String(e)}`;
+    // the agent's result stands (what failed came after it: putting the vNIC back …); the error is said
+    if (m.result === null || !('outcome' in m.result)) m.result = { error };
+    r.log(`${spec.vm} ${spec.from}→${spec.to}: ${error}`);
   } finally {
     if (frozen) await vmNode.thaw().catch(() => undefined);
     r.emit('migration-settled', { vm: spec.vm, index: spec.index });
@@ -78,6 +93,7 @@ export async function migrate(r: RunContext, m: MigrationState): Promise<void> {
   // the VM's next destination (if not where it runs now) prepares while it waits its turn
   const chain = r.vmMigrations(spec.vm);
   const next = chain[chain.indexOf(m) + 1];
+  if (r.aborted) return;
   const at = m.result !== null && 'outcome' in m.result && m.result.outcome === 'completed' ? spec.to : spec.from;
   if (next && next.spec.to !== at) await r.reserve(next, false).catch((e: unknown) => r.log(`reserving for ${spec.vm}'s next move: ${String(e)}`));
 }

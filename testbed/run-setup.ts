@@ -10,6 +10,7 @@ import { RedisBus } from '../hosts/control/redis-bus.js';
 import { dhcpCommand, hostAgentCommand, LOGS, prefixLength, switchCommand, switchRunConfig, vsiTypes } from './commands.js';
 import { readContainerFile } from './container-process.js';
 import { EventFollower } from './event-follower.js';
+import { BUS_COMMAND_TIMEOUT_MS, BusWatch } from './bus-watch.js';
 import { SETUP_TIMEOUT_MS, type RunContext } from './run-context.js';
 
 const REDIS_PORT = 6379;
@@ -22,13 +23,15 @@ export async function setUp(r: RunContext): Promise<void> {
   r.run = `${up.runId}-${randomBytes(3).toString('hex')}`;
   const redisIp = await r.net.mgmtIp('redis');
   const redisAddr = `${redisIp}:${REDIS_PORT}`;
-  r.redis = new Redis({ host: redisIp, port: REDIS_PORT, maxRetriesPerRequest: 3, lazyConnect: false });
+  // no command waits for Redis for ever: a bus that stops answering is found by the watch (bus-watch.ts)
+  r.redis = new Redis({ host: redisIp, port: REDIS_PORT, maxRetriesPerRequest: 3, lazyConnect: false, commandTimeout: BUS_COMMAND_TIMEOUT_MS });
   r.redis.on('error', () => undefined);
+  r.busWatch = new BusWatch(redisIp, REDIS_PORT, (lastAnswerNs, detectedNs) => r.watch.stop({ kind: 'bus-lost', lastAnswerNs, detectedNs }));
   r.bus = new RedisBus(r.redis, r.run);
   await r.bus.defineVsiTypes(vsiTypes(s));
   await r.bus.writeSwitchConfig(switchRunConfig(s));
   r.follower = new EventFollower(r.redis.duplicate(), r.run);
-  r.sink = new RedisEventSink(r.redis, r.run, 'orchestrator');
+  r.sink = new RedisEventSink(r.redis, r.run, 'orchestrator', { closeTimeoutMs: 3000 });
   r.emit('run-start', { scenario: s.name, file: s.file });
   const plan = r.net.topology!;
 

@@ -17,6 +17,7 @@ export async function runTimeline(r: RunContext): Promise<bigint> {
   r.emit('origin', {});
   // the switch's general queries keep the sim's phase: the first at time 0 + the interval
   await r.control('switch', 'querier-start', { originNs: String(r.originNs) });
+  r.watch.phase = 'running';
   for (const vm of s.vms) r.guests.set(vm.name, await r.start('vm', vm.name, `guest ${vm.name}`, vmCommand(s, vm)));
   if (s.probe) {
     await writeContainerFile(r.net.node('probe'), LOGS.probeTargets, '');
@@ -50,21 +51,23 @@ export async function runTimeline(r: RunContext): Promise<bigint> {
     const p = prev.then(async () => {
       const due = r.originNs + BigInt(Math.round(m.spec.atNs));
       const wait = Number(due - process.hrtime.bigint()) / 1e6;
-      if (wait > 0) await sleep(wait);
-      await migrate(r, m);
+      if (wait > 0) await Promise.race([sleep(wait), r.watch.aborted]);
+      // a run given up starts nothing more
+      if (!r.aborted) await migrate(r, m);
     });
     chains.set(m.spec.vm, p);
     return p;
   });
   const all = Promise.all(started);
   try {
+    // a run given up (a signal, the bus lost: run-watch.ts) ends here, now
     if (s.durationNs !== null) {
       const end = r.originNs + BigInt(Math.round(s.durationNs));
-      await Promise.race([sleep(Number(end - process.hrtime.bigint()) / 1e6), all.then(() => new Promise<void>(() => undefined))]);
+      await Promise.race([sleep(Number(end - process.hrtime.bigint()) / 1e6), all.then(() => new Promise<void>(() => undefined)), r.watch.aborted]);
       // migrations still running at the end are reported as they stand when their agents stop
     } else {
-      await all;
-      await sleep(1000); // the last move's traffic settles
+      await Promise.race([all, r.watch.aborted]);
+      if (!r.aborted) await Promise.race([sleep(1000), r.watch.aborted]); // the last move's traffic settles
     }
     return process.hrtime.bigint();
   } finally {

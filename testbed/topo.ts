@@ -14,11 +14,20 @@ export const VM_IF = 'eth0';
 
 /** The switch's port toward a host (`sw-<host>`), dhcp (`sw-dhcp`), source i (`sw-ms<i>`), probe (`sw-probe`). */
 export const portName = (peer: string): string => ifName('sw-', peer);
+/** The switch container's end of the veth to the peer (`sl-<peer>`): the port's link, which the switch watches. */
+export const portLinkName = (peer: string): string => ifName('sl-', peer);
+/** The peer of the switch's capture end inside the switch container (`sj-<peer>`), joined to the link by tc. */
+export const portJointName = (peer: string): string => ifName('sj-', peer);
 export const vnicName = (vm: string): string => ifName('vnic-', vm);
 
 /** One data-plane attachment: a switch port and the endpoint it leads to. */
 export interface PortInfo {
+  /** the switch's capture interface (`sw-<peer>`) */
   port: string;
+  /** the switch container's end of the veth to the peer (`sl-<peer>`) */
+  link: string;
+  /** the capture interface's veth peer in the switch container (`sj-<peer>`) */
+  joint: string;
   role: Role;
   /** the container's scenario name (host name, source index) or null for a singleton */
   name: string | null;
@@ -40,7 +49,7 @@ export function planTopology(s: Scenario, image: string): TopologyPlan {
   const ports: PortInfo[] = [];
   const add = (role: Role, name: string | null, peerTag: string, ifname: string) => {
     nodes.push({ role, name });
-    ports.push({ port: portName(peerTag), role, name, container: TestbedNode.containerName(role, name), ifname });
+    ports.push({ port: portName(peerTag), link: portLinkName(peerTag), joint: portJointName(peerTag), role, name, container: TestbedNode.containerName(role, name), ifname });
   };
   for (const h of s.hosts) add('host', h.name, h.name, HOST_UPLINK);
   if (s.dhcp) add('dhcp', null, 'dhcp', 'eth0');

@@ -369,13 +369,27 @@ export async function readEvents(redis: Redis, run: string, options: ReadOptions
  * number of entries written.
  */
 export async function saveStream(redis: Redis, run: string, file: string, options: ReadOptions = {}): Promise<number> {
+  return writeEventPages(events(redis, run, options), file);
+}
+
+/** One saved entry (saveStream's line format). */
+export const streamLine = (e: StreamEvent): string => JSON.stringify({ id: e.id, t: e.t.toString(), source: e.source, kind: e.kind, seq: e.seq, data: e.data });
+
+/** Events already read (a follower's, when Redis is gone) saved as saveStream saves the stream. */
+export async function saveEvents(list: StreamEvent[], file: string): Promise<number> {
+  return writeEventPages((async function* () {
+    yield list;
+  })(), file);
+}
+
+async function writeEventPages(pagesIn: AsyncIterable<StreamEvent[]>, file: string): Promise<number> {
   const tmp = `${file}.tmp`;
   const fh = await open(tmp, 'w');
   let n = 0;
   try {
-    for await (const page of events(redis, run, options)) {
+    for await (const page of pagesIn) {
       if (page.length === 0) continue;
-      const text = page.map((e) => JSON.stringify({ id: e.id, t: e.t.toString(), source: e.source, kind: e.kind, seq: e.seq, data: e.data })).join('\n');
+      const text = page.map(streamLine).join('\n');
       await fh.write(`${text}\n`);
       n += page.length;
     }

@@ -10,6 +10,11 @@ export interface PortSpec {
   name: string;
   role: PortRole;
   ifname: string;
+  /**
+   * the interface whose presence means the port is connected (hosts/switch/port-watch.ts):
+   * watched, and the port marked down when it vanishes; null: not watched
+   */
+  link: string | null;
 }
 
 export interface RunnerArgs {
@@ -27,7 +32,7 @@ export interface RunnerArgs {
 
 const ROLES: readonly PortRole[] = ['host', 'dhcp-server', 'mrouter', 'access'];
 
-export const USAGE = `usage: node dist/hosts/switch/main.js --redis HOST:PORT --run ID --port NAME:ROLE:IFNAME [--port …]
+export const USAGE = `usage: node dist/hosts/switch/main.js --redis HOST:PORT --run ID --port NAME:ROLE:IFNAME[:LINK] [--port …]
     [--flush-ms 2] [--pace-rate 50000] [--pace-burst 64] [--pace-queue 4096] [--config-wait-ms 30000]
     [--pcap-buffer-mib 16] [--querier start|control]
   ROLE: ${ROLES.join(' | ')}`;
@@ -51,14 +56,15 @@ export function parseRunnerArgs(argv: string[]): RunnerArgs {
   const ports: PortSpec[] = [];
   for (const text of values.port ?? []) {
     const parts = text.split(':');
-    const [name, role, ifname] = parts;
-    if (parts.length !== 3 || !name || !role || !ifname) throw new UsageError(`--port ${text}: expected NAME:ROLE:IFNAME`);
+    const [name, role, ifname, link] = parts;
+    if ((parts.length !== 3 && parts.length !== 4) || !name || !role || !ifname || link === '') throw new UsageError(`--port ${text}: expected NAME:ROLE:IFNAME[:LINK]`);
     if (!/^[A-Za-z0-9._-]{1,32}$/.test(name)) throw new UsageError(`--port ${text}: name ${name}: letters, digits, . _ - (at most 32)`);
     if (!(ROLES as string[]).includes(role)) throw new UsageError(`--port ${text}: role ${role}: expected one of ${ROLES.join(', ')}`);
     if (!/^[^/\s]{1,15}$/.test(ifname)) throw new UsageError(`--port ${text}: interface ${ifname}: at most 15 characters, no / or spaces`);
+    if (link !== undefined && !/^[^/\s]{1,15}$/.test(link)) throw new UsageError(`--port ${text}: link ${link}: at most 15 characters, no / or spaces`);
     if (ports.some((p) => p.name === name)) throw new UsageError(`--port ${text}: port name ${name} given twice`);
     if (ports.some((p) => p.ifname === ifname)) throw new UsageError(`--port ${text}: interface ${ifname} given twice`);
-    ports.push({ name, role: role as PortRole, ifname });
+    ports.push({ name, role: role as PortRole, ifname, link: link ?? null });
   }
   if (ports.length === 0) throw new UsageError('at least one --port NAME:ROLE:IFNAME is required');
   const querier = values.querier ?? 'start';

@@ -14,12 +14,17 @@ import { PcapPort } from '../runtime/pcap-port.js';
 import { wallClock } from '../runtime/wall-clock.js';
 import { parseRunnerArgs, type PortSpec, type RunnerArgs, USAGE } from './args.js';
 import { PortPacer } from './pacer.js';
+import { PortWatch, type DownReason } from './port-watch.js';
 
 interface OpenPort {
   spec: PortSpec;
   id: number;
   pcap: PcapPort;
   pacer: PortPacer;
+  /** why the port is down (its link vanished, was replaced, is not up), null while it is up */
+  down: DownReason | null;
+  /** frames the switch sent to the port while it was down (dropped) */
+  downDrops: number;
 }
 
 /** A querier-start origin further ahead than this is refused: a run's time 0 is now, not later. */
@@ -96,8 +101,9 @@ export async function runSwitch(a: RunnerArgs, onReady: () => void = () => undef
     for (const spec of a.ports) {
       const pcap = PcapPort.open(spec.ifname, a.pcapBufferBytes === null ? {} : { bufferBytes: a.pcapBufferBytes });
       const pacer = new PortPacer((f) => pcap.send(f), a.pace);
-      const id = sw.addPort(spec.name, spec.role, (f) => pacer.send(f), cfg.pvid);
-      const port: OpenPort = { spec, id, pcap, pacer };
+      // a port that is down takes nothing: what the switch sends it is dropped and counted
+      const id = sw.addPort(spec.name, spec.role, (f) => (port.down === null ? pacer.send(f) : void port.downDrops++), cfg.pvid);
+      const port: OpenPort = { spec, id, pcap, pacer, down: null, downDrops: 0 };
       ports.push(port);
       pcap.onFrame((frame) => {
         try {
@@ -129,11 +135,26 @@ export async function runSwitch(a: RunnerArgs, onReady: () => void = () => undef
       const sp = sw.port(p.id)!;
       return {
         name: p.spec.name, role: p.spec.role, ifname: p.spec.ifname, rx: sp.rx, tx: sp.tx,
-        pcap: { ...p.pcap.stats }, pace: { ...p.pacer.stats, queued: p.pacer.queued }, ecp: sp.ecp ? { ...sp.ecp.stats } : null,
+        down: p.down, downDrops: p.downDrops, pcap: { ...p.pcap.stats }, pace: { ...p.pacer.stats, queued: p.pacer.queued }, ecp: sp.ecp ? { ...sp.ecp.stats } : null,
       };
     }),
     runner: { ...runnerStats },
     sink: { ...sink.stats, pending: sink.pending },
+  });
+
+  // links: a port whose link goes away is marked down (an event, one stderr line), the rest serve on
+  const watched = ports.filter((p) => p.spec.link !== null);
+  const watch = new PortWatch(watched.map((p) => ({ name: p.spec.name, link: p.spec.link! })), (w, reason) => {
+    const p = watched.find((x) => x.spec.name === w.name)!;
+    p.down = reason;
+    const fields = { port: p.spec.name, ifname: p.spec.ifname, link: w.link };
+    if (reason === null) {
+      say(`port ${p.spec.name}: its link ${w.link} is up again`);
+      sink.emit({ t: process.hrtime.bigint(), kind: 'port-up', ...fields });
+    } else {
+      say(`port ${p.spec.name}: its link ${w.link} ${reason === 'down' ? 'is down' : reason}: port marked down, the other ports serve on`);
+      sink.emit({ t: process.hrtime.bigint(), kind: 'port-down', ...fields, reason });
+    }
   });
 
   // stopping
@@ -144,6 +165,7 @@ export async function runSwitch(a: RunnerArgs, onReady: () => void = () => undef
     clearReady: () => bus.clearSwitchReady(),
     unlisten,
     teardown: async (reason) => {
+      watch.stop();
       for (const p of ports) p.pcap.close();
       sw.stop();
       for (const p of ports) p.pacer.close();

@@ -172,6 +172,13 @@ export interface FaultReport {
   lost: string[];
 }
 
+/**
+ * Observed fault kinds that mean the run itself broke (a testbed part died, a port lost its
+ * link, the control bus went): its numbers are not those of the run as described, so the CLI
+ * exits 1. Other observed faults (`leasequery-unanswered`) report a loss the run measured.
+ */
+export const RUN_BREAKING_FAULTS: readonly string[] = ['component-died', 'port-down', 'control-bus-lost'];
+
 export interface RunResult {
   version: 1;
   scenario: string;

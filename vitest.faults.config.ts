@@ -1,0 +1,16 @@
+// `npm run test:faults`: real faults injected into real testbed runs (signals to the CLI,
+// Redis paused and killed, the switch process and a host container killed, a host's
+// migration interface down). Needs root and a Docker engine, as test:testbed; one file, one
+// run at a time (the runs share the engine and its one testbed).
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/faults/**/*.test.ts'],
+    pool: 'forks',
+    fileParallelism: false,
+    testTimeout: 120_000,
+    hookTimeout: 300_000,
+    teardownTimeout: 120_000,
+  },
+});
