@@ -123,7 +123,13 @@ describe('memory verification', () => {
     const m = first(runScenario(sc, { forgetPage: { vm: 'vm1', page: 12345 } }));
     expect(m.memoryVerified).toBe(false);
     expect(m.outcome).toBe('failed');
-    expect(m.error).toMatch(/page 12345/);
+    expect(m.error).toMatch(/page 12345.*; the VM resumed on h1$/);
+    // the destination discarded its copy: the VM ran on at the source, after its pause
+    expect(m.resumeMs).toBeNull();
+    expect(m.downtimeMs).toBeNull();
+    expect(m.sourcePauseMs).toBeGreaterThan(0);
+    const again = runScenario(scenario({ ...sc, migrations: [migration(), migration({ index: 1, atNs: 60e9, from: 'h1', to: 'h3' })] }), { forgetPage: { vm: 'vm1', page: 12345 } });
+    expect(again.migrations[1]).toMatchObject({ from: 'h1', to: 'h3' });
   });
 
   it('catches a forgotten hot page too (one that is re-sent every round)', () => {

@@ -307,7 +307,14 @@ function* stopAndCopy(ctx: MigrationContext, vm: SimVm, rec: MigrationRecord, fi
   rec.count(set);
   rec.bytesSent += m.deviceStateBytes;
   rec.stopCopy = { pagesSent: Math.round(set.pages), bytesSent: Math.round(bytes), durationMs: ms(sendNs) };
-  finish(kernel.now, vm, rec);
+  if (!finish(kernel.now, vm, rec)) {
+    // the destination discards a copy that fails verification: the VM goes on at the source
+    rec.sourceResumeNs = kernel.now;
+    rec.error += `; the VM resumed on ${rec.from}`;
+    vm.memory.resume(kernel.now);
+    ctx.lan?.reverted(m.vm, m.to, true);
+    return;
+  }
   rec.resumeNs = kernel.now;
   vm.memory.resume(kernel.now);
   ctx.lan?.resumed(m.vm, m.to);
@@ -387,19 +394,25 @@ function* pushOrRecover(ctx: MigrationContext, rec: MigrationRecord, source: str
   }
 }
 
-/** The destination holds the VM now: verify its memory and hand the VM over. */
-function finish(now: Ns, vm: SimVm, rec: MigrationRecord): void {
+/**
+ * The destination holds the VM's memory now: verify it. A copy that checks out (or cannot be
+ * checked, at fluid) hands the VM over; one that fails keeps it on the source — unless post-copy
+ * already runs it on the destination. Returns whether the VM is the destination's.
+ */
+function finish(now: Ns, vm: SimVm, rec: MigrationRecord): boolean {
   const check = vm.memory.complete();
-  vm.host = rec.spec.to;
   rec.endNs = now;
   rec.phase = 'done';
   rec.memoryVerified = check === null ? null : check.ok;
-  if (check && !check.ok) {
+  const ok = !check || check.ok;
+  if (ok || rec.spec.mode === 'postcopy') vm.host = rec.spec.to;
+  if (ok) {
+    rec.outcome = 'completed';
+  } else {
     rec.outcome = 'failed';
     rec.error = `memory verification failed: ${check.mismatched} page(s) on ${rec.spec.to} differ from the source's last write (first: page ${check.firstPage})`;
-  } else {
-    rec.outcome = 'completed';
   }
+  return ok;
 }
 
 /** The run ended (scenario `duration`) while this migration was still going. */

@@ -81,7 +81,7 @@ export interface MigrationResult {
   vmLost: boolean;
   /** extension: when the migration was given up — reverted, or the VM lost — on the run clock; null otherwise */
   gaveUpMs: number | null;
-  /** extension: a reverted migration's pause on the source (it had switched over, then resumed there); null if it never paused */
+  /** extension: a reverted (or verification-failed) migration's pause on the source before the VM resumed there; null if it never paused */
   sourcePauseMs: number | null;
   /**
    * extension: why a field is null although the migration got that far, by field name — e.g.
