@@ -6,7 +6,8 @@ import type { FaultReport } from '../model/result/format.js';
 import type { FaultSpec, Scenario } from '../model/scenario/types.js';
 import { formatDuration } from '../model/units.js';
 import type { Ns } from '../model/time.js';
-import { type MigrationContext, type SimVm, stopMigration } from './migration.js';
+import { type MigrationContext, stopMigration } from './migration.js';
+import type { SimVm } from './migration-record.js';
 
 const secs = (ns: Ns): string => `${Math.round(ns / 1e6) / 1000}s`;
 

@@ -5,7 +5,7 @@
 
 import { BROADCAST_MAC, type Ipv4, ipWord, type Mac, u32ToIp } from '../../model/address.js';
 import type { FrameSink } from '../../switch/platform.js';
-import type { Clock, Ns } from '../../model/time.js';
+import type { Clock } from '../../model/time.js';
 import type { ArpRepr } from '../../wire/arp.js';
 import { udpFrame } from '../../wire/compose.js';
 import { DHCP, DHCP_CLIENT_PORT, DHCP_SERVER_PORT, type DhcpOptions, type DhcpRepr, emitDhcp, emptyDhcpOptions, parseDhcp } from '../../wire/dhcp.js';
