@@ -35,4 +35,15 @@ describe('explain', () => {
     expect(text).toContain('downtimeLimit 300 ms');
     expect(text).toContain('vm1.downtimeMs: downtimeMs <= 400');
   });
+
+  it('shows the faults, the keepalive, the timeout and a switch counter bound', () => {
+    const text = explainScenario(parseScenario(`${DOC_EXAMPLE.replace('    autoConverge: false\n', '    autoConverge: false\n    timeout: 20s\n')}faults:
+  - { at: 3s, kind: link-degrade, host: h2, loss: 1%, for: 2s }
+  - { at: 1s, kind: host-crash, host: h2 }
+`.replace('expect:', 'expect:\n  network.counters.vdpTakeoverRefused: { max: 0 }'), 'x.yaml'));
+    expect(text).toContain('keepalive     every 5 s, 5 unanswered: a peer is dead after 30 s');
+    expect(text).toContain('autoConverge off, timeout 20 s');
+    expect(text).toContain("faults (in time order)\n  [1] at 1 s: host-crash of h2\n  [0] at 3 s: link-degrade of h2's migration NIC for 2 s: rate unchanged, 1% loss");
+    expect(text).toContain('network.counters.vdpTakeoverRefused: switch counter vdpTakeoverRefused <= 0 (over the run)');
+  });
 });

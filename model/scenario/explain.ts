@@ -4,7 +4,7 @@
 import { formatBandwidth, formatBytes, formatDuration, formatPercent, formatRate } from '../units.js';
 import { type DefaultValue, FIELDS, REQUIRED } from './defaults.js';
 import { formatLimit, type Limit, LIMITS } from './limits.js';
-import type { Expectation, LinkSpec, MigrationSpec, Scenario, VmSpec, WorkloadSpec } from './types.js';
+import type { Expectation, FaultSpec, LinkSpec, MigrationSpec, Scenario, VmSpec, WorkloadSpec } from './types.js';
 
 /** A default as it would be written in YAML (flow style for lists and mappings). */
 function yamlish(v: DefaultValue | typeof REQUIRED): string {
@@ -78,8 +78,28 @@ function migration(m: MigrationSpec, linkBps: number): string[] {
   const cap = m.bandwidthBps === null ? `the link's ${formatBandwidth(linkBps)}` : formatBandwidth(m.bandwidthBps);
   return [
     `  [${m.index}] at ${formatDuration(m.atNs)}: ${m.vm} ${m.from} -> ${m.to}, ${m.mode}`,
-    `    downtimeLimit ${formatDuration(m.downtimeLimitNs)}, maxRounds ${m.maxRounds}, bandwidth ${cap}, deviceState ${formatBytes(m.deviceStateBytes)}, autoConverge ${m.autoConverge ? 'on' : 'off'}`,
+    `    downtimeLimit ${formatDuration(m.downtimeLimitNs)}, maxRounds ${m.maxRounds}, bandwidth ${cap}, deviceState ${formatBytes(m.deviceStateBytes)}, autoConverge ${m.autoConverge ? 'on' : 'off'}, timeout ${m.timeoutNs === null ? 'none' : formatDuration(m.timeoutNs)}`,
   ];
+}
+
+function fault(f: FaultSpec): string {
+  const head = `  [${f.index}] at ${formatDuration(f.atNs)}: ${f.kind}`;
+  switch (f.kind) {
+    case 'host-crash':
+      return `${head} of ${f.host}`;
+    case 'link-down':
+      return `${head} of ${f.host}'s migration NIC for ${formatDuration(f.forNs)}`;
+    case 'link-degrade':
+      return `${head} of ${f.host}'s migration NIC for ${formatDuration(f.forNs)}: ${f.bandwidthBps === null ? 'rate unchanged' : formatBandwidth(f.bandwidthBps)}, ${formatPercent(f.loss)} loss`;
+    case 'dhcp-down':
+      return `${head} for ${formatDuration(f.forNs)}`;
+    case 'switch-restart':
+      return `${head}, down for ${formatDuration(f.downForNs)}`;
+    case 'cancel':
+      return `${head} of ${f.vm}'s migration`;
+    case 'spoofed-associate':
+      return `${head} from ${f.host} claiming ${f.vm}'s MAC under VSI type ${f.vsiType.id} v${f.vsiType.version}`;
+  }
 }
 
 function expectation(e: Expectation): string {
@@ -88,6 +108,7 @@ function expectation(e: Expectation): string {
   if (e.min !== undefined) parts.push(`>= ${e.min}`);
   if (e.max !== undefined) parts.push(`<= ${e.max}`);
   if (e.equals !== undefined) parts.push(`= ${String(e.equals)}`);
+  if (e.network) return `  ${e.key}: switch counter ${e.field} ${parts.join(' and ')} (over the run)`;
   return `  ${e.key}: ${e.field} ${parts.join(' and ')} (${e.vm}, ${which})`;
 }
 
@@ -108,6 +129,8 @@ export function explainScenario(s: Scenario): string {
   out.push('network');
   out.push(`  migrationLink ${link(s.network.migrationLink)}`);
   out.push(`  accessLink    ${link(s.network.accessLink)}`);
+  const ka = s.network.keepalive;
+  out.push(`  keepalive     every ${formatDuration(ka.intervalNs)}, ${ka.count} unanswered: a peer is dead after ${formatDuration(ka.intervalNs * (ka.count + 1))}`);
 
   out.push(s.dhcp ? `dhcp ${s.dhcp.subnet}, leaseTime ${formatDuration(s.dhcp.leaseTimeNs)}` : 'dhcp none');
   if (s.multicastSources.length === 0) out.push('multicastSources none');
@@ -119,7 +142,7 @@ export function explainScenario(s: Scenario): string {
   if (s.switch) {
     const sw = s.switch;
     out.push(
-      `switch vdp ${sw.vdp}, dhcpRebind ${sw.dhcpRebind}, igmpRebind ${sw.igmpRebind}, ipSourceGuard ${sw.ipSourceGuard ? 'on' : 'off'}, igmpQueryInterval ${formatDuration(sw.igmpQueryIntervalNs)}`,
+      `switch vdp ${sw.vdp}, dhcpRebind ${sw.dhcpRebind}, igmpRebind ${sw.igmpRebind}, ipSourceGuard ${sw.ipSourceGuard ? 'on' : 'off'}, igmpQueryInterval ${formatDuration(sw.igmpQueryIntervalNs)}, bindingDatabase ${sw.bindingDatabase}, dhcpRebindFallback ${sw.dhcpRebindFallback}`,
     );
   } else {
     out.push('switch not given');
@@ -133,6 +156,11 @@ export function explainScenario(s: Scenario): string {
     out.push('migrations (in start order)');
     const ordered = [...s.migrations].sort((a, b) => a.atNs - b.atNs);
     for (const m of ordered) out.push(...migration(m, s.network.migrationLink.bandwidthBps));
+  }
+
+  if (s.faults.length > 0) {
+    out.push('faults (in time order)');
+    for (const f of s.faults) out.push(fault(f));
   }
 
   if (s.expect.length > 0) {
