@@ -126,11 +126,15 @@ function addRebindFields(s: Scenario, lan: SimLan, records: MigrationRecord[], r
     const next = records
       .filter((r) => r.spec.vm === rec.spec.vm && r.spec.atNs > rec.spec.atNs)
       .reduce((t, r) => Math.min(t, r.spec.atNs), endNs);
+    const vm = lan.vms.get(rec.spec.vm)!;
     const fields = rebindFields(lan.sw.log, lan.probe, {
-      vm: lan.vms.get(rec.spec.vm)!, to: rec.spec.to, switchoverNs: rec.switchoverNs, resumeNs: rec.resumeNs, untilNs: next,
+      vm, to: rec.spec.to, switchoverNs: rec.switchoverNs, resumeNs: rec.resumeNs, untilNs: next,
       ...(sent ? { sent } : {}),
     }, probeInterval);
     Object.assign(results[i]!, fields);
+    if (lan.probe && vm.leasedAt === null) {
+      results[i]!.unmeasured.serviceInterruptionMs = `${rec.spec.vm} never got a DHCP lease, so the probe never had its address`;
+    }
   });
 }
 

@@ -1,6 +1,6 @@
-// Property: whatever the loader accepts, the sim runs — random well-formed scenarios either
-// run or end with an explained outcome; never a refusal `validate` did not give (exit 2),
-// never an internal error (exit 70).
+// Property: whatever the loader accepts, the sim runs — random well-formed scenarios, faults
+// included, either run or end with an explained outcome; never a refusal `validate` did not
+// give (exit 2), never an internal error (exit 70); and what a fault did is consistent.
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -53,11 +53,24 @@ const scenarioText = fc
       { nil: undefined },
     ),
     seed: fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+    faults: fc.array(
+      fc.record({
+        kind: fc.constantFrom('host-crash', 'link-down', 'link-degrade', 'dhcp-down', 'switch-restart', 'cancel', 'spoofed-associate'),
+        atMs: fc.integer({ min: 0, max: 6000 }),
+        forMs: fc.integer({ min: 1, max: 3000 }),
+        host: fc.nat(),
+        vm: fc.nat(),
+        lossPct: fc.integer({ min: 0, max: 20 }),
+      }),
+      { maxLength: 3 },
+    ),
+    timeoutMs: fc.option(fc.integer({ min: 1, max: 5000 }), { nil: undefined }),
+    keepaliveS: fc.integer({ min: 1, max: 5 }),
   })
   .map((r) => {
     const hosts = Array.from({ length: r.hosts }, (_, i) => `h${i + 1}`);
     const net = r.network;
-    const lines = [`name: prop`, `seed: ${r.seed}`, `fidelity: ${r.fidelity}`, `hosts: [${hosts.join(', ')}]`, `network: { migrationLink: { bandwidth: ${r.bandwidth} } }`];
+    const lines = [`name: prop`, `seed: ${r.seed}`, `fidelity: ${r.fidelity}`, `hosts: [${hosts.join(', ')}]`, `network: { migrationLink: { bandwidth: ${r.bandwidth} }, keepalive: { interval: ${r.keepaliveS}s, count: 1 } }`];
     if (net) {
       if (net.durationS !== undefined) lines.push(`duration: ${net.durationS}s`);
       lines.push(`switch: { vdp: ${net.vdp}, dhcpRebind: ${net.dhcpRebind}, igmpRebind: ${net.igmpRebind} }`);
@@ -82,7 +95,24 @@ const scenarioText = fc
       m.to = to;
       m.atMs = t;
       const extra = m.mode === 'postcopy' ? '' : `, downtimeLimit: ${m.downtimeMs}ms${m.maxRounds === undefined ? '' : `, maxRounds: ${m.maxRounds}`}${m.autoConverge ? ', autoConverge: true' : ''}`;
-      lines.push(`  - { vm: vm${vm + 1}, to: ${hosts[m.to % r.hosts]}, at: ${m.atMs}ms, mode: ${m.mode}${extra} }`);
+      const timeout = r.timeoutMs === undefined ? '' : `, timeout: ${r.timeoutMs}ms`;
+      lines.push(`  - { vm: vm${vm + 1}, to: ${hosts[m.to % r.hosts]}, at: ${m.atMs}ms, mode: ${m.mode}${extra}${timeout} }`);
+    }
+    // faults: some the loader refuses (a dhcp-down without dhcp, a cancel of a VM never moved …)
+    if (r.faults.length > 0) lines.push('faults:');
+    for (const f of r.faults) {
+      const host = hosts[f.host % r.hosts];
+      const vm = `vm${(f.vm % r.vms.length) + 1}`;
+      const what = {
+        'host-crash': `host: ${host}`,
+        'link-down': `host: ${host}, for: ${f.forMs}ms`,
+        'link-degrade': `host: ${host}, for: ${f.forMs}ms, bandwidth: 50Mbit/s, loss: ${f.lossPct}%`,
+        'dhcp-down': `for: ${f.forMs}ms`,
+        'switch-restart': `downFor: ${f.forMs}ms`,
+        cancel: `vm: ${vm}`,
+        'spoofed-associate': `host: ${host}, vm: ${vm}, vsiType: { id: 7 }`,
+      }[f.kind];
+      lines.push(`  - { at: ${f.atMs}ms, kind: ${f.kind}, ${what} }`);
     }
     return lines.join('\n') + '\n';
   });
@@ -105,9 +135,27 @@ describe('validate ⇒ run', () => {
         for (const m of r.migrations) {
           expect(OUTCOMES).toContain(m.outcome);
           if (m.outcome !== 'completed') expect(m.error, JSON.stringify(m)).toEqual(expect.any(String));
+          // a fault's outcome is one of the rules of docs/faults.md, never a mixture
+          if (m.vmLost) expect(m.outcome).toBe('failed');
+          if (m.outcome === 'reverted') expect([m.endMs, m.downtimeMs, m.vmLost]).toEqual([null, null, false]);
+          if (m.outcome === 'reverted') expect(m.gaveUpMs).toEqual(expect.any(Number));
+          if (m.outcome === 'completed') expect([m.gaveUpMs, m.vmLost]).toEqual([null, false]);
+          if (m.memoryVerified === false) expect(m.outcome).toBe('failed');
+          expect(Number.isInteger(m.bytesSent) && m.bytesSent >= 0 && Number.isInteger(m.pagesSent) && m.pagesSent >= 0).toBe(true);
         }
+        // a VM lost stays lost: none of its later migrations completes
+        const lostAt = new Map<string, number>();
+        for (const f of r.faults) for (const vm of f.lost) lostAt.set(vm, Math.min(lostAt.get(vm) ?? Infinity, f.atMs ?? 0));
+        r.migrations.forEach((m) => {
+          const at = lostAt.get(m.vm);
+          if (at !== undefined && m.startMs > at) expect(m.outcome, JSON.stringify(m)).toBe('failed');
+        });
+        // every scheduled fault is reported, once, in time order
+        expect(r.faults.filter((f) => f.scheduled)).toHaveLength(s.faults.length);
+        const times = r.faults.map((f) => f.atMs ?? 0);
+        expect(times).toEqual([...times].sort((a, b) => a - b));
       }),
-      { numRuns: 60 },
+      { numRuns: 80 },
     );
     expect(accepted).toBeGreaterThan(20); // the generator mostly makes scenarios the loader takes
   });

@@ -139,9 +139,10 @@ export class Probe {
     return { sent: t.sentAt.length, answered, longestGapMs: (longest * step) / 1e6, gapStartMs: longestStart === null ? null : longestStart / 1e6 };
   }
 
-  /** Every echo sent to `name`, in order. */
+  /** Every echo sent to `name`, in order; none if it never became a target (it got no address). */
   answeredAt(name: string): ProbeEcho[] {
-    const t = this.target(name);
+    const t = this.byName.get(name);
+    if (!t) return [];
     return t.sentAt.map((sentAt, seq) => ({ seq, sentAt, repliedAt: t.repliedAt[seq] ?? null }));
   }
 
