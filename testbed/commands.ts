@@ -42,7 +42,8 @@ export function switchPortName(p: TopologyPlan['ports'][number]): string {
   return p.role;
 }
 
-export function switchCommand(plan: TopologyPlan, run: string, redis: string): ProcessCommand {
+export function switchCommand(plan: TopologyPlan, run: string, redis: string, s?: Scenario): ProcessCommand {
+  const sw = s ? effectiveSwitch(s) : null;
   const ports = plan.ports.map((p) => {
     const role = ROLE_OF_PORT[p.role as keyof typeof ROLE_OF_PORT];
     if (!role) throw new Error(`no switch role for a ${p.role} port`);
@@ -50,7 +51,9 @@ export function switchCommand(plan: TopologyPlan, run: string, redis: string): P
   });
   // 64 MiB per port: ~1000 frames of libpcap ring (hosts/switch/main.ts), for the multicast and probe bursts;
   // the querier waits for time 0 (engine.ts sends querier-start), as the sim's starts at 0
-  return { script: 'hosts/switch/main.js', args: ['--redis', redis, '--run', run, ...ports.flat(), '--pcap-buffer-mib', '64', '--querier', 'control'] };
+  return { script: 'hosts/switch/main.js', args: ['--redis', redis, '--run', run, ...ports.flat(), '--pcap-buffer-mib', '64', '--querier', 'control',
+    ...(sw?.dhcpRebindFallback === 'assist' ? ['--dhcp-rebind-fallback', 'assist'] : []),
+    ...(sw?.bindingDatabase === 'persistent' ? ['--binding-database', 'redis'] : [])] };
 }
 
 export function hostAgentCommand(host: string, run: string, redis: string, mgmtIp: string): ProcessCommand {

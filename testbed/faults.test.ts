@@ -95,3 +95,44 @@ describe('faults in the testbed result', () => {
     expect(r.network!.countersUnmeasured).toMatch(/control bus \(Redis\) was lost at 2\.50 s/);
   });
 });
+
+describe('scheduled faults in the result', () => {
+  const crashFault = { atMs: 5000, kind: 'host-crash', target: 'h2', scheduled: true, effect: 'h2 stopped for good; lost: vm1', lost: ['vm1'] };
+
+  it('a host the scenario crashed: its agent, container and port ending after the crash are not observed faults; the lost VM\'s network fields are null with the crash as reason', () => {
+    const portDown: StreamEvent = { id: '8-0', t: at(5100), source: 'switch', kind: 'port-down', seq: 8, data: { port: 'h2', link: 'sl-h2', reason: 'vanished' } };
+    const r = testbedResult(S, record({
+      events: [portDown, snapshot],
+      faults: { deaths: [death('agent:h2', 5200, 'migsim-host-h2')], busLost: null, crashes: [{ host: 'h2', atNs: at(5000), lost: ['vm1'] }] },
+      scheduledFaults: [crashFault],
+    }), true);
+    expect(r.faults).toEqual([crashFault]);
+    const m = r.migrations[0]!;
+    for (const f of NETWORK_FIELDS) {
+      expect(m[f], f).toBeNull();
+      expect(m.unmeasured[f], f).toBe('h2 crashed at 5.00 s (scenario fault) with the VM');
+    }
+  });
+
+  it('the same death before the crash, or of another host, is still an observed fault', () => {
+    const r = testbedResult(S, record({
+      faults: { deaths: [death('agent:h2', 4000), death('agent:h1', 6000)], busLost: null, crashes: [{ host: 'h2', atNs: at(5000), lost: [] }] },
+      scheduledFaults: [crashFault],
+    }), true);
+    expect(r.faults.filter((f) => !f.scheduled).map((f) => f.target)).toEqual(['agent:h2', 'agent:h1']);
+  });
+
+  it("a switch-restart: the counters are the killed switch's (read before the kill) plus the last one's; one unread makes them unmeasured", () => {
+    const killed = (counters: Record<string, number> | null): StreamEvent => ({
+      id: '5-0', t: at(3000), source: 'orchestrator', kind: 'switch-killed', seq: 5,
+      data: { stats: counters === null ? null : { counters, ports: [{ ecp: { sent: 2 } }] } },
+    });
+    const last: StreamEvent = { ...snapshot, data: { kind: 'switch-stopped', counters: { framesIn: 7, sourceGuardDrops: 1 }, ports: [{ ecp: { sent: 3 } }] } };
+    const r = testbedResult(S, record({ events: [killed({ framesIn: 5, sourceGuardDrops: 4 }), last] }), true);
+    expect(r.network!.counters).toMatchObject({ framesIn: 12, sourceGuardDrops: 5, 'ecp.sent': 5 });
+    expect(r.network!.countersUnmeasured).toBeNull();
+    const lost = testbedResult(S, record({ events: [killed(null), last] }), true);
+    expect(lost.network!.counters).toEqual({});
+    expect(lost.network!.countersUnmeasured).toMatch(/switch-restart ended could not be read/);
+  });
+});

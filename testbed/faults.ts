@@ -30,6 +30,8 @@ export interface BusLoss {
 export interface ObservedFaults {
   deaths: Death[];
   busLost: BusLoss | null;
+  /** hosts the scenario crashed on purpose (host-crash), when, and the VMs each took: what is observed of them afterwards is explained by it */
+  crashes?: { host: string; atNs: bigint; lost: string[] }[];
 }
 
 export const NETWORK_FIELDS = ['dhcpRebindMs', 'igmpRebindMs', 'sourceGuardDrops', 'multicastGapMs', 'multicastLost', 'serviceInterruptionMs'] as const;
@@ -102,7 +104,22 @@ export function applyFaults(r: RunResult, s: Scenario, f: ObservedFaults, events
   const faults: FaultReport[] = [...r.faults];
   const endMs = r.durationMs;
   let switchDied = false;
+  const crashes = f.crashes ?? [];
+  // a host the scenario crashed on purpose: its agent's or container's end, and its port going
+  // down, are the scheduled fault's doing (reported as such), not a run that broke
+  const crashedBy = (host: string | undefined, t: bigint): boolean => host !== undefined && crashes.some((c) => c.host === host && c.atNs <= t);
+  for (const c of crashes) {
+    const atMs = msOf(c.atNs, originNs);
+    const reason = `${c.host} crashed at ${secondsText(atMs)} (scenario fault) with the VM`;
+    r.migrations.forEach((m, i) => {
+      if (!c.lost.includes(m.vm) || m.switchoverMs === null || m.resumeMs === null || m.outcome === 'reverted') return;
+      if (atMs >= windowEnd(s, i, endMs)) return;
+      spoil(m, NETWORK_FIELDS, reason);
+    });
+  }
   for (const d of f.deaths) {
+    const [dk, dn] = d.component.split(':');
+    if ((dk === 'agent' || d.component === `container:migsim-host-${dn}`) && crashedBy(dn, d.atNs)) continue;
     const atMs = msOf(d.atNs, originNs);
     const e = deathEffect(d, s, r, atMs);
     faults.push({ atMs, kind: 'component-died', target: d.container ? `container:${d.container}` : d.component, scheduled: false, effect: e.effect, lost: e.lost });
@@ -127,6 +144,7 @@ export function applyFaults(r: RunResult, s: Scenario, f: ObservedFaults, events
   for (const e of events) {
     if (e.source !== 'switch' || e.kind !== 'port-down') continue;
     const port = String(e.data.port ?? '?');
+    if (crashedBy(port, e.t)) continue;
     const why = e.data.reason === 'down' ? 'is down' : String(e.data.reason ?? 'vanished');
     faults.push({
       atMs: msOf(e.t, originNs), kind: 'port-down', target: port, scheduled: false, lost: [],

@@ -6,7 +6,7 @@
 
 import { evaluateExpectations } from '../model/result/expect.js';
 import { rebindFields, type EchoLog, type EchoRecord, type ObservedVm, type SentBefore } from '../model/result/rebind-metrics.js';
-import { ECP_COUNTERS, failedMigration, switchPolicy, UNMEASURED_NETWORK, type MigrationResult, type NetworkResult, type RunResult } from '../model/result/format.js';
+import { ECP_COUNTERS, failedMigration, switchPolicy, UNMEASURED_NETWORK, type FaultReport, type MigrationResult, type NetworkResult, type RunResult } from '../model/result/format.js';
 import { effectiveSwitch } from '../model/scenario/addressing.js';
 import type { Scenario } from '../model/scenario/types.js';
 import { VERSION } from '../model/version.js';
@@ -64,6 +64,8 @@ export interface TestbedRecord {
   wallStart: number;
   /** the components that died during the run and the control bus lost (faults.ts); none if absent */
   faults?: ObservedFaults;
+  /** the scenario's faults as the orchestrator injected them (run-faults.ts) */
+  scheduledFaults?: FaultReport[];
 }
 
 const rel = (t: bigint, origin: bigint): number => Number(t - origin);
@@ -198,7 +200,7 @@ export function testbedResult(s: Scenario, rec: TestbedRecord, hasNetwork: boole
     migrations,
     expectations: evaluateExpectations(s.expect, s.migrations, migrations, network),
     network,
-    faults: network ? unansweredLeasequeries(network, migrations, (vm) => s.vms.find((v) => v.name === vm)!.mac) : [],
+    faults: [...(rec.scheduledFaults ?? []), ...(network ? unansweredLeasequeries(network, migrations, (vm) => s.vms.find((v) => v.name === vm)!.mac) : [])].sort((a, b) => (a.atMs ?? Infinity) - (b.atMs ?? Infinity)),
     wallClock: { startedAt: new Date(rec.wallStart).toISOString(), elapsedMs: Date.now() - rec.wallStart },
   };
   if (rec.faults) {
@@ -209,21 +211,36 @@ export function testbedResult(s: Scenario, rec: TestbedRecord, hasNetwork: boole
   return result;
 }
 
-/** The switch's policy, its counters (from its `switch-stopped` snapshot) and its log. */
+/** The switch's policy, its counters (from its `switch-stopped` snapshot, plus each earlier incarnation's: a switch-restart) and its log. */
 function networkResult(s: Scenario, events: StreamEvent[], log: NetworkResult['events']): NetworkResult {
+  type Snap = { counters?: Record<string, unknown>; malformedCount?: unknown; ports?: { role?: string; ecp?: Record<string, unknown> | null }[] };
   const stopped = events.filter((e) => e.source === 'switch' && e.kind === 'switch-stopped').at(-1);
+  // each incarnation a switch-restart ended: its counters as read just before it was killed
+  const killed = events.filter((e) => e.source === 'orchestrator' && e.kind === 'switch-killed');
+  const earlier = killed.map((e) => (e.data.stats ?? null) as Snap | null);
   const counters: Record<string, number> = {};
-  const snap = stopped?.data as { counters?: Record<string, unknown>; malformedCount?: unknown; ports?: { role?: string; ecp?: Record<string, unknown> | null }[] } | undefined;
-  for (const [k, v] of Object.entries(snap?.counters ?? {})) if (typeof v === 'number') counters[k] = v;
-  if (typeof snap?.malformedCount === 'number') counters.malformedLogged = Math.min(snap.malformedCount, 100);
+  const snap = stopped?.data as Snap | undefined;
+  const snaps = snap ? [...earlier, snap] : [];
+  const add = (k: string, v: unknown) => {
+    if (typeof v === 'number') counters[k] = (counters[k] ?? 0) + v;
+  };
+  for (const x of snaps) for (const [k, v] of Object.entries(x?.counters ?? {})) add(k, v);
+  const malformed = snaps.reduce((n, x) => n + (typeof x?.malformedCount === 'number' ? x.malformedCount : 0), 0);
+  if (snaps.some((x) => typeof x?.malformedCount === 'number')) counters.malformedLogged = Math.min(malformed, 100);
   for (const k of ECP_COUNTERS) {
-    if (snap) counters[`ecp.${k}`] = (snap.ports ?? []).reduce((n, p) => n + (typeof p.ecp?.[k] === 'number' ? (p.ecp[k] as number) : 0), 0);
+    if (snap) counters[`ecp.${k}`] = snaps.reduce((n, x) => n + (x?.ports ?? []).reduce((m, p) => m + (typeof p.ecp?.[k] === 'number' ? (p.ecp[k] as number) : 0), 0), 0);
   }
+  // without the switch's last snapshot, or an earlier incarnation's, there is nothing to count from: no 0s standing in for it
+  const lostEarlier = earlier.some((x) => x === null);
+  const countersUnmeasured = !snap
+    ? 'the switch never reported its final counters (no switch-stopped event in the stream)'
+    : lostEarlier
+      ? 'the counters of a switch process a switch-restart ended could not be read before it was killed'
+      : null;
   return {
     switch: switchPolicy(effectiveSwitch(s)),
-    counters,
-    // without the switch's last snapshot there is nothing to count from: no 0s standing in for it
-    countersUnmeasured: snap ? null : 'the switch never reported its final counters (no switch-stopped event in the stream)',
+    counters: countersUnmeasured ? {} : counters,
+    countersUnmeasured,
     events: log,
   };
 }

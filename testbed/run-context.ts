@@ -8,7 +8,7 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import type { Redis } from 'ioredis';
 import type Docker from 'dockerode';
 import { UnsupportedError } from '../model/scenario/support.js';
-import type { MigrationResult } from '../model/result/format.js';
+import type { FaultReport, MigrationResult } from '../model/result/format.js';
 import type { MigrationSpec, Scenario, VmSpec } from '../model/scenario/types.js';
 import type { RedisEventSink } from '../hosts/control/event-stream.js';
 import { controlMessage, type ControlBody, type ControlType, type VmJsonInput } from '../hosts/control/messages.js';
@@ -57,6 +57,33 @@ export function traceInContainer(s: Scenario, vm: VmSpec, i: number, repoDir: st
 export interface MigrationState {
   spec: MigrationSpec;
   result: MigrationResult | { error: string } | null;
+  /** waiting for its turn; preparing (pre-association, hold); migrating (its source runs it); settled */
+  phase: 'waiting' | 'preparing' | 'migrating' | 'settled';
+  /** why the orchestrator aborted it (a cancel, its timeout, a crashed destination), once it did */
+  abortReason: string | null;
+  /** the source host crashed under it (a scheduled host-crash): the VM is lost, no result will come */
+  lost: { reason: string; atNs: bigint } | null;
+  /** the destination resumed the VM (the orchestrator saw it): it runs there now */
+  resumed: boolean;
+  /** resolves when `lost` is set: ends the wait for a result that cannot come */
+  onLost: Promise<void>;
+  markLost: (reason: string, atNs: bigint) => void;
+  /** where the VM was when this migration started (an earlier one may have reverted): its source */
+  from: string;
+}
+
+export function migrationState(spec: MigrationSpec): MigrationState {
+  let resolve!: () => void;
+  const onLost = new Promise<void>((r) => (resolve = r));
+  const m: MigrationState = {
+    spec, result: null, phase: 'waiting', abortReason: null, lost: null, resumed: false, onLost, from: spec.from,
+    markLost: (reason, atNs) => {
+      if (m.lost) return;
+      m.lost = { reason, atNs };
+      resolve();
+    },
+  };
+  return m;
 }
 
 /** Migrations by their start time, then their order in the scenario. */
@@ -77,6 +104,20 @@ export class RunContext {
   leases = new Map<string, string>();
   readonly migrations: MigrationState[];
   busWatch: BusWatch | null = null;
+  /** the scenario's faults as injected (scheduled: true), in the order they were */
+  readonly scheduledFaults: FaultReport[] = [];
+  /** the switch process's command line (a switch-restart starts it again) */
+  switchCommand: ProcessCommand | null = null;
+  /** while a switch-restart has the switch down: resolves when the new one is ready */
+  switchBack: Promise<void> | null = null;
+  /** scenario faults that could not be injected (run-faults.ts): the run did not happen as described */
+  readonly faultFailures: string[] = [];
+  /** hosts a scheduled host-crash took down: why */
+  readonly crashed = new Map<string, string>();
+  /** the scheduled host crashes, as injected: when, and the VMs each took with it */
+  readonly crashes: { host: string; atNs: bigint; lost: string[] }[] = [];
+  /** VMs a scheduled host-crash took with it: why */
+  readonly lostVms = new Map<string, string>();
   /** deaths, the bus, signals: what ends or spoils the run (run-watch.ts) */
   readonly watch: RunWatch;
 
@@ -87,7 +128,7 @@ export class RunContext {
       if (this.watch.abort === null) log(line);
     };
     this.net = new TestbedNetwork({ ...(o.docker ? { docker: o.docker } : {}), log: this.log });
-    this.migrations = s.migrations.map((spec) => ({ spec, result: null }));
+    this.migrations = s.migrations.map(migrationState);
     this.watch = new RunWatch(this, o.signal);
   }
 
@@ -117,6 +158,15 @@ export class RunContext {
     const j = vmMessage(vm);
     if (vm.workload.kind === 'trace') j.workload = { kind: 'trace', file: traceInContainer(this.s, vm, this.s.vms.indexOf(vm), this.o.repoDir), loop: vm.workload.loop };
     return j;
+  }
+
+  /** Where `vm` runs now: its first host, moved by each of its migrations that completed. */
+  hostOf(vm: string): string {
+    let host = this.s.vms.find((v) => v.name === vm)!.host;
+    for (const m of this.vmMigrations(vm)) {
+      if (m.phase === 'settled' && m.result && 'outcome' in m.result && m.result.outcome === 'completed') host = m.spec.to;
+    }
+    return host;
   }
 
   /** A VM's migrations in the order they run. */
@@ -177,6 +227,8 @@ export class RunContext {
   }
 
   async vdp(host: string, op: 'preassoc' | 'assoc' | 'deassoc', vm: string | VmJsonInput, migrated: boolean, wait = true): Promise<void> {
+    // a switch being restarted answers nobody: the request goes once it is back (lldpad re-sends an unanswered one)
+    if (this.switchBack) await Promise.race([this.switchBack, sleep(30_000)]);
     const from = this.follower!.mark();
     const name = typeof vm === 'string' ? vm : String(vm.name);
     await this.control(`host:${host}`, 'vdp', { op, vm, migrated, ...(typeof vm === 'string' ? {} : { seed: this.seed }) });

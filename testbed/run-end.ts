@@ -20,19 +20,36 @@ import type { RunContext } from './run-context.js';
 
 const LOCAL_ROLES = ['probe', 'msource', 'vm', 'dhcp'];
 
+/**
+ * What a scheduled host-crash froze goes now: the crashed host's agent is killed (the signal
+ * waits in the frozen process; it dies as it thaws, before it runs again, and its links stay
+ * cut), and the lost VMs' network identities thaw, to stop as the others do.
+ */
+export async function endCrashes(r: RunContext): Promise<void> {
+  for (const host of r.crashed.keys()) {
+    const agent = r.procs.find((p) => p.node.role === 'host' && p.node.name === host);
+    await agent?.signal('SIGKILL').catch(() => undefined);
+    await r.net.node('host', host).thaw().catch((e: unknown) => r.log(`thawing crashed ${host}: ${String(e)}`));
+  }
+  for (const vm of r.lostVms.keys()) await r.net.node('vm', vm).thaw().catch((e: unknown) => r.log(`thawing lost ${vm}: ${String(e)}`));
+}
+
 export async function stopAll(r: RunContext): Promise<void> {
+  await endCrashes(r);
   // traffic and guests first (they are not on Redis), then everyone on the bus
   const local = r.procs.filter((p) => LOCAL_ROLES.includes(p.node.role));
   await Promise.all(local.map((p) => p.stop(10_000)));
   await r.bus!.publishControl(controlMessage('stop', {}));
   const onBus = r.procs.filter((p) => !local.includes(p));
   const exits = await Promise.all(onBus.map(async (p) => ({ p, exit: await p.stop(30_000) })));
-  const lost = exits.filter((x) => x.exit.code !== 0);
+  // a crashed host's agent was killed on purpose (endCrashes)
+  const lost = exits.filter((x) => x.exit.code !== 0 && !r.watch.isIntended(x.p) && !(x.p.node.role === 'host' && r.crashed.has(x.p.node.name ?? '')));
   if (lost.length > 0) r.log(`stopped with a non-zero status: ${lost.map((x) => `${x.p.label} ${x.exit.code}`).join(', ')}`);
 }
 
 /** The bus is gone: traffic and guests stop (their logs are flushed), the bus's processes are killed (their events could not go anywhere). */
 export async function stopWithoutBus(r: RunContext): Promise<void> {
+  await endCrashes(r);
   const local = r.procs.filter((p) => LOCAL_ROLES.includes(p.node.role));
   await Promise.all(local.map((p) => p.stop(3000).catch(() => undefined)));
   await Promise.all(r.procs.filter((p) => !local.includes(p) && p.running).map((p) => p.signal('SIGKILL').catch(() => undefined)));
@@ -70,7 +87,8 @@ export async function collect(r: RunContext, endNs: bigint, wallStart: number): 
   return testbedResult(s, {
     originNs: r.originNs, endNs, events, vmLogs, probeLog, sourceLogs, seed: r.seed, wallStart,
     migrations: r.migrations.map((m) => m.result ?? { error: busLost ? 'not started: the control bus (Redis) was lost' : 'the run ended before this migration reported' }),
-    faults: { deaths: [...r.watch.deaths], busLost },
+    faults: { deaths: [...r.watch.deaths], busLost, crashes: [...r.crashes] },
+    scheduledFaults: [...r.scheduledFaults],
   }, hasNetwork(s));
 }
 

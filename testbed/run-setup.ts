@@ -36,7 +36,8 @@ export async function setUp(r: RunContext): Promise<void> {
   const plan = r.net.topology!;
 
   // the switch
-  await r.start('switch', null, 'switch', switchCommand(plan, r.run, redisAddr));
+  r.switchCommand = switchCommand(plan, r.run, redisAddr, r.s);
+  await r.start('switch', null, 'switch', r.switchCommand);
   await r.follower.waitFor((e) => e.source === 'switch' && e.kind === 'switch-ready', SETUP_TIMEOUT_MS, 'switch-ready');
 
   // the data plane's fixed addresses (the DHCP server gives itself .1)

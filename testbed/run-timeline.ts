@@ -9,6 +9,7 @@ import { readContainerFile, writeContainerFile } from './container-process.js';
 import { parseLog } from './result.js';
 import { inRunOrder, type RunContext } from './run-context.js';
 import { migrate } from './run-migration.js';
+import { FaultInjector } from './run-faults.js';
 
 /** Time 0: guests and traffic start; migrations at their times; returns the end (CLOCK_MONOTONIC ns). */
 export async function runTimeline(r: RunContext): Promise<bigint> {
@@ -44,6 +45,10 @@ export async function runTimeline(r: RunContext): Promise<bigint> {
     }
   })();
 
+  // the scenario's faults at their times (armed first: a fault and a start at one instant, the fault first)
+  const faults = new FaultInjector(r);
+  faults.start();
+
   // migrations: each at its time, one VM's in order
   const chains = new Map<string, Promise<void>>();
   const started = [...r.migrations].sort(inRunOrder).map((m) => {
@@ -74,6 +79,7 @@ export async function runTimeline(r: RunContext): Promise<bigint> {
     watching = false;
     offAssist();
     await leaseWatch;
+    await faults.stop();
   }
 }
 

@@ -7,7 +7,13 @@
 
 import type { ContainerProcess, ProcessExit } from './container-process.js';
 import type { Death } from './faults.js';
-import type { RunContext } from './run-context.js';
+
+/** What the watch needs of the run it watches (RunContext): stop following the stream, emit, log. */
+export interface WatchedRun {
+  readonly follower: { stop(): Promise<unknown> } | null;
+  emit(kind: string, data: Record<string, unknown>): void;
+  log(line: string): void;
+}
 
 export type RunAbort =
   | { kind: 'signal'; signal: 'SIGINT' | 'SIGTERM'; atNs: bigint }
@@ -51,7 +57,7 @@ export class RunWatch {
   private resolveAborted!: (a: RunAbort) => void;
   private readonly deathWaiters: { component: string; resolve: (d: Death) => void }[] = [];
 
-  constructor(private readonly r: RunContext, signal?: AbortSignal) {
+  constructor(private readonly r: WatchedRun, signal?: AbortSignal) {
     this.aborted = new Promise((res) => (this.resolveAborted = res));
     if (signal) {
       const onSignal = (): void => this.stop({ kind: 'signal', signal: signal.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT', atNs: process.hrtime.bigint() });
@@ -88,12 +94,23 @@ export class RunWatch {
     return new Promise((resolve) => this.deathWaiters.push({ component, resolve }));
   }
 
+  /** processes ended on purpose during the run (a switch-restart's kill): their exit is no death */
+  private readonly intended = new WeakSet<ContainerProcess>();
+
+  intendEnd(p: ContainerProcess): void {
+    this.intended.add(p);
+  }
+
+  isIntended(p: ContainerProcess): boolean {
+    return this.intended.has(p);
+  }
+
   track(p: ContainerProcess): void {
     void p.exited.then((x) => this.onExit(p, x));
   }
 
   private async onExit(p: ContainerProcess, x: ProcessExit): Promise<void> {
-    if (this.phase === 'ending' || this.abort) return;
+    if (this.phase === 'ending' || this.abort || this.intended.has(p)) return;
     const atNs = process.hrtime.bigint();
     // a traffic process that ran its --duration out is done, not dead
     if (x.code === 0 && (p.node.role === 'probe' || p.node.role === 'msource')) return;

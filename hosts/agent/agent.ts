@@ -8,7 +8,8 @@ import type { WorkloadSpec } from '../../model/scenario/types.js';
 import { emitTo, nowNs, type AgentEvent, type EventSink } from './events.js';
 import { WorkloadThread } from './workload-thread.js';
 import { Receiver, type ReceiveResult } from './receiver.js';
-import { migrate, type MigrateParams, type SenderResult } from './sender.js';
+import { migrate, type MigrateParams } from './sender.js';
+import type { SenderResult } from './migration-result.js';
 import { DEFAULT_LIMITS, type Hello, type StreamLimits } from '../../wire/page-stream.js';
 import { VmMemory, type VmGeometry } from './vm-memory.js';
 
@@ -26,7 +27,7 @@ export interface VmConfig {
 
 export type MigrationParams = Pick<
   MigrateParams,
-  'mode' | 'bandwidthBps' | 'linkBandwidthBps' | 'downtimeLimitNs' | 'maxRounds' | 'deviceStateBytes' | 'autoConverge' | 'replyTimeoutMs' | 'batchBytes' | 'testHooks'
+  'mode' | 'bandwidthBps' | 'linkBandwidthBps' | 'downtimeLimitNs' | 'maxRounds' | 'deviceStateBytes' | 'autoConverge' | 'replyTimeoutMs' | 'batchBytes' | 'cancel' | 'testHooks'
 >;
 
 export interface HostedVm {

@@ -4,10 +4,9 @@
 // messages from Redis (hosts/control/messages.ts), every event streamed to the run's Redis
 // stream. Its command line, Redis keys, messages, events and exit statuses: docs/control-protocol.md.
 
-import { HoldMsgSchema, type MigrateMsg, MigrateMsgSchema, ReleaseMsgSchema, ReserveMsgSchema, VdpMsgSchema, type VdpOp, VmCreateMsgSchema, type VmJson, type WorkloadJson } from '../control/messages.js';
+import { AbortMsgSchema, HoldMsgSchema, MigrateMsgSchema, ReleaseMsgSchema, ReserveMsgSchema, VdpMsgSchema, type VdpOp, VmCreateMsgSchema, type VmJson, type WorkloadJson } from '../control/messages.js';
 import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
-import { failedMigration } from '../../model/result/format.js';
 import { parseTrace } from '../../model/scenario/trace.js';
 import type { WorkloadSpec } from '../../model/scenario/types.js';
 import { RedisEventSink } from '../control/event-stream.js';
@@ -20,8 +19,8 @@ import { isMac } from '../../model/address.js';
 import { type AssistRequest, managerIdFromText, type VdpMode } from '../../wire/vdp.js';
 import { ComponentLifecycle, StartupSignals } from '../control/lifecycle.js';
 import { VdpStation, type VsiSpec } from '../../switch/vdp-station.js';
-import { HostAgent, type MigrationParams, type VmConfig } from './agent.js';
-import { type SenderResult, toMigrationResult } from './sender.js';
+import { HostAgent, type VmConfig } from './agent.js';
+import { OutgoingMigrations } from './outgoing.js';
 import { HOST_AGENT_USAGE, HOST_NAME_RE, type HostAgentArgs, parseAddr, parseHostAgentArgs } from './args.js';
 
 /** This process's key: `migsim:<run>:host:<name>:ready`. */
@@ -215,16 +214,20 @@ export async function runHostAgent(a: HostAgentArgs, onReady: () => void = () =>
     },
   );
   /** Sends a VDP request for a VM this agent knows; a failure is a control-error. */
-  function sendVdp(name: string, op: VdpOp, migrated: boolean): void {
+  function sendVdp(name: string, op: VdpOp, migrated: boolean, asType?: { id: number; version: number }): void {
     const k = known.get(name);
     if (!k?.vsi) {
       emit('control-error', { type: 'vdp', error: `vm ${name}: no mac/vsiType known (send the VM in full)` });
       return;
     }
-    if (op === 'preassoc') station.preAssociate(k.vsi);
-    else if (op === 'assoc') station.associate(k.vsi, migrated);
-    else station.deassociate(k.vsi, migrated);
-    emit('vdp-sent', { vm: name, mac: k.vsi.mac, op, migrated, hints, mBit: op === 'assoc' && migrated && hints, sBit: op === 'deassoc' && migrated && hints });
+    const vsi = asType ? { ...k.vsi, typeId: asType.id, typeVersion: asType.version } : k.vsi;
+    if (op === 'preassoc') station.preAssociate(vsi);
+    else if (op === 'assoc') station.associate(vsi, migrated);
+    else station.deassociate(vsi, migrated);
+    emit('vdp-sent', {
+      vm: name, mac: vsi.mac, op, migrated, hints, mBit: op === 'assoc' && migrated && hints, sBit: op === 'deassoc' && migrated && hints,
+      ...(asType ? { asType } : {}),
+    });
   }
   port.onFrame((f) => {
     // only ECP and LLDP are the station's (untagged, as the bridge sends them); the capture
@@ -240,49 +243,16 @@ export async function runHostAgent(a: HostAgentArgs, onReady: () => void = () =>
   station.announce();
   const lldpTimer = setInterval(() => station.announce(), a.lldpIntervalMs);
 
-  // ---- migrations in flight
-  const migrations = new Set<Promise<void>>();
-  const startMigration = (m: MigrateMsg): void => {
-    const originNs = m.originNs === undefined ? 0 : Number(m.originNs);
-    const to = m.destHost ?? m.dest;
-    const startNs = Number(process.hrtime.bigint());
-    const p = m.params;
-    if (p.mode === 'postcopy') {
-      emit('migration-result', { vm: m.vm, from: a.host, to, result: failedMigration(m.vm, a.host, to, 'postcopy', 'postcopy is not run by the testbed host agent (precopy and stopcopy are)', (startNs - originNs) / 1e6), ns: null });
-      return;
-    }
-    const params: MigrationParams = {
-      mode: p.mode, downtimeLimitNs: p.downtimeLimitNs, maxRounds: p.maxRounds, bandwidthBps: p.bandwidthBps,
-      linkBandwidthBps: p.linkBandwidthBps, deviceStateBytes: p.deviceStateBytes, autoConverge: p.autoConverge,
-      ...(p.replyTimeoutMs !== undefined ? { replyTimeoutMs: p.replyTimeoutMs } : {}),
-    };
-    const run = (async () => {
-      let r: SenderResult;
-      try {
-        r = await agent.migrateVm(m.vm, m.dest, params);
-      } catch (e) {
-        emit('migration-result', { vm: m.vm, from: a.host, to, result: failedMigration(m.vm, a.host, to, p.mode, (e as Error).message, (startNs - originNs) / 1e6), ns: null });
-        return;
-      }
-      const result = toMigrationResult(r, { from: a.host, to, originNs });
-      emit('migration-result', {
-        vm: m.vm, from: a.host, to, result,
-        ns: { startNs: r.startNs, switchoverNs: r.switchoverNs, resumeNs: r.resumeNs, resumeAckNs: r.resumeAckNs, endNs: r.endNs },
-        streamBytes: r.streamBytes, mismatches: r.mismatches, firstMismatch: r.firstMismatch,
-      });
-    })();
-    migrations.add(run);
-    void run.finally(() => {
-      migrations.delete(run);
-      deassocOnResume.delete(m.vm); // it never resumed there, or did and was de-associated
-    });
-  };
+  // ---- migrations out of here, while they run
+  const outgoing = new OutgoingMigrations(agent, a.host, emit, (vm) => {
+    deassocOnResume.delete(vm); // it never resumed there, or did and was de-associated
+  });
 
   const snapshot = () => ({
     pid: process.pid,
     vms: agent.vmNames(),
     counters: { ...agent.counters },
-    migrationsInFlight: migrations.size,
+    migrationsInFlight: outgoing.size,
     pcap: { ...port.stats },
     ecp: { ...station.ecp.stats },
     frames: { ...hostAgentStats },
@@ -302,7 +272,7 @@ export async function runHostAgent(a: HostAgentArgs, onReady: () => void = () =>
       clearInterval(lldpTimer);
       port.close();
       await agent.close();
-      await withTimeout(Promise.allSettled([...migrations]), 10_000, 'migrations').catch(() => undefined);
+      await withTimeout(outgoing.settled(), 10_000, 'migrations').catch(() => undefined);
       emit('host-stopped', { reason, ...snapshot(), vms: held });
     },
   });
@@ -355,7 +325,7 @@ export async function runHostAgent(a: HostAgentArgs, onReady: () => void = () =>
         }
         const name = typeof r.data.vm === 'string' ? r.data.vm : r.data.vm.name;
         if (!k?.vsi) return controlError(msg.type, `vm ${name}: no mac/vsiType known (send the VM in full)`);
-        sendVdp(name, r.data.op, r.data.migrated);
+        sendVdp(name, r.data.op, r.data.migrated, r.data.asType);
         return;
       }
       case 'hold': {
@@ -389,7 +359,13 @@ export async function runHostAgent(a: HostAgentArgs, onReady: () => void = () =>
           return controlError(msg.type, `dest: ${(e as Error).message}`);
         }
         if (r.data.deassocOnResume) deassocOnResume.add(r.data.vm);
-        startMigration(r.data);
+        outgoing.start(r.data);
+        return;
+      }
+      case 'abort': {
+        const r = AbortMsgSchema.safeParse(msg);
+        if (!r.success) return controlError(msg.type, issues(r.error));
+        outgoing.abort(r.data.vm, r.data.reason);
         return;
       }
       default:

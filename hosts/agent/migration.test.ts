@@ -9,7 +9,8 @@ import { sleep } from '../../test/support/processes.js';
 import { HostAgent, type MigrationParams, type VmConfig } from './agent.js';
 import type { AgentEvent } from './events.js';
 import { Receiver, type ReceiveResult } from './receiver.js';
-import { toMigrationResult, type SenderResult } from './sender.js';
+import { MigrationCancel } from './migration-cancel.js';
+import { toMigrationResult, type SenderResult } from './migration-result.js';
 import { emitChecksums, emitDeviceState, emitDone, emitHello, emitPages, emitRecord, emitRoundEnd, type StreamRecord } from '../../wire/page-stream.js';
 import { StreamDecoder } from '../../wire/page-stream-decoder.js';
 import { AutoConverge } from '../../model/memory/precopy.js';
@@ -326,6 +327,54 @@ describe('faults', () => {
     await sleep(60);
     expect(src.memory.writes).toBeGreaterThan(w + 100);
     expect(rejections).toEqual([]);
+  });
+
+  it('aborted mid-round (a cancel): reverted at the abort, what was handed to the socket counted, gaveUpMs set, sourcePauseMs null', async () => {
+    const { h1, port } = await agents();
+    await h1.startVm(vmConfig({ workload: { kind: 'hotset', writeRate: 20_000, hotsetBytes: 8 * MiB } }));
+    const cancel = new MigrationCancel();
+    // 64 MiB at 200 Mbit/s: round 0 takes ~2.7 s; abort at 1 s
+    const t0 = process.hrtime.bigint();
+    const timer = setTimeout(() => expect(cancel.abort('cancelled at 1s (test)')).toBe(true), 1000);
+    cleanups.push(() => clearTimeout(timer));
+    const r = await h1.migrateVm('vm1', { host: '127.0.0.1', port }, params({ bandwidthBps: 200e6, cancel }));
+    expect(r.outcome).toBe('reverted');
+    expect(r.error).toBe('cancelled at 1s (test)');
+    const m = toMigrationResult(r, { from: 'h1', to: 'h2', originNs: Number(t0) });
+    // the abort's timer runs on libuv's cached loop time, which can trail hrtime by a few ms
+    expect(m.gaveUpMs!).toBeGreaterThanOrEqual(990);
+    expect(m.gaveUpMs!).toBeLessThan(1200);
+    expect(m.sourcePauseMs).toBeNull();
+    expect(m.rounds).toEqual([]);
+    // 1 s at 200 Mbit/s is 25 MB; the socket's backlog (≤ 4 MiB) more at most
+    expect(m.bytesSent).toBeGreaterThan(0.8 * 25e6);
+    expect(m.bytesSent).toBeLessThan(25e6 + 5 * MiB);
+    expect(m.pagesSent).toBe(Math.round(m.bytesSent / PAGE_WIRE));
+    expect(h1.getVm('vm1')!.guest!.alive).toBe(true);
+    // over: a second abort has nothing to abort
+    expect(cancel.abort('again')).toBe(false);
+  });
+
+  it('aborted during a stop-copy pause: reverted, the guest resumes on the source, sourcePauseMs is the pause', async () => {
+    const { h1, port } = await agents();
+    const src = await h1.startVm(vmConfig({ workload: { kind: 'uniform', writeRate: 5_000 } }));
+    const cancel = new MigrationCancel();
+    let pausedNs = 0;
+    const r = await (async () => {
+      const p = h1.migrateVm('vm1', { host: '127.0.0.1', port }, params({ mode: 'stopcopy', linkBandwidthBps: 200e6, cancel }));
+      await sleep(500);
+      pausedNs = Number(process.hrtime.bigint());
+      cancel.abort('cancelled (test)');
+      return p;
+    })();
+    expect(r.outcome).toBe('reverted');
+    const m = toMigrationResult(r, { from: 'h1', to: 'h2', originNs: r.startNs });
+    expect(m.switchoverMs).not.toBeNull();
+    // paused from the start (stop-copy) to the abort at ~500 ms
+    expect(m.sourcePauseMs!).toBeGreaterThanOrEqual((pausedNs - r.switchoverNs!) / 1e6);
+    expect(m.sourcePauseMs!).toBeLessThan((pausedNs - r.switchoverNs!) / 1e6 + 200);
+    expect(m.downtimeMs).toBeNull();
+    expect(src.guest!.paused).toBe(false);
   });
 
   it('nobody listening: reverted at once', async () => {

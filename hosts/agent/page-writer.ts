@@ -81,6 +81,8 @@ export interface PageWriterOptions {
 export class PageWriter {
   /** every byte handed to the socket, control records included */
   streamBytes = 0;
+  /** of the sendPages under way (or cut short): pages and zero pages handed to the socket so far */
+  partial = { pages: 0, zeros: 0 };
   readonly batchPages: number;
   private readonly idx: Uint32Array;
   private readonly stageBytes: number;
@@ -118,6 +120,8 @@ export class PageWriter {
     let n = 0;
     let zeroBuf: Buffer | null = null;
     let zeroPos = 0;
+    let zerosQueued = 0;
+    const part = (this.partial = { pages: 0, zeros: 0 });
     for (let i = 0; i < total; i++) {
       const page = pages ? pages[i]! : i;
       if (memory.isZeroPage(page)) {
@@ -125,8 +129,12 @@ export class PageWriter {
         if (page === skip) continue;
         zeroBuf ??= Buffer.allocUnsafeSlow(ZERO_BATCH * ZERO_PAGE_BYTES);
         zeroPos += putZeroRecord(zeroBuf, zeroPos, page);
+        zerosQueued++;
         if (zeroPos === zeroBuf.length) {
           await this.write(zeroBuf, pacer);
+          part.pages += zerosQueued;
+          part.zeros += zerosQueued;
+          zerosQueued = 0;
           zeroBuf = null;
           zeroPos = 0;
         }
@@ -136,12 +144,17 @@ export class PageWriter {
       this.idx[n++] = page;
       if (n === this.batchPages) {
         await this.sendBatch(n, pacer, false);
+        part.pages += n;
         n = 0;
       }
     }
     if (n > 0) await this.sendBatch(n, pacer, endsPhase && zeroPos === 0);
+    part.pages += n;
     if (zeroBuf && zeroPos > 0) await this.write(zeroBuf.subarray(0, zeroPos), pacer, endsPhase);
+    part.pages += zerosQueued;
+    part.zeros += zerosQueued;
     await this.flushed();
+    this.partial = { pages: 0, zeros: 0 };
     return { pages: total, zeros, bytes: wireBytes(total, zeros, memory.pageSize) };
   }
 

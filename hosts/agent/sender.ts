@@ -5,7 +5,7 @@
 import type { Socket } from 'node:net';
 import { AutoConverge, canSwitchOver } from '../../model/memory/precopy.js';
 import { wireBytes } from '../../model/page-cost.js';
-import { UNMEASURED_NETWORK, type MigrationResult, type RoundResult, type StopCopyResult } from '../../model/result/format.js';
+import type { RoundResult } from '../../model/result/format.js';
 import type { Switchover } from '../../model/scenario/expectable.js';
 import { emitTo, nowNs, type EventSink } from './events.js';
 import { Aborted, PageWriter, TokenBucket } from './page-writer.js';
@@ -13,6 +13,9 @@ import type { WorkloadControl } from './workload-thread.js';
 import { emitChecksums, emitDeviceState, emitDone, emitHello, emitRoundEnd, type StreamRecord } from '../../wire/page-stream.js';
 import { StreamDecoder } from '../../wire/page-stream-decoder.js';
 import { mergePages, type VmMemory } from './vm-memory.js';
+import type { MigrationCancel } from './migration-cancel.js';
+import type { SenderResult } from './migration-result.js';
+
 
 export interface MigrateParams {
   vm: string;
@@ -35,6 +38,12 @@ export interface MigrateParams {
   replyTimeoutMs?: number;
   /** bytes of pages per write (a PAGES batch); default ~2 ms of the live rate, 256 KiB .. 1 MiB */
   batchBytes?: number;
+  /**
+   * the operator's abort (libvirt's domjobabort: a cancel, the migration's timeout, a peer
+   * declared dead): aborting it gives the migration up with its reason, unless the
+   * destination already runs the VM (RESUMED arrived), which cannot be undone
+   */
+  cancel?: MigrationCancel;
   /** test-only fault injection */
   testHooks?: {
     /** "forget" this page: it is counted as sent in every round but never goes on the wire */
@@ -42,48 +51,6 @@ export interface MigrateParams {
   };
 }
 
-export interface SenderResult {
-  vm: string;
-  mode: 'precopy' | 'stopcopy';
-  outcome: 'completed' | 'reverted' | 'failed';
-  error: string | null;
-  rounds: RoundResult[];
-  stopCopy: StopCopyResult | null;
-  /** page records, framing included; device state counted once (the sim's accounting) */
-  pagesSent: number;
-  bytesSent: number;
-  zeroPagesSent: number;
-  /** highest auto-converge throttle applied, percent */
-  throttlePct: number;
-  memoryVerified: boolean | null;
-  mismatches: number | null;
-  firstMismatch: number | null;
-  /** every byte written to the socket, control records included */
-  streamBytes: number;
-  /** CLOCK_MONOTONIC ns */
-  startNs: number;
-  /** the guest stopped writing (the worker's pause instant) */
-  switchoverNs: number | null;
-  /**
-   * what decided the switchover, set with switchoverNs: `converged` (the rest fitted the
-   * downtime limit), `forced` (maxRounds reached), `immediate` (stopcopy); null: never paused
-   */
-  switchover: Switchover | null;
-  /**
-   * the destination holds the whole state and the VM may run there: the instant it says in
-   * RESUMED (agents on one kernel share CLOCK_MONOTONIC), else when RESUMED arrived here
-   */
-  resumeNs: number | null;
-  /** when the destination's RESUMED arrived here */
-  resumeAckNs: number | null;
-  /** the verdict arrived: the source releases the VM (reverted: when the migration was given up) */
-  endNs: number | null;
-  /** when the source's checksums were taken (must be ≥ switchoverNs) */
-  checksumsStartNs: number | null;
-  checksumsEndNs: number | null;
-  /** the source's checksums as sent (for audit) */
-  sourceChecksums: Uint32Array | null;
-}
 
 /**
  * Bytes of pages per write: about 2 ms of the paced rate, so pacing stays smooth, within
@@ -134,6 +101,7 @@ export async function migrate(p: MigrateParams): Promise<SenderResult> {
     resumeNs: null,
     resumeAckNs: null,
     endNs: null,
+    sourceResumeNs: null,
     checksumsStartNs: null,
     checksumsEndNs: null,
     sourceChecksums: null,
@@ -195,6 +163,12 @@ export async function migrate(p: MigrateParams): Promise<SenderResult> {
   socket.setTimeout(idleMs);
   socket.setNoDelay(true);
   if (socket.destroyed) giveUp('the connection is closed');
+  // an abort from outside: only before the destination runs the VM
+  p.cancel?.arm((reason) => {
+    if (gotResumed) return false;
+    giveUp(reason);
+    return true;
+  });
 
   const withTimeout = async <T>(what: string, pr: Promise<T>): Promise<T> => {
     const ms = p.replyTimeoutMs ?? 60_000;
@@ -336,16 +310,23 @@ export async function migrate(p: MigrateParams): Promise<SenderResult> {
     res.outcome = 'reverted';
     res.error = reason;
     res.endNs = nowNs();
+    // the interrupted transfer counts what had been handed to the socket (pages pro rata)
+    const part = writer.partial;
+    res.pagesSent += part.pages;
+    res.zeroPagesSent += part.zeros;
+    res.bytesSent += wireBytes(part.pages, part.zeros, memory.pageSize);
     memory.stopLogging();
     worker.throttle(0);
     if (pausing) {
       // the guest was paused (or is being paused): it goes on running here
       await pausing.catch(() => undefined);
       worker.resume();
+      res.sourceResumeNs = nowNs();
     }
     socket.destroy();
     emit('migration-reverted', { reason, wasPaused: pausing !== null });
   } finally {
+    p.cancel?.arm(null);
     res.streamBytes = writer.streamBytes;
     socket.off('data', onData);
     socket.off('error', onError);
@@ -361,54 +342,4 @@ function minRate(a: number | null, b: number | null): number | null {
   if (a === null) return b;
   if (b === null) return a;
   return Math.min(a, b);
-}
-
-function waitDrain(socket: Socket): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const done = (): void => {
-      socket.off('drain', done);
-      socket.off('close', done);
-      resolve();
-    };
-    socket.on('drain', done);
-    socket.on('close', done);
-  });
-}
-
-/** The result-file entry (docs/result-format.md) of a sender's run; times relative to `originNs`. */
-export function toMigrationResult(r: SenderResult, at: { from: string; to: string; originNs: number }): MigrationResult {
-  const ms = (ns: number | null): number | null => (ns === null ? null : (ns - at.originNs) / 1e6);
-  const reverted = r.outcome === 'reverted';
-  const downtime = r.switchoverNs !== null && r.resumeNs !== null && !reverted ? (r.resumeNs - r.switchoverNs) / 1e6 : null;
-  // as the sim: a reverted migration never released the VM, so it has no end and no total
-  const endNs = reverted ? null : r.endNs;
-  return {
-    vm: r.vm,
-    from: at.from,
-    to: at.to,
-    mode: r.mode,
-    outcome: r.outcome,
-    switchover: r.switchoverNs === null ? null : r.switchover,
-    startMs: (r.startNs - at.originNs) / 1e6,
-    switchoverMs: ms(r.switchoverNs),
-    resumeMs: ms(r.resumeNs),
-    endMs: ms(endNs),
-    totalTimeMs: endNs === null ? null : (endNs - r.startNs) / 1e6,
-    downtimeMs: downtime,
-    rounds: r.rounds,
-    stopCopy: r.stopCopy,
-    pagesSent: r.pagesSent,
-    bytesSent: r.bytesSent,
-    memoryVerified: r.memoryVerified,
-    ...UNMEASURED_NETWORK,
-    lowerBounds: [],
-    zeroPagesSent: r.zeroPagesSent,
-    throttlePct: r.throttlePct,
-    postcopy: null,
-    error: r.error,
-    vmLost: false,
-    gaveUpMs: null,
-    sourcePauseMs: null,
-    unmeasured: {},
-  };
 }

@@ -4,7 +4,7 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { HostAgent } from './agent.js';
-import type { SenderResult } from './sender.js';
+import type { SenderResult } from './migration-result.js';
 import { startRemoteAgent, type RemoteAgent } from './remote-agent.js';
 
 const MiB = 1024 ** 2;

@@ -57,6 +57,8 @@ export const VdpMsgSchema = z.looseObject({
   vm: z.union([z.string().min(1), VmJsonSchema]),
   migrated: z.boolean().default(false),
   seed: z.number().int().min(0).max(0xffffffff).optional(),
+  /** send the request under this VSI type instead of the VM's own (a spoofed associate: the scenario's spoofed-associate fault) */
+  asType: z.strictObject({ id: z.number().int().min(0).max(0xffffff), version: z.number().int().min(0).max(255) }).optional(),
 });
 export type VdpMsg = z.infer<typeof VdpMsgSchema>;
 
@@ -93,6 +95,17 @@ export const MigrateMsgSchema = z.looseObject({
   deassocOnResume: z.boolean().default(false),
 });
 export type MigrateMsg = z.infer<typeof MigrateMsgSchema>;
+
+/**
+ * Give up a migration out of this host (libvirt's domjobabort): a cancel, the migration's
+ * timeout, or a destination declared dead. Refused once the destination runs the VM.
+ */
+export const AbortMsgSchema = z.looseObject({
+  type: z.literal('abort'),
+  vm: z.string().min(1),
+  reason: z.string().min(1).max(500),
+});
+export type AbortMsg = z.infer<typeof AbortMsgSchema>;
 
 // ---- to the switch (`to: "switch"`) ----------------------------------------------------------
 
@@ -134,6 +147,7 @@ export interface ControlBodies {
   release: Body<typeof ReleaseMsgSchema>;
   reserve: Body<typeof ReserveMsgSchema>;
   migrate: Body<typeof MigrateMsgSchema>;
+  abort: Body<typeof AbortMsgSchema>;
   'querier-start': Body<typeof QuerierStartMsgSchema>;
   stats: Body<typeof StatsMsgSchema>;
   stop: Body<typeof StopMsgSchema>;

@@ -28,13 +28,18 @@ export interface RunnerArgs {
   pcapBufferBytes: number | null;
   /** when the IGMP querier starts: `start` one interval after start-up, `control` at a querier-start message */
   querier: 'start' | 'control';
+  /** when a migration's leasequery goes unanswered: `assist` sends the assistance request (EdgeSwitch's dhcpRebindFallback) */
+  dhcpRebindFallback: 'none' | 'assist';
+  /** `redis`: DHCP-snooping bindings written through to the run's Redis and restored from it at start-up */
+  bindingDatabase: 'none' | 'redis';
 }
 
 const ROLES: readonly PortRole[] = ['host', 'dhcp-server', 'mrouter', 'access'];
 
 export const USAGE = `usage: node dist/hosts/switch/main.js --redis HOST:PORT --run ID --port NAME:ROLE:IFNAME[:LINK] [--port …]
     [--flush-ms 2] [--pace-rate 50000] [--pace-burst 64] [--pace-queue 4096] [--config-wait-ms 30000]
-    [--pcap-buffer-mib 16] [--querier start|control]
+    [--pcap-buffer-mib 16] [--querier start|control] [--dhcp-rebind-fallback none|assist]
+    [--binding-database none|redis]
   ROLE: ${ROLES.join(' | ')}`;
 
 export function parseRunnerArgs(argv: string[]): RunnerArgs {
@@ -49,6 +54,8 @@ export function parseRunnerArgs(argv: string[]): RunnerArgs {
     'config-wait-ms': { type: 'string' },
     'pcap-buffer-mib': { type: 'string' },
     querier: { type: 'string' },
+    'dhcp-rebind-fallback': { type: 'string' },
+    'binding-database': { type: 'string' },
   });
   if (!values.redis) throw new UsageError('--redis HOST:PORT is required');
   if (!values.run) throw new UsageError('--run ID is required');
@@ -69,6 +76,10 @@ export function parseRunnerArgs(argv: string[]): RunnerArgs {
   if (ports.length === 0) throw new UsageError('at least one --port NAME:ROLE:IFNAME is required');
   const querier = values.querier ?? 'start';
   if (querier !== 'start' && querier !== 'control') throw new UsageError(`--querier ${querier}: expected start or control`);
+  const fallback = values['dhcp-rebind-fallback'] ?? 'none';
+  if (fallback !== 'none' && fallback !== 'assist') throw new UsageError(`--dhcp-rebind-fallback ${fallback}: expected none or assist`);
+  const db = values['binding-database'] ?? 'none';
+  if (db !== 'none' && db !== 'redis') throw new UsageError(`--binding-database ${db}: expected none or redis`);
   return {
     redis: values.redis,
     run: values.run,
@@ -82,5 +93,7 @@ export function parseRunnerArgs(argv: string[]): RunnerArgs {
     configWaitMs: numberArg(values['config-wait-ms'], 'config-wait-ms', 30_000, { min: 0 }),
     pcapBufferBytes: values['pcap-buffer-mib'] === undefined ? null : Math.round(numberArg(values['pcap-buffer-mib'], 'pcap-buffer-mib', 16, { min: 1 }) * 1024 * 1024),
     querier,
+    dhcpRebindFallback: fallback,
+    bindingDatabase: db,
   };
 }

@@ -140,7 +140,7 @@ describe('runner arguments', () => {
   it('parses ports, run and redis, with defaults', () => {
     const a = parseRunnerArgs(['--redis', '127.0.0.1:6379', '--run', 'r1', '--port', 'h1:host:veth0', '--port', 'dhcp:dhcp-server:veth1']);
     expect(a).toMatchObject({
-      redis: '127.0.0.1:6379', run: 'r1', flushMs: 2, configWaitMs: 30_000, pcapBufferBytes: null, querier: 'start',
+      redis: '127.0.0.1:6379', run: 'r1', flushMs: 2, configWaitMs: 30_000, pcapBufferBytes: null, querier: 'start', dhcpRebindFallback: 'none', bindingDatabase: 'none',
       pace: { rateFps: 50_000, burst: 64, queueLimit: 4096 },
       ports: [{ name: 'h1', role: 'host', ifname: 'veth0' }, { name: 'dhcp', role: 'dhcp-server', ifname: 'veth1' }],
     });
@@ -148,8 +148,8 @@ describe('runner arguments', () => {
 
   it('takes the pacing, flush and ring options', () => {
     const a = parseRunnerArgs(['--redis', 'r:1', '--run', 'r', '--port', 'h1:host:v0', '--pace-rate', '1000', '--pace-burst', '8', '--pace-queue', '0',
-      '--flush-ms', '0', '--config-wait-ms', '500', '--pcap-buffer-mib', '64', '--querier', 'control']);
-    expect(a).toMatchObject({ flushMs: 0, configWaitMs: 500, pcapBufferBytes: 64 * 1024 * 1024, pace: { rateFps: 1000, burst: 8, queueLimit: 0 }, querier: 'control' });
+      '--flush-ms', '0', '--config-wait-ms', '500', '--pcap-buffer-mib', '64', '--querier', 'control', '--dhcp-rebind-fallback', 'assist', '--binding-database', 'redis']);
+    expect(a).toMatchObject({ flushMs: 0, configWaitMs: 500, pcapBufferBytes: 64 * 1024 * 1024, pace: { rateFps: 1000, burst: 8, queueLimit: 0 }, querier: 'control', dhcpRebindFallback: 'assist', bindingDatabase: 'redis' });
   });
 
   it.each([
@@ -164,6 +164,8 @@ describe('runner arguments', () => {
     [['--redis', 'x:1', '--run', 'r', '--port', 'h1:host:v0', '--pace-rate', '0'], /--pace-rate 0/],
     [['--redis', 'x:1', '--run', 'r', '--port', 'h1:host:v0', '--bogus'], /bogus/],
     [['--redis', 'x:1', '--run', 'r', '--port', 'h1:host:v0', '--querier', 'later'], /--querier later: expected start or control/],
+    [['--redis', 'x:1', '--run', 'r', '--port', 'h1:host:v0', '--dhcp-rebind-fallback', 'leasequery'], /--dhcp-rebind-fallback leasequery: expected none or assist/],
+    [['--redis', 'x:1', '--run', 'r', '--port', 'h1:host:v0', '--binding-database', 'flash'], /--binding-database flash: expected none or redis/],
   ])('rejects %j', (argv, message) => {
     expect(() => parseRunnerArgs(argv)).toThrow(UsageError);
     expect(() => parseRunnerArgs(argv)).toThrow(message);

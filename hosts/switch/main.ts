@@ -15,6 +15,7 @@ import { wallClock } from '../runtime/wall-clock.js';
 import { parseRunnerArgs, type PortSpec, type RunnerArgs, USAGE } from './args.js';
 import { PortPacer } from './pacer.js';
 import { PortWatch, type DownReason } from './port-watch.js';
+import { RedisBindingStore } from './redis-binding-store.js';
 
 interface OpenPort {
   spec: PortSpec;
@@ -83,9 +84,22 @@ export async function runSwitch(a: RunnerArgs, onReady: () => void = () => undef
 
   const sinkError = rateLimitedStderr(`migsim switch [${a.run}]: event stream`);
   const sink = new RedisEventSink(redis, a.run, 'switch', { flushIntervalMs: a.flushMs, onError: sinkError });
+  // the snooping database (bindingDatabase: persistent) is read before the switch is built: it reads it synchronously
+  let store: RedisBindingStore | null = null;
+  if (a.bindingDatabase === 'redis') {
+    try {
+      store = await withTimeout(RedisBindingStore.open(redis, a.run, rateLimitedStderr(`migsim switch [${a.run}]: binding database`)), 5000, `redis ${a.redis}`);
+    } catch (e) {
+      say(`binding database: ${(e as Error).message}`);
+      unlisten();
+      await sink.close();
+      await quitRedis(redis);
+      return 1;
+    }
+  }
   let sw: EdgeSwitch;
   try {
-    sw = new EdgeSwitch(edgeSwitchConfig(cfg), wallClock, new Random(hash32(a.run)), types);
+    sw = new EdgeSwitch({ ...edgeSwitchConfig(cfg), dhcpRebindFallback: a.dhcpRebindFallback, ...(store ? { bindingStore: store } : {}) }, wallClock, new Random(hash32(a.run)), types);
   } catch (e) {
     say(`switch config: ${(e as Error).message}`);
     unlisten();
@@ -124,6 +138,9 @@ export async function runSwitch(a: RunnerArgs, onReady: () => void = () => undef
     return 1;
   }
 
+  // a restarted switch places again every stored binding whose lease has not run out (a binding-restored event each)
+  if (store) sink.emit({ t: process.hrtime.bigint(), kind: 'bindings-restored', count: sw.restoreBindings(), stored: store.load().length, skipped: store.skipped });
+
   const snapshot = () => ({
     pid: process.pid,
     counters: { ...sw.counters },
@@ -139,6 +156,7 @@ export async function runSwitch(a: RunnerArgs, onReady: () => void = () => undef
       };
     }),
     runner: { ...runnerStats },
+    bindingStore: store ? { errors: store.errors } : null,
     sink: { ...sink.stats, pending: sink.pending },
   });
 
@@ -169,6 +187,7 @@ export async function runSwitch(a: RunnerArgs, onReady: () => void = () => undef
       for (const p of ports) p.pcap.close();
       sw.stop();
       for (const p of ports) p.pacer.close();
+      if (store) await withTimeout(store.flushed(), 5000, 'the binding database').catch((e: unknown) => say(String(e)));
       // nothing the switch logs from now on (a timer firing) goes to the stream
       const final = snapshot();
       unwrap();
