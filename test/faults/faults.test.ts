@@ -1,7 +1,7 @@
 // Real faults against real testbed runs (`npm run test:faults`; root and a Docker engine, as
 // test:testbed): Ctrl-C and SIGTERM to the CLI, Redis paused and killed, the switch process
-// killed, the destination host's container killed, the source host's migration interface down
-// for 2 s — each during vm1's pre-copy (test/faults/net.yaml: round 0 alone takes ~5.4 s),
+// and ISC dhcpd killed, the destination host's container killed, the source host's migration
+// interface down for 2 s — each during vm1's pre-copy (test/faults/net.yaml: round 0 alone takes ~5.4 s),
 // found by following the run's event stream. Each asserts the exit status, the time to give
 // up against the documented bound (docs/testbed-wiring.md "When things fail"), the VM's state
 // and the faults entry, and that the run left no container, veth or namespace behind.
@@ -17,7 +17,7 @@ import type { MigrationResult, RunResult } from '../../model/result/format.js';
 import { BUS_LOST_EXIT_MS, BUS_LOST_MS, BUS_PING_MS } from '../../testbed/bus-watch.js';
 import { NETWORK_FIELDS } from '../../testbed/faults.js';
 import { SIGNAL_EXIT_MS } from '../../testbed/run-watch.js';
-import { containerPid, dockerCli, leftovers, migsim, migsimContainers, msSince, REPO, reviveRedis, Run, sleep, StreamWatch, switchPid } from './kit.js';
+import { containerPid, dhcpdPid, dockerCli, leftovers, migsim, migsimContainers, msSince, REPO, reviveRedis, Run, sleep, StreamWatch, switchPid } from './kit.js';
 
 const FIXTURE = 'test/faults/net.yaml';
 /** net.yaml: 128 MiB of 4 KiB pages at (4096 + 8) bytes each, capped at 200 Mbit/s: round 0's least duration */
@@ -166,6 +166,26 @@ describe('components that die during pre-copy', () => {
       expect(r.network!.counters).toEqual({});
       expect(r.network!.countersUnmeasured).toMatch(/the switch process died at/);
       expect(switchStopped(out)).toBeNull();
+      expect(await leftovers()).toEqual([]);
+    });
+  });
+
+  it('dhcpd stopped (SIGKILL): the migration completes, its rebind is null with the reason, exit 1', async () => {
+    await faultRun('dhcpd-kill', async ({ run, watch, out }) => {
+      const origin = watch.origin();
+      const t = process.hrtime.bigint();
+      process.kill(dhcpdPid(), 'SIGKILL');
+      const x = await run.exited;
+      expect(x.code, run.output()).toBe(1);
+      const r = result(out);
+      const m: MigrationResult = r.migrations[0]!;
+      expect(m).toMatchObject({ outcome: 'completed', memoryVerified: true, vmLost: false, dhcpRebindMs: null });
+      expect(m.unmeasured.dhcpRebindMs).toMatch(/^the dhcpd process died at \d+\.\d\d s$/);
+      const killMs = msSince(origin, t);
+      const died = r.faults.find((f) => f.kind === 'component-died');
+      say(`dhcpd killed at ${(killMs / 1000).toFixed(2)} s, seen dead at ${(died!.atMs! / 1000).toFixed(2)} s`);
+      expect(died).toMatchObject({ target: 'dhcpd', scheduled: false, lost: [] });
+      expect(died!.atMs! - killMs).toBeLessThan(1000);
       expect(await leftovers()).toEqual([]);
     });
   });

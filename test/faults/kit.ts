@@ -128,6 +128,22 @@ export function switchPid(): number {
   return pids[0]!;
 }
 
+/** The pid (in this machine's namespace) of the ISC dhcpd the dhcp container runs. */
+export function dhcpdPid(): number {
+  const pids: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const argv = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
+      if (/(^|\/)dhcpd$/.test(argv[0] ?? '') && argv.includes('-cf')) pids.push(Number(d));
+    } catch {
+      // gone
+    }
+  }
+  if (pids.length !== 1) throw new Error(`expected one dhcpd process, found ${pids.length}`);
+  return pids[0]!;
+}
+
 export function containerPid(name: string): number {
   return Number(execFileSync('docker', ['inspect', '-f', '{{.State.Pid}}', name], { encoding: 'utf8' }).trim());
 }
