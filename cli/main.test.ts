@@ -461,3 +461,28 @@ describe('internal errors', () => {
     expect(oneLine(r.err)).toMatch(new RegExp(`^migsim: internal error: ${msg} \\(please report it`));
   });
 });
+
+describe('migsim compare', () => {
+  it('shows what changed between two results, exit 0 within the tolerance, 1 beyond it, 2 on a file that is no result', () => {
+    const a = join(work, 'cmp-a.json');
+    const b = join(work, 'cmp-b.json');
+    expect(migsim('run', file('cmp-a.yaml', small), '--out', a, '--quiet').code).toBe(0);
+    // the same guest over a link ten times slower: total time grows ~10×
+    expect(migsim('run', file('cmp-b.yaml', small + 'network: { migrationLink: { bandwidth: 1Gbit/s } }\n'), '--out', b, '--quiet').code).toBe(0);
+    const same = migsim('compare', a, a);
+    expect(same.code).toBe(0);
+    expect(same.out).toMatch(/^0 of 14 values differ; 0 beyond ±10%$/m);
+    const slower = migsim('compare', a, b);
+    expect(slower.code).toBe(1);
+    expect(slower.out).toMatch(/^0 +vm1 +totalTimeMs .* beyond ±10%$/m);
+    expect(migsim('compare', a, b, '--tolerance', '100000%').code).toBe(0);
+    const json = JSON.parse(migsim('compare', a, b, '--json').out) as { rows: { metric: string; relative: number | null }[] };
+    const A = JSON.parse(readFileSync(a, 'utf8')) as { migrations: { totalTimeMs: number }[] };
+    const B = JSON.parse(readFileSync(b, 'utf8')) as { migrations: { totalTimeMs: number }[] };
+    expect(json.rows.find((r) => r.metric === 'totalTimeMs')!.relative).toBeCloseTo((B.migrations[0]!.totalTimeMs - A.migrations[0]!.totalTimeMs) / A.migrations[0]!.totalTimeMs, 9);
+    const bad = migsim('compare', a, file('not-result.json', '{"version": 1, "scenario": "x", "engine": "sim", "migrations": [{"vm": 3}]}'));
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/not-result\.json: not a migsim result \(version 1\): migrations\[0\]\.vm: /);
+    expect(bad.err.trim().split('\n')).toHaveLength(1);
+  });
+});

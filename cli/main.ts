@@ -5,6 +5,7 @@
 // 70 internal error (cli/fatal.ts); 130 interrupted (Ctrl-C); 143 a testbed run stopped by SIGTERM.
 
 import { cmdDecode, type DecodeArgs, withStdin } from './decode.js';
+import { cmdCompare, type CompareArgs } from './compare.js';
 import { BadInput, EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, EXIT_TIMEOUT, faultLines, RunFailed } from './exit.js';
 import { existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -374,6 +375,13 @@ export async function main(argv: string[]): Promise<number> {
           .option('hex', { type: 'string', array: true, describe: 'frames as hex, one per value (takes every value after it: put FILEs first)' })
           .option('pretty', { type: 'boolean', describe: 'indent the JSON' }),
       (a) => guard(() => cmdDecode(withStdin(a as unknown as DecodeArgs, argv))))
+      .command('compare <a> <b>', 'two result files side by side: per migration and metric, A, B and the change, flagged beyond --tolerance (exit 1 if one is)', (y) =>
+        y.positional('a', { type: 'string', describe: 'the baseline result (.json)' })
+          .positional('b', { type: 'string', describe: 'the result to review (.json)' })
+          .option('tolerance', { type: 'string', describe: 'relative change beyond which a metric is flagged: 10% (default), 0.05 …' })
+          .option('all', { type: 'boolean', describe: 'show the metrics that did not change too' })
+          .option('json', { type: 'boolean', describe: 'print the comparison as JSON' }),
+      (a) => guard(() => cmdCompare(a as unknown as CompareArgs)))
       .command('testbed', 'the Docker testbed: up [SCENARIO] | down | status', (y) => testbedCommand(y, (code) => { status = code; }))
       .demandCommand(1, 'name a command: run, check or validate')
       .fail((msg, err) => {
