@@ -3,6 +3,7 @@
 // each does and the exit statuses: docs/testbed-wiring.md "Lifecycle and cleanup" and "When
 // things fail".
 
+import { EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK } from './exit.js';
 import { ComposeError, ENGINE_HINT, isEngineDown, TopologyConflict } from '../testbed/errors.js';
 import type { Argv } from 'yargs';
 import { ScenarioError } from '../model/scenario/errors.js';
@@ -13,9 +14,6 @@ import type { TestbedStatus } from '../testbed/clean.js';
 import type { RunResult } from '../model/result/format.js';
 import type { TestbedRunOptions } from '../testbed/run-context.js';
 
-const EXIT_OK = 0;
-const EXIT_FAILED = 1;
-const EXIT_BAD_INPUT = 2;
 
 async function guarded(setStatus: (code: number) => void, fn: () => Promise<number>): Promise<void> {
   try {

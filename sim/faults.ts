@@ -4,17 +4,10 @@
 
 import type { FaultReport } from '../model/result/format.js';
 import type { FaultSpec, Scenario } from '../model/scenario/types.js';
-import { formatDuration } from '../model/units.js';
-import type { Ns } from '../model/time.js';
 import { type MigrationContext, stopMigration } from './migration.js';
 import type { SimVm } from './migration-record.js';
-
-const secs = (ns: Ns): string => `${Math.round(ns / 1e6) / 1000}s`;
-
-/** libvirt's rule: a peer that answers no keepalive for interval × (count + 1) is dead. */
-export function keepaliveTimeoutNs(s: Scenario): Ns {
-  return s.network.keepalive.intervalNs * (s.network.keepalive.count + 1);
-}
+import { keepaliveTimeoutNs } from '../model/scenario/faults.js';
+import { alreadyDownEffect, cancelEffect, cancelReason, crashDetectReason, crashEffect, destinationCrashReason, dhcpDownEffect, linkDegradeEffect, linkDownEffect, secs, sourceCrashReason, spoofEffect, switchRestartEffect } from '../model/result/fault-words.js';
 
 export class FaultInjector {
   readonly reports: FaultReport[] = [];
@@ -44,71 +37,65 @@ export class FaultInjector {
       case 'host-crash':
         return this.crash(f, f.host);
       case 'link-down': {
-        if (this.down.has(f.host)) return this.report(f, f.host, `no effect: ${f.host} is already down`);
+        if (this.down.has(f.host)) return this.report(f, f.host, alreadyDownEffect(f.host));
         net.setUp(f.host, false);
         kernel.schedule(f.forNs, () => {
           if (!this.down.has(f.host)) net.setUp(f.host, true);
         });
-        return this.report(f, f.host, `${f.host}'s migration NIC carries nothing for ${formatDuration(f.forNs)}`);
+        return this.report(f, f.host, linkDownEffect(f.host, f.forNs));
       }
       case 'link-degrade': {
         net.degrade(f.host, f.bandwidthBps, f.loss);
         kernel.schedule(f.forNs, () => net.degrade(f.host, null, 0));
-        const what = [f.bandwidthBps === null ? null : `${f.bandwidthBps / 1e6} Mbit/s`, f.loss > 0 ? `${f.loss * 100}% loss` : null].filter(Boolean).join(', ');
-        return this.report(f, f.host, `${f.host}'s migration NIC runs at ${what} for ${formatDuration(f.forNs)}`);
+        return this.report(f, f.host, linkDegradeEffect(f.host, f.bandwidthBps, f.loss, f.forNs));
       }
       case 'dhcp-down':
         lan!.dhcpDown(f.forNs);
-        return this.report(f, 'dhcp', `the DHCP server answers nothing for ${formatDuration(f.forNs)}`);
+        return this.report(f, 'dhcp', dhcpDownEffect(f.forNs));
       case 'switch-restart':
         lan!.restartSwitch(f.downForNs);
-        return this.report(f, 'switch', `the switch lost its state and was gone for ${formatDuration(f.downForNs)}${this.s.switch?.bindingDatabase === 'persistent' ? '; bindings restored from its database' : ''}`);
+        return this.report(f, 'switch', switchRestartEffect(f.downForNs, this.s.switch?.bindingDatabase === 'persistent'));
       case 'cancel':
         return this.cancel(f, f.vm);
       case 'spoofed-associate':
         lan!.spoofAssociate(f.host, f.vm, f.vsiType);
-        return this.report(f, f.host, `a station on ${f.host} associated ${f.vm}'s MAC with the M-bit under VSI type ${f.vsiType.id}/${f.vsiType.version}`);
+        return this.report(f, f.host, spoofEffect(f.host, f.vm, f.vsiType));
     }
   }
 
   private cancel(f: FaultSpec, vmName: string): void {
     const vm = this.vms.get(vmName)!;
     const rec = vm.current;
-    if (!rec) return this.report(f, vmName, `no effect: ${vmName} was not migrating`);
-    const ok = stopMigration(this.ctx, rec, { kind: 'revert', why: `cancelled at ${secs(f.atNs)} (scenario fault)` });
-    this.report(f, vmName, ok
-      ? `${vmName}'s migration to ${rec.spec.to} cancelled: the VM stays on ${rec.from}`
-      : `refused: ${vmName} already runs on ${rec.spec.to} in post-copy, which cannot be cancelled`);
+    if (!rec) return this.report(f, vmName, cancelEffect(vmName, null, false, null));
+    const ok = stopMigration(this.ctx, rec, { kind: 'revert', why: cancelReason(f) });
+    this.report(f, vmName, cancelEffect(vmName, { to: rec.spec.to, from: rec.from }, ok, ok ? null : 'in post-copy, which cannot be cancelled'));
   }
 
   private crash(f: FaultSpec, host: string): void {
     const { net, lan, kernel } = this.ctx;
-    if (this.down.has(host)) return this.report(f, host, `no effect: ${host} is already down`);
+    if (this.down.has(host)) return this.report(f, host, alreadyDownEffect(host));
     this.down.set(host, `crashed at ${secs(f.atNs)}`);
     net.setUp(host, false);
     lan?.crashHost(host);
     const lost: string[] = [];
-    const notes: string[] = [];
+    const reverting: string[] = [];
     const detectNs = keepaliveTimeoutNs(this.s);
     for (const vm of this.vms.values()) {
       if (vm.lost) continue;
       const rec = vm.current;
       if (rec && rec.from === host) {
-        const why = rec.resumeNs === null
-          ? `the source ${host} crashed at ${secs(f.atNs)} with the VM running there`
-          : `the source ${host} crashed at ${secs(f.atNs)} during post-copy: the pages not yet pulled were only there`;
-        stopMigration(this.ctx, rec, { kind: 'lost', why });
+        stopMigration(this.ctx, rec, { kind: 'lost', why: sourceCrashReason(host, f.atNs, rec.resumeNs !== null) });
         lost.push(vm.spec.name);
       } else if (rec && rec.spec.to === host) {
         if (rec.resumeNs !== null) {
-          stopMigration(this.ctx, rec, { kind: 'lost', why: `the destination ${host} crashed at ${secs(f.atNs)} while the VM ran there in post-copy` });
+          stopMigration(this.ctx, rec, { kind: 'lost', why: destinationCrashReason(host, f.atNs) });
           lost.push(vm.spec.name);
         } else {
           // the source hears nothing more from the destination; libvirt's keepalive gives up on it
           kernel.schedule(detectNs, () => {
-            stopMigration(this.ctx, rec, { kind: 'revert', why: `the destination ${host} crashed at ${secs(f.atNs)}; the source gave up on it ${formatDuration(detectNs)} later (keepalive)` });
+            stopMigration(this.ctx, rec, { kind: 'revert', why: crashDetectReason(host, f.atNs, detectNs) });
           });
-          notes.push(`${vm.spec.name}'s migration reverts when the keepalive gives up (${formatDuration(detectNs)})`);
+          reverting.push(vm.spec.name);
         }
       } else if (!rec && vm.host === host) {
         vm.lost = true;
@@ -116,8 +103,6 @@ export class FaultInjector {
         lost.push(vm.spec.name);
       }
     }
-    const parts = [`${host} stopped for good`, ...notes];
-    if (lost.length > 0) parts.push(`lost: ${lost.join(', ')}`);
-    this.report(f, host, parts.join('; '), lost);
+    this.report(f, host, crashEffect(host, detectNs, reverting, lost), lost);
   }
 }

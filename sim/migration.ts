@@ -15,6 +15,7 @@ import type { Switchover } from '../model/scenario/expectable.js';
 import type { Ns } from '../model/time.js';
 import { type MigrationRecord, ms, type SimVm, type Stop } from './migration-record.js';
 import { TCP_GIVE_UP_NS, TCP_RETRIES2 } from './tcp-stall.js';
+import { timeoutReason } from '../model/result/fault-words.js';
 
 /** Thrown inside a migration process to unwind it when it was stopped. */
 class Stopped extends Error {
@@ -53,9 +54,8 @@ export function* migrate(ctx: MigrationContext, vm: SimVm, rec: MigrationRecord)
   vm.migrating = true;
   vm.current = rec;
   if (m.timeoutNs !== null) {
-    const limit = m.timeoutNs;
-    kernel.schedule(limit, () => {
-      if (rec.phase !== 'done' && rec.resumeNs === null) stopMigration(ctx, rec, { kind: 'revert', why: `timed out: not done ${ms(limit) / 1000}s after its start (migrations[${m.index}].timeout)` });
+    kernel.schedule(m.timeoutNs, () => {
+      if (rec.phase !== 'done' && rec.resumeNs === null) stopMigration(ctx, rec, { kind: 'revert', why: timeoutReason(m) });
     });
   }
   ctx.lan?.migrationStarted(m.vm, m.to);

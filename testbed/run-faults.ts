@@ -2,11 +2,12 @@
 // times — a cancel (the source agent told to abort), a host crash (its container frozen and
 // cut off, the keepalive timeout acted on), link faults (ip link, tc netem), a DHCP outage,
 // a switch restart, a spoofed associate — each reported with `scheduled: true` as the sim's
-// FaultInjector does. Semantics: docs/faults.md; the words: fault-plan.ts.
+// FaultInjector does. Semantics: docs/faults.md; the words: model/result/fault-words.ts.
 
 import type { FaultSpec } from '../model/scenario/types.js';
 import { effectiveSwitch } from '../model/scenario/addressing.js';
-import { cancelEffect, cancelReason, crashDetectReason, crashEffect, dhcpDownEffect, keepaliveTimeoutNs, secs, sourceCrashReason, switchRestartEffect, spoofEffect, faultOrder, linkDegradeEffect, linkDownEffect } from './fault-plan.js';
+import { alreadyDownEffect, cancelEffect, cancelReason, crashDetectReason, crashEffect, destinationCrashReason, dhcpDownEffect, secs, sourceCrashReason, switchRestartEffect, spoofEffect, linkDegradeEffect, linkDownEffect } from '../model/result/fault-words.js';
+import { keepaliveTimeoutNs } from '../model/scenario/faults.js';
 import { addLoss, cutEgress, cutIngress, lossDrops, removeLoss, restoreEgress, setLink, shape, unshape } from './net-faults.js';
 import { SETUP_TIMEOUT_MS, type RunContext } from './run-context.js';
 import { currentMigration, requestAbort, timerAt } from './run-migration.js';
@@ -25,7 +26,7 @@ export class FaultInjector {
 
   /** Arms every fault at its time (call at time 0, before the migrations are scheduled). */
   start(): void {
-    for (const f of faultOrder(this.r.s)) {
+    for (const f of this.r.s.faults) {
       const due = this.r.originNs + BigInt(Math.round(f.atNs));
       this.timers.push(timerAt(due, () => this.run(f)));
     }
@@ -132,7 +133,7 @@ export class FaultInjector {
    */
   private async crash(f: FaultSpec & { kind: 'host-crash' }, host: string, atNs: bigint): Promise<void> {
     const r = this.r;
-    if (r.crashed.has(host)) return this.report(f, atNs, host, `no effect: ${host} is already down`);
+    if (r.crashed.has(host)) return this.report(f, atNs, host, alreadyDownEffect(host));
     r.crashed.set(host, `crashed at ${secs(f.atNs)}`);
     const node = r.net.node('host', host);
     const pid = await node.pid();
@@ -153,7 +154,7 @@ export class FaultInjector {
         m.markLost(sourceCrashReason(host, f.atNs), atNs);
         lost.push(vm.name);
       } else if (m && m.spec.to === host && m.resumed) {
-        m.markLost(`the destination ${host} crashed at ${secs(f.atNs)} while the VM ran there`, atNs);
+        m.markLost(destinationCrashReason(host, f.atNs), atNs);
         lost.push(vm.name);
       } else if (m && m.spec.to === host) {
         // the source hears nothing more from the destination; libvirt's keepalive gives up on it
@@ -205,7 +206,7 @@ export class FaultInjector {
         return this.report(f, atNs, 'dhcp', dhcpDownEffect(f.forNs));
       }
       case 'link-down': {
-        if (this.r.crashed.has(f.host)) return this.report(f, atNs, f.host, `no effect: ${f.host} is already down`);
+        if (this.r.crashed.has(f.host)) return this.report(f, atNs, f.host, alreadyDownEffect(f.host));
         const pid = await this.hostPid(f.host);
         await setLink(pid, MIGRATION_IF, false);
         this.later(f, atNs, f.forNs, () => (this.r.crashed.has(f.host) ? Promise.resolve() : setLink(pid, MIGRATION_IF, true)));

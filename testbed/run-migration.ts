@@ -7,7 +7,7 @@
 
 import { failedMigration, type MigrationResult } from '../model/result/format.js';
 import { migrateMessage, MIGRATION_PORT } from './commands.js';
-import { timeoutReason } from './fault-plan.js';
+import { timeoutReason } from '../model/result/fault-words.js';
 import type { MigrationState, RunContext } from './run-context.js';
 
 /** What an abort did: accepted (the migration reverts), or why not. */

@@ -6,7 +6,13 @@ import { formatDuration } from '../units.js';
 import { list } from './gaps.js';
 import type { Problems } from './problems.js';
 import type { RawFault, RawScenario } from './schema.js';
-import type { FaultSpec, VmSpec } from './types.js';
+import type { FaultSpec, Scenario, VmSpec } from './types.js';
+import type { Ns } from '../time.js';
+
+/** libvirt's rule: a peer that answers no keepalive for interval × (count + 1) is dead. */
+export function keepaliveTimeoutNs(s: Scenario): Ns {
+  return s.network.keepalive.intervalNs * (s.network.keepalive.count + 1);
+}
 
 /** The run has a data network (switch, DHCP, probe or multicast): the same rule as support.ts hasNetwork, on the raw file. */
 function rawHasNetwork(raw: RawScenario): boolean {

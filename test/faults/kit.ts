@@ -112,36 +112,29 @@ export class StreamWatch {
   }
 }
 
-/** The host pid of the switch process (node …/hosts/switch/main.js in the switch container). */
-export function switchPid(): number {
+/** The one process (in this machine's namespace) whose argv `matches`; `what` names it in the error. */
+function onePid(what: string, matches: (argv: string[]) => boolean): number {
   const pids: number[] = [];
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     try {
-      const argv = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
-      if (argv[1] === '/migsim/dist/hosts/switch/main.js') pids.push(Number(d));
+      if (matches(readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0'))) pids.push(Number(d));
     } catch {
       // gone
     }
   }
-  if (pids.length !== 1) throw new Error(`expected one switch process, found ${pids.length}`);
+  if (pids.length !== 1) throw new Error(`expected one ${what} process, found ${pids.length}`);
   return pids[0]!;
 }
 
-/** The pid (in this machine's namespace) of the ISC dhcpd the dhcp container runs. */
+/** The host pid of the switch process (node …/hosts/switch/main.js in the switch container). */
+export function switchPid(): number {
+  return onePid('switch', (argv) => argv[1] === '/migsim/dist/hosts/switch/main.js');
+}
+
+/** The ISC dhcpd the dhcp container runs. */
 export function dhcpdPid(): number {
-  const pids: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const argv = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
-      if (/(^|\/)dhcpd$/.test(argv[0] ?? '') && argv.includes('-cf')) pids.push(Number(d));
-    } catch {
-      // gone
-    }
-  }
-  if (pids.length !== 1) throw new Error(`expected one dhcpd process, found ${pids.length}`);
-  return pids[0]!;
+  return onePid('dhcpd', (argv) => /(^|\/)dhcpd$/.test(argv[0] ?? '') && argv.includes('-cf'));
 }
 
 export function containerPid(name: string): number {

@@ -1,18 +1,26 @@
-// The testbed's fault plan (fault-plan.ts): the order faults are injected in, libvirt's keepalive
-// timeout, and the reasons and effects — the sim's own words, checked against a sim run of
-// the same scenario so the two engines' results read alike.
+// The fault words both engines write (model/result/fault-words.ts) and libvirt's keepalive
+// timeout, checked against a sim run of the same scenario; and the order faults come in.
 
 import { describe, expect, it } from 'vitest';
-import { runScenario } from '../sim/engine.js';
+import { runScenario } from './engine.js';
 import { migration, ms, s, scenario, vm } from '../model/scenario/fixture.js';
-import type { FaultSpec } from '../model/scenario/types.js';
-import { cancelEffect, cancelReason, crashDetectReason, faultOrder, keepaliveTimeoutNs, linkDegradeEffect, timeoutReason } from './fault-plan.js';
+import { parseScenario } from '../model/scenario/load.js';
+import { keepaliveTimeoutNs } from '../model/scenario/faults.js';
+import { cancelEffect, cancelReason, crashDetectReason, linkDegradeEffect, timeoutReason } from '../model/result/fault-words.js';
 
-describe('fault plan', () => {
-  it('orders faults by time, then as listed', () => {
-    const f = (index: number, atNs: number): FaultSpec => ({ index, atNs, kind: 'cancel', vm: 'vm1' });
-    const sc = scenario({ faults: [f(0, 3 * s), f(1, 1 * s), f(2, 1 * s), f(3, 0)] });
-    expect(faultOrder(sc).map((x) => x.index)).toEqual([3, 1, 2, 0]);
+describe('fault words', () => {
+  it('the loader hands the faults over by time, then as listed (the order both engines inject them in)', () => {
+    const sc = parseScenario(`name: order
+hosts: [h1, h2]
+vms: [{ name: vm1, host: h1, memory: 1MiB }]
+migrations: [{ vm: vm1, to: h2, at: 1s }]
+faults:
+  - { at: 3s, kind: cancel, vm: vm1 }
+  - { at: 1s, kind: cancel, vm: vm1 }
+  - { at: 1s, kind: cancel, vm: vm1 }
+  - { at: 0s, kind: cancel, vm: vm1 }
+`, 'order.yaml');
+    expect(sc.faults.map((x) => x.index)).toEqual([3, 1, 2, 0]);
   });
 
   it('the keepalive gives up after interval × (count + 1): 30 s by default, 3 s for 1 s × 2', () => {

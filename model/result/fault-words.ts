@@ -1,25 +1,14 @@
-// The testbed's scenario faults, the pure part: their order, libvirt's keepalive timeout, the
-// reasons a migration is given up with and the one-line effects the result reports — the same
-// words as the sim's (sim/faults.ts, sim/migration.ts), so both engines' results read alike.
-// The injector that acts on them: run-faults.ts; the semantics: docs/faults.md.
+// The words of the scenario faults in a result: the reasons a migration is given up with
+// (`error`) and the one-line effects of `faults`. Both engines use them (sim/faults.ts,
+// sim/migration.ts, testbed/run-faults.ts), so their results read alike. docs/faults.md.
 
-import type { FaultSpec, MigrationSpec, Scenario } from '../model/scenario/types.js';
-import { formatDuration } from '../model/units.js';
+import type { FaultSpec, MigrationSpec } from '../scenario/types.js';
+import { formatDuration } from '../units.js';
 
 /** Run-clock seconds as the sim writes them in reasons: `3s`, `2.5s`. */
 export const secs = (ns: number): string => `${Math.round(ns / 1e6) / 1000}s`;
 
-/** libvirt's rule: a peer that answers no keepalive for interval × (count + 1) is dead. */
-export function keepaliveTimeoutNs(s: Scenario): number {
-  return s.network.keepalive.intervalNs * (s.network.keepalive.count + 1);
-}
-
-/** The scenario's faults in the order they are injected: by time, then as listed. */
-export function faultOrder(s: Scenario): FaultSpec[] {
-  return [...s.faults].sort((a, b) => a.atNs - b.atNs || a.index - b.index);
-}
-
-/** Why a migration's own timeout gave it up (sim/migration.ts' words). */
+/** Why a migration's own timeout gave it up. */
 export function timeoutReason(m: MigrationSpec): string {
   return `timed out: not done ${m.timeoutNs! / 1e9}s after its start (migrations[${m.index}].timeout)`;
 }
@@ -33,8 +22,21 @@ export function crashDetectReason(host: string, crashNs: number, detectNs: numbe
   return `the destination ${host} crashed at ${secs(crashNs)}; the source gave up on it ${formatDuration(detectNs)} later (keepalive)`;
 }
 
-export function sourceCrashReason(host: string, crashNs: number): string {
-  return `the source ${host} crashed at ${secs(crashNs)} with the VM running there`;
+/** Why a migration lost its VM with its source: `postcopy` once the destination ran it (the pages not pulled were only there). */
+export function sourceCrashReason(host: string, crashNs: number, postcopy = false): string {
+  return postcopy
+    ? `the source ${host} crashed at ${secs(crashNs)} during post-copy: the pages not yet pulled were only there`
+    : `the source ${host} crashed at ${secs(crashNs)} with the VM running there`;
+}
+
+/** Why a migration lost its VM with its destination, which ran it already. */
+export function destinationCrashReason(host: string, crashNs: number): string {
+  return `the destination ${host} crashed at ${secs(crashNs)} while the VM ran there`;
+}
+
+/** A fault on a host that a crash already took: nothing to do. */
+export function alreadyDownEffect(host: string): string {
+  return `no effect: ${host} is already down`;
 }
 
 export function cancelEffect(vm: string, m: { to: string; from: string } | null, accepted: boolean, why: string | null): string {
