@@ -6,6 +6,7 @@
 
 import { cmdDecode, type DecodeArgs, withStdin } from './decode.js';
 import { cmdCompare, type CompareArgs } from './compare.js';
+import { cmdSweep, cmdWorker, type SweepArgs, type WorkerArgs } from './sweep.js';
 import { BadInput, EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, EXIT_TIMEOUT, faultLines, RunFailed } from './exit.js';
 import { existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -382,6 +383,18 @@ export async function main(argv: string[]): Promise<number> {
           .option('all', { type: 'boolean', describe: 'show the metrics that did not change too' })
           .option('json', { type: 'boolean', describe: 'print the comparison as JSON' }),
       (a) => guard(() => cmdCompare(a as unknown as CompareArgs)))
+      .command('sweep <file>', 'run a sweep file: every combination of the varied fields × seeds, in parallel; points.csv and summary.csv', (y) =>
+        y.positional('file', { type: 'string', describe: 'the sweep file (.yaml)' })
+          .option('workers', { type: 'string', describe: 'worker threads (default: the number of cores)' })
+          .option('resume', { type: 'string', describe: 'go on with an interrupted sweep: its directory, or the newest of this sweep when given alone' })
+          .option('out', { type: 'string', describe: 'write into this new or empty directory instead of results/<sweep>/<time>/' })
+          .option('queue', { type: 'string', describe: 'put the runs on the BullMQ queue at redis://HOST:PORT for `migsim worker`s' })
+          .option('quiet', quietOpt),
+      (a) => guard(() => cmdSweep(a as unknown as SweepArgs)))
+      .command('worker', 'run sweeps\' runs from a BullMQ queue until Ctrl-C', (y) =>
+        y.option('queue', { type: 'string', describe: 'the queue\'s Redis: redis://HOST:PORT' })
+          .option('concurrency', { type: 'string', describe: 'runs at a time, each in a thread (default: the number of cores)' }),
+      (a) => guard(() => cmdWorker(a as unknown as WorkerArgs)))
       .command('testbed', 'the Docker testbed: up [SCENARIO] | down | status', (y) => testbedCommand(y, (code) => { status = code; }))
       .demandCommand(1, 'name a command: run, check or validate')
       .fail((msg, err) => {

@@ -17,11 +17,13 @@ export const LAYERS: Record<string, readonly string[]> = {
   sim: ['model', 'wire', 'switch'],
   hosts: ['model', 'wire', 'switch'],
   testbed: ['model', 'wire', 'switch', 'hosts'],
-  cli: ['model', 'wire', 'switch', 'sim', 'hosts', 'testbed'],
+  report: ['model'],
+  sweep: ['model', 'wire', 'switch', 'sim', 'report'],
+  cli: ['model', 'wire', 'switch', 'sim', 'hosts', 'testbed', 'report', 'sweep'],
 };
 
 /** Packages only a testbed run needs: loaded by no layer a sim run goes through. */
-const TESTBED_PACKAGES: Record<string, readonly string[]> = { dockerode: ['testbed', 'cli'], ioredis: ['hosts', 'testbed', 'cli'], cap: ['hosts'] };
+const TESTBED_PACKAGES: Record<string, readonly string[]> = { dockerode: ['testbed', 'cli'], ioredis: ['hosts', 'testbed', 'sweep', 'cli'], bullmq: ['sweep', 'cli'], cap: ['hosts'] };
 
 export interface Import {
   file: string;

@@ -4,7 +4,6 @@
 // including a Redis restart under the sink. `npm run test:runner` (needs redis-server).
 
 import { Random } from '../../model/random.js';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,55 +14,10 @@ import { EventLog, type SwitchEvent } from '../../model/result/event-log.js';
 import { eventLogFromStream, readEvents, RedisEventSink, saveStream, streamSwitchLog } from '../../hosts/control/event-stream.js';
 import { ConfigError, connectRedis, type ControlMessage, parseControl, parseRedisAddress, parseSwitchConfig, RedisBus, runKeys, type SwitchRunConfig } from '../../hosts/control/redis-bus.js';
 import { VsiTypeDb } from '../../switch/vsi-db.js';
-import { freePort, sleep } from '../support/processes.js';
+import { sleep } from '../support/processes.js';
+import { alive, type PrivateRedis, startRedis, stopRedis } from '../support/redis.js';
 
 const ENABLED = process.env.MIGSIM_RUNNER_TESTS === '1';
-
-// ------------------------------------------------------------------------------------------
-// a private redis-server
-
-interface PrivateRedis {
-  proc: ChildProcess;
-  port: number;
-  log: string[];
-}
-
-
-function alive(p: ChildProcess): boolean {
-  return p.exitCode === null && p.signalCode === null;
-}
-
-/** redis-server on 127.0.0.1:`port` (a free one if absent), no RDB, no AOF, its files in `dir`. */
-async function startRedis(dir: string, port?: number): Promise<PrivateRedis> {
-  const which = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
-  if (which.status !== 0) throw new Error('redis-server not found: apt-get install redis-server');
-  let lastLog = '';
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const p = port ?? (await freePort());
-    const proc = spawn('redis-server', ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const log: string[] = [];
-    proc.stdout!.on('data', (d: Buffer) => log.push(d.toString()));
-    proc.stderr!.on('data', (d: Buffer) => log.push(d.toString()));
-    const deadline = Date.now() + 5000;
-    while (Date.now() < deadline && alive(proc) && !log.join('').includes('Ready to accept connections')) await sleep(20);
-    if (alive(proc) && log.join('').includes('Ready to accept connections')) return { proc, port: p, log };
-    lastLog = log.join('');
-    await stopRedis({ proc, port: p, log });
-    if (port !== undefined) await sleep(200); // the same port: maybe still in TIME_WAIT
-  }
-  throw new Error(`redis-server would not start:\n${lastLog}`);
-}
-
-async function stopRedis(r: PrivateRedis | null, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (!r || !alive(r.proc)) return;
-  const exited = new Promise<void>((res) => r.proc.once('exit', () => res()));
-  r.proc.kill(signal);
-  const t = setTimeout(() => r.proc.kill('SIGKILL'), 3000);
-  await exited;
-  clearTimeout(t);
-}
 
 // ------------------------------------------------------------------------------------------
 

@@ -1,0 +1,42 @@
+// The terminal's view of a finished sweep: per point (and migration, when there are several),
+// the varied values and the mean of downtime and total time with their 95 % intervals; the
+// first SHOWN rows only — the rest is in summary.csv.
+
+import type { SweepPlan } from '../model/sweep/points.js';
+import type { Cell, Table } from '../model/sweep/table.js';
+import { renderTable } from './table.js';
+
+const SHOWN = 20;
+const METRICS = ['downtimeMs', 'totalTimeMs'] as const;
+
+function ms(v: Cell): string {
+  return typeof v === 'number' ? (Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(1)) : '–';
+}
+
+export function formatSummary(plan: SweepPlan, summary: Table | null): string {
+  if (!summary) return '';
+  const c = (name: string) => summary.columns.indexOf(name);
+  const keys = plan.sweep.vary.map((f) => f.key);
+  const several = plan.base.migrations.length > 1;
+  const byPoint = new Map<string, Map<string, Cell[]>>();
+  for (const r of summary.rows) {
+    const id = `${r[c('point')]}/${r[c('migration')]}`;
+    if (!byPoint.has(id)) byPoint.set(id, new Map());
+    byPoint.get(id)!.set(String(r[c('metric')]), r);
+  }
+  const header = [...keys, ...(several ? ['vm'] : []), ...METRICS.map((m) => `${m} mean [95% CI]`)];
+  const rows: string[][] = [];
+  for (const metrics of byPoint.values()) {
+    const any = metrics.values().next().value!;
+    const cells = [...keys.map((k) => String(any[c(k)])), ...(several ? [String(any[c('vm')])] : [])];
+    for (const m of METRICS) {
+      const r = metrics.get(m);
+      if (!r || r[c('mean')] === null) cells.push('not measured');
+      else cells.push(`${ms(r[c('mean')]!)}${r[c('ci95Low')] === null ? '' : ` [${ms(r[c('ci95Low')]!)}, ${ms(r[c('ci95High')]!)}]`}`);
+    }
+    rows.push(cells);
+  }
+  const right = new Set(METRICS.map((_, i) => header.length - METRICS.length + i));
+  const more = rows.length > SHOWN ? `\n… ${rows.length - SHOWN} more in summary.csv` : '';
+  return renderTable(header, rows.slice(0, SHOWN), right) + more + '\n';
+}

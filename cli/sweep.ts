@@ -1,0 +1,167 @@
+// `migsim sweep FILE` and `migsim worker`: the flags checked, the sweep file and every point
+// loaded before anything runs (exit 2 naming the file, key and base field), then the runs —
+// in local threads or on a queue — with a progress bar on a terminal, and the files it wrote.
+// Exit 0: every run ran; 1: a run could not run, or the queue failed; 130: Ctrl-C (resumable).
+
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { SweepFileError, loadSweepFile } from '../model/sweep/file.js';
+import { planSweep, type SweepPlan } from '../model/sweep/points.js';
+import { JournalError, latestRunDir } from '../sweep/journal.js';
+import { progressBar, NO_PROGRESS } from '../sweep/progress.js';
+import { parseQueueUrl, QueueUnreachable } from '../sweep/queue-connection.js';
+import { runSweep, type SweepOutcome } from '../sweep/run.js';
+import { BadInput, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, RunFailed } from './exit.js';
+import { formatSummary } from './sweep-table.js';
+
+export interface SweepArgs {
+  file: string;
+  workers?: unknown;
+  resume?: unknown;
+  out?: unknown;
+  queue?: unknown;
+  quiet?: boolean;
+}
+
+/** Most threads a sweep starts: beyond the cores they only share them. */
+const MAX_WORKERS = 256;
+
+function once(flag: string, v: unknown): string {
+  if (Array.isArray(v)) throw new BadInput(`--${flag} given ${v.length} times: give it once`);
+  return String(v);
+}
+
+export function parseCount(flag: string, v: unknown, max: number): number {
+  const text = once(flag, v);
+  const n = /^[0-9]+$/.test(text) ? Number(text) : NaN;
+  if (!(n >= 1 && n <= max)) throw new BadInput(`--${flag} ${JSON.stringify(text)}: expected a whole number from 1 to ${max}`);
+  return n;
+}
+
+function loadPlan(file: string): SweepPlan {
+  try {
+    return planSweep(loadSweepFile(file));
+  } catch (e) {
+    if (e instanceof SweepFileError) throw new BadInput(e.problems.join('\n'));
+    throw e;
+  }
+}
+
+function timestamp(): string {
+  return new Date().toISOString().replace(/[:.]/g, '-');
+}
+
+/** Where the sweep writes: `--resume [DIR]`, `--out DIR` (new or empty), or results/<sweep>/<stamp>/. */
+function outputDir(a: SweepArgs, plan: SweepPlan): { resume: string } | { create: string } | null {
+  if (a.resume !== undefined && a.out !== undefined) throw new BadInput('--resume and --out: give one (--resume DIR resumes the sweep in DIR)');
+  if (a.resume !== undefined) {
+    const given = once('resume', a.resume);
+    if (given !== '' && given !== 'true') {
+      if (!existsSync(given) || !statSync(given).isDirectory()) throw new BadInput(`--resume ${given}: not a directory`);
+      return { resume: given };
+    }
+    const latest = latestRunDir('results', plan.sweep.name);
+    if (latest === null) throw new BadInput(`--resume: no earlier run of sweep ${plan.sweep.name} under results/${plan.sweep.name}/ (give its directory: --resume DIR)`);
+    return { resume: latest };
+  }
+  if (a.out !== undefined) {
+    const out = once('out', a.out);
+    if (out === '') throw new BadInput('--out "": expected a directory');
+    if (existsSync(out) && (!statSync(out).isDirectory() || readdirSync(out).length > 0)) {
+      throw new BadInput(`--out ${out}: exists and is not an empty directory (use --resume ${out} to go on with a sweep there)`);
+    }
+    return { create: out };
+  }
+  return null;
+}
+
+export async function cmdSweep(a: SweepArgs): Promise<number> {
+  const workers = a.workers === undefined ? availableParallelism() : parseCount('workers', a.workers, MAX_WORKERS);
+  let queue: string | null = null;
+  if (a.queue !== undefined) {
+    queue = once('queue', a.queue);
+    try {
+      parseQueueUrl(queue);
+    } catch (e) {
+      throw new BadInput((e as Error).message);
+    }
+    if (a.workers !== undefined) throw new BadInput('--workers and --queue: give one (with --queue, the runs go to `migsim worker`s)');
+  }
+  const plan = loadPlan(a.file);
+  const dir = outputDir(a, plan);
+  const runs = plan.points.length * plan.seeds.length;
+  const how = queue ? `on queue ${queue}` : `${Math.min(workers, runs)} worker thread${Math.min(workers, runs) === 1 ? '' : 's'}`;
+  const show = !a.quiet && process.stderr.isTTY;
+  process.stdout.write(`sweep ${plan.sweep.name}: ${plan.points.length} point${plan.points.length === 1 ? '' : 's'} × ${plan.seeds.length} seed${plan.seeds.length === 1 ? '' : 's'} = ${runs} runs, ${how}\n`);
+
+  const abort = new AbortController();
+  const onSigint = () => abort.abort();
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  let outcome: SweepOutcome;
+  try {
+    outcome = await runSweep(plan, {
+      dir,
+      root: 'results',
+      stamp: timestamp(),
+      workers,
+      queue,
+      signal: abort.signal,
+      progress: (total, done) => (show ? progressBar(`sweep ${plan.sweep.name}`, total, done, process.stderr) : NO_PROGRESS),
+      onIdle: (m) => process.stderr.write(`migsim: waiting: ${m}\n`),
+    });
+  } catch (e) {
+    if (e instanceof JournalError) throw new BadInput(e.message);
+    if (e instanceof QueueUnreachable) throw new RunFailed(e.message);
+    throw e;
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  }
+  const ran = runs - outcome.reused;
+  const secs = outcome.elapsedMs / 1000;
+  if (outcome.interrupted) {
+    process.stderr.write(`migsim: interrupted; the runs done are kept in ${outcome.dir}: go on with migsim sweep ${a.file} --resume ${outcome.dir}\n`);
+    return EXIT_INTERRUPTED;
+  }
+  process.stdout.write(
+    `${ran} run${ran === 1 ? '' : 's'} in ${secs.toFixed(2)} s (${secs > 0 ? (ran / secs).toFixed(0) : '-'} runs/s)` +
+      `${outcome.reused > 0 ? `, ${outcome.reused} from the earlier run` : ''}; ${outcome.errors} could not run\n`,
+  );
+  process.stdout.write(formatSummary(plan, outcome.summary));
+  for (const f of outcome.files) process.stdout.write(`wrote ${f}\n`);
+  if (outcome.errors > 0) {
+    process.stderr.write(`migsim: ${outcome.errors} run${outcome.errors === 1 ? '' : 's'} could not run: see run.error in ${outcome.files[0]}\n`);
+    return EXIT_FAILED;
+  }
+  return EXIT_OK;
+}
+
+export interface WorkerArgs {
+  queue?: unknown;
+  concurrency?: unknown;
+}
+
+export async function cmdWorker(a: WorkerArgs): Promise<number> {
+  if (a.queue === undefined) throw new BadInput('worker needs --queue redis://HOST:PORT: the Redis the sweep puts its runs on');
+  const url = once('queue', a.queue);
+  try {
+    parseQueueUrl(url);
+  } catch (e) {
+    throw new BadInput((e as Error).message);
+  }
+  const concurrency = a.concurrency === undefined ? availableParallelism() : parseCount('concurrency', a.concurrency, MAX_WORKERS);
+  const { serveQueue } = await import('../sweep/queue-worker.js');
+  let stopped: 'SIGINT' | 'SIGTERM' | null = null;
+  const stop = new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve(void (stopped = 'SIGINT')));
+    process.once('SIGTERM', () => resolve(void (stopped = 'SIGTERM')));
+  });
+  try {
+    await serveQueue({ url, concurrency, stop, log: (l) => process.stderr.write(`${l}\n`) });
+  } catch (e) {
+    if (e instanceof QueueUnreachable) throw new RunFailed(e.message);
+    throw e;
+  }
+  return stopped === null ? EXIT_FAILED : EXIT_OK;
+}

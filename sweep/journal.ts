@@ -1,0 +1,139 @@
+// A sweep's output directory and its journal: sweep.json says which sweep made it (a
+// fingerprint of the sweep file, the base scenario and the migsim version); runs.ndjson gets
+// one line per finished run, appended as it finishes, so an interrupted sweep loses nothing
+// and `--resume` runs only what is missing. The journal is read back as untrusted input.
+
+import { createHash } from 'node:crypto';
+import { appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { RunRecord } from '../model/sweep/points-table.js';
+import type { SweepPlan } from '../model/sweep/points.js';
+import { VERSION } from '../model/version.js';
+
+/** A journal that cannot be used; the message is one line naming the file and what is wrong. */
+export class JournalError extends Error {}
+
+const MANIFEST = 'sweep.json';
+const JOURNAL = 'runs.ndjson';
+/** Longest journal line read back (a run of 10,000 migrations is ~30 MB of rows). */
+const MAX_LINE = 64 << 20;
+/** Largest journal read back: one string of it must fit V8's limit (~512 MiB); ~300,000 runs of one migration. */
+const MAX_JOURNAL = 500 << 20;
+
+export function fingerprint(plan: SweepPlan): string {
+  const h = createHash('sha256');
+  h.update(VERSION).update('\0').update(plan.sweep.text).update('\0').update(readFileSync(plan.sweep.base));
+  return h.digest('hex');
+}
+
+/** results/<sweep>/<timestamp>/ — a new directory for a new sweep. */
+export function newRunDir(root: string, name: string, stamp: string): string {
+  const dir = join(root, name, stamp);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** The newest directory of a sweep under root (timestamps sort as text), or null. */
+export function latestRunDir(root: string, name: string): string | null {
+  const parent = join(root, name);
+  if (!existsSync(parent)) return null;
+  const dirs = readdirSync(parent, { withFileTypes: true }).filter((d) => d.isDirectory() && existsSync(join(parent, d.name, MANIFEST)));
+  const last = dirs.map((d) => d.name).sort().pop();
+  return last === undefined ? null : join(parent, last);
+}
+
+export function writeManifest(dir: string, plan: SweepPlan): void {
+  const m = {
+    sweep: plan.sweep.name,
+    file: plan.sweep.file,
+    base: plan.sweep.baseAsWritten,
+    migsim: VERSION,
+    fingerprint: fingerprint(plan),
+    points: plan.points.length,
+    seeds: plan.seeds,
+    runs: plan.points.length * plan.seeds.length,
+  };
+  writeFileSync(join(dir, MANIFEST), JSON.stringify(m, null, 2) + '\n');
+}
+
+const cell = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+const record = z.union([
+  z.strictObject({ point: z.number().int().min(0), seed: z.number().int().min(0), rows: z.array(z.record(z.string(), cell)) }),
+  z.strictObject({ point: z.number().int().min(0), seed: z.number().int().min(0), error: z.string() }),
+]);
+
+/**
+ * The runs already in `dir`'s journal, checked against the plan: a directory of another
+ * sweep, or a line that is not a run of this plan, is a JournalError. A torn last line (a
+ * run cut off mid-write) is dropped: that run is simply run again.
+ */
+export function readJournal(dir: string, plan: SweepPlan): RunRecord[] {
+  const manifestPath = join(dir, MANIFEST);
+  if (!existsSync(manifestPath)) throw new JournalError(`${dir}: not a sweep's directory (no ${MANIFEST})`);
+  let manifest: { fingerprint?: unknown; sweep?: unknown };
+  try {
+    manifest = JSON.parse(readFileSync(manifestPath, 'utf8').slice(0, 1 << 20));
+  } catch {
+    throw new JournalError(`${manifestPath}: not a sweep manifest (not JSON)`);
+  }
+  if (manifest.fingerprint !== fingerprint(plan)) {
+    throw new JournalError(
+      `${dir}: made by ${manifest.sweep === plan.sweep.name ? 'another version of this sweep' : `sweep ${JSON.stringify(manifest.sweep)}`} (its sweep file, base scenario or migsim version differ); resume only what made it, or start anew without --resume`,
+    );
+  }
+  const path = join(dir, JOURNAL);
+  if (!existsSync(path)) return [];
+  const size = statSync(path).size;
+  const lines = readLines(path, size);
+  const out: RunRecord[] = [];
+  const seeds = new Set(plan.seeds);
+  const seen = new Set<string>();
+  for (const [i, line] of lines.entries()) {
+    if (line === '') continue;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      if (i === lines.length - 1) break; // torn last line
+      throw new JournalError(`${path}:${i + 1}: not a JSON line`);
+    }
+    const r = record.safeParse(parsed);
+    if (!r.success || r.data.point >= plan.points.length || !seeds.has(r.data.seed)) {
+      throw new JournalError(`${path}:${i + 1}: not a run of this sweep (point and seed out of its range, or fields missing)`);
+    }
+    const id = `${r.data.point}/${r.data.seed}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    out.push(r.data);
+  }
+  return out;
+}
+
+function readLines(path: string, size: number): string[] {
+  const fd = openSync(path, 'r');
+  try {
+    if (!fstatSync(fd).isFile()) throw new JournalError(`${path}: not a regular file`);
+    if (size > MAX_JOURNAL) throw new JournalError(`${path}: larger than ${MAX_JOURNAL >> 20} MiB, more than this version reads back`);
+    const buf = Buffer.alloc(size);
+    let n = 0;
+    for (let got = 1; got > 0 && n < buf.length; n += got) got = readSync(fd, buf, n, buf.length - n, null);
+    const lines = buf.subarray(0, n).toString('utf8').split('\n');
+    const long = lines.findIndex((l) => l.length > MAX_LINE);
+    if (long >= 0) throw new JournalError(`${path}:${long + 1}: a line longer than ${MAX_LINE >> 20} MiB`);
+    return lines;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Appends finished runs to the journal, one line each, written before the next is taken. */
+export class Journal {
+  private readonly path: string;
+  constructor(dir: string) {
+    this.path = join(dir, JOURNAL);
+  }
+  append(r: RunRecord): void {
+    appendFileSync(this.path, JSON.stringify(r) + '\n');
+  }
+}

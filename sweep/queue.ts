@@ -1,0 +1,115 @@
+// A sweep's runs on a BullMQ queue, for `migsim worker`s on any number of machines: one job
+// per run, carrying its scenario (v8-serialized, so the worker needs no file of ours), its
+// answer heard through the queue's events, and any job not heard of looked up directly, so
+// a trimmed event stream loses nothing. On abort, our waiting jobs are removed.
+
+import { randomBytes } from 'node:crypto';
+import { serialize } from 'node:v8';
+import { Queue, QueueEvents } from 'bullmq';
+import type { RunRecord } from '../model/sweep/points-table.js';
+import type { Scenario } from '../model/scenario/types.js';
+import { VERSION } from '../model/version.js';
+import { parseQueueUrl, QUEUE_NAME, reach } from './queue-connection.js';
+import type { ThreadTask } from './thread.js';
+
+/** What a job carries; the answer is a RunRecord. */
+export interface JobData {
+  migsim: string;
+  point: number;
+  seed: number;
+  /** the point's Scenario, v8.serialize'd, base64 */
+  scenario: string;
+}
+
+export interface QueueRun {
+  url: string;
+  sweep: string;
+  scenarios: Scenario[];
+  tasks: ThreadTask[];
+  onRecord: (r: RunRecord) => void;
+  signal: AbortSignal;
+  onIdle?: (message: string) => void;
+}
+
+/** Look up jobs not heard of after this long without any answer (ms). */
+const RECONCILE_MS = 5000;
+const BULK = 500;
+
+export async function runOnQueue(o: QueueRun): Promise<void> {
+  if (o.tasks.length === 0) return;
+  const connection = parseQueueUrl(o.url);
+  await reach(o.url, connection);
+  const queue = new Queue<JobData>(QUEUE_NAME, { connection });
+  const events = new QueueEvents(QUEUE_NAME, { connection });
+  queue.on('error', () => {});
+  events.on('error', () => {});
+  const tag = `${o.sweep}-${randomBytes(4).toString('hex')}`;
+  const pending = new Map<string, ThreadTask>();
+  const scenarioText = new Map<number, string>();
+  let lastAnswer = Date.now();
+  let idleTold = false;
+  try {
+    await events.waitUntilReady();
+    let wake: () => void = () => {};
+    const answered = (jobId: string, r: RunRecord | null, failed?: string) => {
+      const t = pending.get(jobId);
+      if (!t) return;
+      pending.delete(jobId);
+      lastAnswer = Date.now();
+      o.onRecord(r ?? { point: t.point, seed: t.seed, error: `the queue's worker failed it: ${failed ?? 'no reason given'}` });
+      if (pending.size === 0) wake();
+    };
+    events.on('completed', ({ jobId, returnvalue }) => answered(jobId, returnvalue as unknown as RunRecord));
+    events.on('failed', ({ jobId, failedReason }) => answered(jobId, null, failedReason));
+
+    for (let i = 0; i < o.tasks.length && !o.signal.aborted; i += BULK) {
+      const batch = o.tasks.slice(i, i + BULK).map((t) => {
+        let text = scenarioText.get(t.point);
+        if (text === undefined) {
+          text = serialize(o.scenarios[t.point]).toString('base64');
+          scenarioText.set(t.point, text);
+        }
+        const jobId = `${tag}-${t.point}-${t.seed}`;
+        pending.set(jobId, t);
+        return {
+          name: 'run',
+          data: { migsim: VERSION, point: t.point, seed: t.seed, scenario: text },
+          opts: { jobId, attempts: 1, removeOnComplete: { age: 3600 }, removeOnFail: { age: 3600 } },
+        };
+      });
+      await queue.addBulk(batch);
+    }
+
+    while (pending.size > 0 && !o.signal.aborted) {
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        const timer = setTimeout(resolve, RECONCILE_MS);
+        o.signal.addEventListener('abort', () => resolve(), { once: true });
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      if (pending.size === 0 || o.signal.aborted || Date.now() - lastAnswer < RECONCILE_MS) continue;
+      // nothing heard for a while: ask for each job we wait on
+      let anyActive = false;
+      for (const id of [...pending.keys()]) {
+        const job = await queue.getJob(id);
+        const state = job ? await job.getState() : 'unknown';
+        if (state === 'completed') answered(id, job!.returnvalue as unknown as RunRecord);
+        else if (state === 'failed') answered(id, null, job!.failedReason);
+        else if (state === 'active') anyActive = true;
+      }
+      if (!anyActive && !idleTold && pending.size > 0 && o.onIdle) {
+        idleTold = true;
+        o.onIdle(`no worker has taken a run from queue ${QUEUE_NAME} at ${o.url} in ${Math.round((Date.now() - lastAnswer) / 1000)} s; start one with: migsim worker --queue ${o.url}`);
+      }
+    }
+  } finally {
+    if (pending.size > 0) {
+      for (const id of pending.keys()) await queue.remove(id).catch(() => 0);
+    }
+    await events.close().catch(() => {});
+    await queue.close().catch(() => {});
+  }
+}

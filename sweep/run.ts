@@ -1,0 +1,121 @@
+// A sweep from plan to files: the output directory (new, or the one being resumed), the runs
+// not yet in its journal — in local worker threads or on a BullMQ queue — and, once every
+// run is in, points.csv, summary.csv and sweep.html, written whole.
+
+import { renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RunRecord } from '../model/sweep/points-table.js';
+import { pointsTable } from '../model/sweep/points-table.js';
+import type { SweepPlan } from '../model/sweep/points.js';
+import { summarize } from '../model/sweep/summary.js';
+import type { Table } from '../model/sweep/table.js';
+import { toCsv } from './csv.js';
+import { Journal, newRunDir, readJournal, writeManifest } from './journal.js';
+import { runInThreads } from './pool.js';
+import { NO_PROGRESS, type Progress } from './progress.js';
+import type { ThreadTask } from './thread.js';
+
+export interface SweepOptions {
+  /** where to write: an existing sweep directory to resume, a directory to create, or null: results/<sweep>/<stamp>/ */
+  dir: { resume: string } | { create: string } | null;
+  /** root of results/ (tests point it elsewhere) */
+  root: string;
+  stamp: string;
+  workers: number;
+  /** redis://HOST:PORT: run on a BullMQ queue instead of local threads */
+  queue: string | null;
+  signal: AbortSignal;
+  progress: (total: number, done: number) => Progress;
+  /** told once, when no queue worker has taken a run for a while */
+  onIdle?: (message: string) => void;
+}
+
+export interface SweepOutcome {
+  dir: string;
+  runs: number;
+  /** runs found in the journal of a resumed sweep */
+  reused: number;
+  /** runs that could not run (their error is in points.csv's run.error) */
+  errors: number;
+  interrupted: boolean;
+  files: string[];
+  elapsedMs: number;
+  /** summary.csv's table; null when interrupted */
+  summary: Table | null;
+}
+
+function writeWhole(path: string, text: string): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}
+
+export interface SweepTables {
+  points: Table;
+  summary: Table;
+}
+
+export function sweepTables(plan: SweepPlan, records: readonly RunRecord[]): SweepTables {
+  const keys = plan.sweep.vary.map((f) => f.key);
+  const points = pointsTable(keys, plan.points.map((p) => p.values), plan.seeds, records);
+  return { points, summary: summarize(points, keys) };
+}
+
+export async function runSweep(plan: SweepPlan, o: SweepOptions): Promise<SweepOutcome> {
+  const t0 = performance.now();
+  let dir: string;
+  let records: RunRecord[] = [];
+  if (o.dir && 'resume' in o.dir) {
+    dir = o.dir.resume;
+    records = readJournal(dir, plan);
+  } else {
+    dir = o.dir ? newRunDir(o.dir.create, '', '') : newRunDir(o.root, plan.sweep.name, o.stamp);
+    writeManifest(dir, plan);
+  }
+  const reused = records.length;
+  const done = new Set(records.map((r) => `${r.point}/${r.seed}`));
+  const tasks: ThreadTask[] = [];
+  for (const p of plan.points) for (const seed of plan.seeds) if (!done.has(`${p.index}/${seed}`)) tasks.push({ point: p.index, seed });
+  const total = plan.points.length * plan.seeds.length;
+
+  const journal = new Journal(dir);
+  const progress = o.progress(total, reused);
+  const onRecord = (r: RunRecord) => {
+    journal.append(r);
+    records.push(r);
+    progress.tick();
+  };
+  try {
+    const scenarios = plan.points.map((p) => p.scenario);
+    if (o.queue) {
+      const { runOnQueue } = await import('./queue.js');
+      await runOnQueue({ url: o.queue, sweep: plan.sweep.name, scenarios, tasks, onRecord, signal: o.signal, ...(o.onIdle ? { onIdle: o.onIdle } : {}) });
+    } else {
+      await runInThreads({ scenarios, tasks, workers: o.workers, onRecord, signal: o.signal });
+    }
+  } finally {
+    progress.stop();
+  }
+  const outcome: SweepOutcome = {
+    dir,
+    runs: total,
+    reused,
+    errors: records.filter((r) => 'error' in r).length,
+    interrupted: o.signal.aborted,
+    files: [],
+    elapsedMs: performance.now() - t0,
+    summary: null,
+  };
+  if (outcome.interrupted) return outcome;
+
+  const tables = sweepTables(plan, records);
+  const files: [string, string][] = [
+    ['points.csv', toCsv(tables.points)],
+    ['summary.csv', toCsv(tables.summary)],
+  ];
+  for (const [name, text] of files) writeWhole(join(dir, name), text);
+  outcome.files = files.map(([name]) => join(dir, name));
+  outcome.summary = tables.summary;
+  outcome.elapsedMs = performance.now() - t0;
+  return outcome;
+}
