@@ -21,6 +21,7 @@ import { emitEthernet, ETHERTYPE } from '../wire/ethernet.js';
 import { fromHex } from '../wire/fields.js';
 import { IGMP_RECORD, IGMPV3_ALL_ROUTERS } from '../wire/igmp.js';
 import { benchArgs, machineLine, printRows, type Row } from './report.js';
+import { sweepBench } from './sweep.js';
 import { emitVdp, FILTER_FORMAT, managerIdFromText, responseStatus, VSI_ID_FORMAT, vsiIdFromMac } from '../wire/vdp.js';
 
 const { only, quick } = benchArgs();
@@ -327,7 +328,7 @@ function startup(label: string, args: string[], runs: number): Row {
   };
 }
 
-const benches: Record<string, () => Row> = {
+const benches: Record<string, () => Row | Row[]> = {
   startupValidate: () => startup('validate scenarios/quickstart.yaml', ['validate', 'scenarios/quickstart.yaml'], quick ? 3 : 15),
   startupRun: () => startup('run scenarios/quickstart.yaml', ['run', 'scenarios/quickstart.yaml', '--out', '/tmp/migsim-bench-quickstart.json'], quick ? 3 : 15),
   big: bigGuest,
@@ -336,6 +337,7 @@ const benches: Record<string, () => Row> = {
   simgrid,
   switch: switchRate,
   decode: decodeRate,
+  sweep: () => sweepBench(quick),
 };
 /** run only when named: `--only NAME` */
 const optIn: Record<string, () => Row> = { fuzzState: () => fuzzState(quick) };
@@ -344,7 +346,7 @@ const rows: Row[] = [];
 for (const [name, fn] of Object.entries({ ...benches, ...optIn })) {
   if (only ? only !== name : name in optIn) continue;
   process.stderr.write(`bench: ${name}…\n`);
-  rows.push(fn());
+  rows.push(...[fn()].flat());
 }
 
 console.log(machineLine());

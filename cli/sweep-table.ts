@@ -2,7 +2,7 @@
 // the varied values and the mean of downtime and total time with their 95 % intervals; the
 // first SHOWN rows only — the rest is in summary.csv.
 
-import type { SweepPlan } from '../model/sweep/points.js';
+import type { SweepFile } from '../model/sweep/file.js';
 import type { Cell, Table } from '../model/sweep/table.js';
 import { renderTable } from './table.js';
 
@@ -13,11 +13,11 @@ function ms(v: Cell): string {
   return typeof v === 'number' ? (Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(1)) : '–';
 }
 
-export function formatSummary(plan: SweepPlan, summary: Table | null): string {
+export function formatSummary(sweep: SweepFile, migrations: number, summary: Table | null): string {
   if (!summary) return '';
   const c = (name: string) => summary.columns.indexOf(name);
-  const keys = plan.sweep.vary.map((f) => f.key);
-  const several = plan.base.migrations.length > 1;
+  const keys = sweep.vary.map((f) => f.key);
+  const several = migrations > 1;
   const byPoint = new Map<string, Map<string, Cell[]>>();
   for (const r of summary.rows) {
     const id = `${r[c('point')]}/${r[c('migration')]}`;

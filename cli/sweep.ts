@@ -5,8 +5,8 @@
 
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { SweepFileError, loadSweepFile } from '../model/sweep/file.js';
-import { planSweep, type SweepPlan } from '../model/sweep/points.js';
+import { type SweepFile, SweepFileError, loadSweepFile } from '../model/sweep/file.js';
+import { loadBase, pointCount, type SweepBase } from '../model/sweep/points.js';
 import { JournalError, latestRunDir } from '../sweep/journal.js';
 import { progressBar, NO_PROGRESS } from '../sweep/progress.js';
 import { parseQueueUrl, QueueUnreachable } from '../sweep/queue-connection.js';
@@ -38,12 +38,18 @@ export function parseCount(flag: string, v: unknown, max: number): number {
   return n;
 }
 
-function loadPlan(file: string): SweepPlan {
+function badSweep(e: unknown): never {
+  if (e instanceof SweepFileError) throw new BadInput(e.problems.join('\n'));
+  throw e;
+}
+
+/** The sweep file and its base, each checked on its own (the points are loaded by runSweep). */
+function loadSweep(file: string): { sweep: SweepFile; base: SweepBase } {
   try {
-    return planSweep(loadSweepFile(file));
+    const sweep = loadSweepFile(file);
+    return { sweep, base: loadBase(sweep) };
   } catch (e) {
-    if (e instanceof SweepFileError) throw new BadInput(e.problems.join('\n'));
-    throw e;
+    return badSweep(e);
   }
 }
 
@@ -52,7 +58,7 @@ function timestamp(): string {
 }
 
 /** Where the sweep writes: `--resume [DIR]`, `--out DIR` (new or empty), or results/<sweep>/<stamp>/. */
-function outputDir(a: SweepArgs, plan: SweepPlan): { resume: string } | { create: string } | null {
+function outputDir(a: SweepArgs, sweep: SweepFile): { resume: string } | { create: string } | null {
   if (a.resume !== undefined && a.out !== undefined) throw new BadInput('--resume and --out: give one (--resume DIR resumes the sweep in DIR)');
   if (a.resume !== undefined) {
     const given = once('resume', a.resume);
@@ -60,8 +66,8 @@ function outputDir(a: SweepArgs, plan: SweepPlan): { resume: string } | { create
       if (!existsSync(given) || !statSync(given).isDirectory()) throw new BadInput(`--resume ${given}: not a directory`);
       return { resume: given };
     }
-    const latest = latestRunDir('results', plan.sweep.name);
-    if (latest === null) throw new BadInput(`--resume: no earlier run of sweep ${plan.sweep.name} under results/${plan.sweep.name}/ (give its directory: --resume DIR)`);
+    const latest = latestRunDir('results', sweep.name);
+    if (latest === null) throw new BadInput(`--resume: no earlier run of sweep ${sweep.name} under results/${sweep.name}/ (give its directory: --resume DIR)`);
     return { resume: latest };
   }
   if (a.out !== undefined) {
@@ -87,12 +93,15 @@ export async function cmdSweep(a: SweepArgs): Promise<number> {
     }
     if (a.workers !== undefined) throw new BadInput('--workers and --queue: give one (with --queue, the runs go to `migsim worker`s)');
   }
-  const plan = loadPlan(a.file);
-  const dir = outputDir(a, plan);
-  const runs = plan.points.length * plan.seeds.length;
+  const { sweep, base } = loadSweep(a.file);
+  const dir = outputDir(a, sweep);
+  const points = pointCount(sweep);
+  const seeds = (sweep.seeds ?? [base.base.seed]).length;
+  const runs = points * seeds;
   const how = queue ? `on queue ${queue}` : `${Math.min(workers, runs)} worker thread${Math.min(workers, runs) === 1 ? '' : 's'}`;
   const show = !a.quiet && process.stderr.isTTY;
-  process.stdout.write(`sweep ${plan.sweep.name}: ${plan.points.length} point${plan.points.length === 1 ? '' : 's'} × ${plan.seeds.length} seed${plan.seeds.length === 1 ? '' : 's'} = ${runs} runs, ${how}\n`);
+
+  process.stdout.write(`sweep ${sweep.name}: ${points} point${points === 1 ? '' : 's'} × ${seeds} seed${seeds === 1 ? '' : 's'} = ${runs} runs, ${how}\n`);
 
   const abort = new AbortController();
   const onSigint = () => abort.abort();
@@ -100,17 +109,18 @@ export async function cmdSweep(a: SweepArgs): Promise<number> {
   process.on('SIGTERM', onSigint);
   let outcome: SweepOutcome;
   try {
-    outcome = await runSweep(plan, {
+    outcome = await runSweep(sweep, base, {
       dir,
       root: 'results',
       stamp: timestamp(),
       workers,
       queue,
       signal: abort.signal,
-      progress: (total, done) => (show ? progressBar(`sweep ${plan.sweep.name}`, total, done, process.stderr) : NO_PROGRESS),
+      progress: (total, done) => (show ? progressBar(`sweep ${sweep.name}`, total, done, process.stderr) : NO_PROGRESS),
       onIdle: (m) => process.stderr.write(`migsim: waiting: ${m}\n`),
     });
   } catch (e) {
+    if (e instanceof SweepFileError) badSweep(e);
     if (e instanceof JournalError) throw new BadInput(e.message);
     if (e instanceof QueueUnreachable) throw new RunFailed(e.message);
     throw e;
@@ -128,7 +138,7 @@ export async function cmdSweep(a: SweepArgs): Promise<number> {
     `${ran} run${ran === 1 ? '' : 's'} in ${secs.toFixed(2)} s (${secs > 0 ? (ran / secs).toFixed(0) : '-'} runs/s)` +
       `${outcome.reused > 0 ? `, ${outcome.reused} from the earlier run` : ''}; ${outcome.errors} could not run\n`,
   );
-  process.stdout.write(formatSummary(plan, outcome.summary));
+  process.stdout.write(formatSummary(sweep, base.base.migrations.length, outcome.summary));
   for (const f of outcome.files) process.stdout.write(`wrote ${f}\n`);
   if (outcome.errors > 0) {
     process.stderr.write(`migsim: ${outcome.errors} run${outcome.errors === 1 ? '' : 's'} could not run: see run.error in ${outcome.files[0]}\n`);

@@ -6,12 +6,13 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunRecord } from '../model/sweep/points-table.js';
 import { pointsTable } from '../model/sweep/points-table.js';
-import type { SweepPlan } from '../model/sweep/points.js';
+import type { SweepFile } from '../model/sweep/file.js';
+import { loadPoints, pointCount, pointErrors, type SweepBase, type SweepPlan } from '../model/sweep/points.js';
 import { summarize } from '../model/sweep/summary.js';
 import type { Table } from '../model/sweep/table.js';
 import { toCsv } from './csv.js';
 import { Journal, newRunDir, readJournal, writeManifest } from './journal.js';
-import { runInThreads } from './pool.js';
+import { type LoadedPool, loadInThreads } from './pool.js';
 import { NO_PROGRESS, type Progress } from './progress.js';
 import type { ThreadTask } from './thread.js';
 
@@ -61,8 +62,34 @@ export function sweepTables(plan: SweepPlan, records: readonly RunRecord[]): Swe
   return { points, summary: summarize(points, keys) };
 }
 
-export async function runSweep(plan: SweepPlan, o: SweepOptions): Promise<SweepOutcome> {
+/**
+ * Loads every point (in the worker threads, or here for a queue) — a SweepFileError if one
+ * would not load, before anything is written — then runs what the directory lacks.
+ */
+export async function runSweep(sweep: SweepFile, loadedBase: SweepBase, o: SweepOptions): Promise<SweepOutcome> {
   const t0 = performance.now();
+  const seeds = sweep.seeds ?? [loadedBase.base.seed];
+  const total = pointCount(sweep) * seeds.length;
+  let pool: LoadedPool | null = null;
+  let plan: SweepPlan;
+  if (o.queue) {
+    const all = Array.from({ length: pointCount(sweep) }, (_, i) => i);
+    const { points, problems } = loadPoints(sweep, loadedBase.text, all);
+    const error = pointErrors(problems);
+    if (error) throw error;
+    plan = { sweep, base: loadedBase.base, points, seeds };
+  } else {
+    pool = await loadInThreads(sweep, loadedBase.text, o.workers, total);
+    plan = { sweep, base: loadedBase.base, points: pool.points, seeds };
+  }
+  try {
+    return await runPlan(plan, pool, o, t0);
+  } finally {
+    pool?.close();
+  }
+}
+
+async function runPlan(plan: SweepPlan, pool: LoadedPool | null, o: SweepOptions, t0: number): Promise<SweepOutcome> {
   let dir: string;
   let records: RunRecord[] = [];
   if (o.dir && 'resume' in o.dir) {
@@ -86,12 +113,12 @@ export async function runSweep(plan: SweepPlan, o: SweepOptions): Promise<SweepO
     progress.tick();
   };
   try {
-    const scenarios = plan.points.map((p) => p.scenario);
-    if (o.queue) {
-      const { runOnQueue } = await import('./queue.js');
-      await runOnQueue({ url: o.queue, sweep: plan.sweep.name, scenarios, tasks, onRecord, signal: o.signal, ...(o.onIdle ? { onIdle: o.onIdle } : {}) });
+    if (pool) {
+      await pool.run(tasks, onRecord, o.signal);
     } else {
-      await runInThreads({ scenarios, tasks, workers: o.workers, onRecord, signal: o.signal });
+      const { runOnQueue } = await import('./queue.js');
+      const scenarios = plan.points.map((p) => p.scenario);
+      await runOnQueue({ url: o.queue!, sweep: plan.sweep.name, scenarios, tasks, onRecord, signal: o.signal, ...(o.onIdle ? { onIdle: o.onIdle } : {}) });
     }
   } finally {
     progress.stop();

@@ -129,7 +129,22 @@ function parseText(text: string, file: string, opts: LoadOptions, notUtf8: numbe
     );
   }
   if (doc.errors.length > 0) throwAll(early);
+  return fromDocument(doc, source, file, opts, early);
+}
 
+/**
+ * Loads a scenario from a YAML document already parsed from a file's text with `lines` (a
+ * sweep's point: the base's document, cloned, with the point's values set). Errors name the
+ * base file's lines where the node came from it, and no line where the sweep set it.
+ */
+export function parseScenarioDocument(doc: Document, lines: LineCounter, file: string, opts: LoadOptions = {}): Scenario {
+  const source = new SourceMap(doc, lines);
+  const early = yamlErrors(doc, source, file);
+  if (doc.errors.length > 0) throwAll(early);
+  return fromDocument(doc, source, file, opts, early);
+}
+
+function fromDocument(doc: Document, source: SourceMap, file: string, opts: LoadOptions, early: ScenarioError[]): Scenario {
   let raw: unknown;
   try {
     raw = doc.toJS(); // its default alias limit refuses billion-laughs expansion

@@ -54,8 +54,8 @@ export function setAtKey(doc: Document, path: KeyPath, value: unknown): void {
       let child: unknown = node.get(seg, true);
       if (child === undefined || child === null) {
         if (typeof next === 'number') throw new KeyError(`the base scenario has no ${here} list`);
-        child = doc.createNode({});
-        node.set(seg, child);
+        node.add(doc.createPair(seg, {}));
+        child = node.get(seg, true);
       }
       node = child;
     }
@@ -68,6 +68,7 @@ export function setAtKey(doc: Document, path: KeyPath, value: unknown): void {
     node.items[last] = doc.createNode(value);
   } else {
     if (!isMap(node)) throw new KeyError(`${where === '' ? 'the base scenario' : where} is not a mapping in the base scenario`);
-    node.set(last, doc.createNode(value));
+    if (node.has(last)) node.set(last, doc.createNode(value));
+    else node.add(doc.createPair(last, value));
   }
 }

@@ -5,7 +5,7 @@ import { parseDocument } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { parseSweepFile, SweepFileError } from './file.js';
 import { KeyError, parseKey, setAtKey } from './keys.js';
-import { combinations, planSweep } from './points.js';
+import { planSweep, pointCount, pointValues } from './points.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'migsim-sweep-'));
 const BASE = `name: base
@@ -48,7 +48,9 @@ describe('sweep keys', () => {
   });
 
   it('lists every combination, the first key slowest', () => {
-    expect(combinations([['a', 'b'], [1, 2, 3]])).toEqual([['a', 1], ['a', 2], ['a', 3], ['b', 1], ['b', 2], ['b', 3]]);
+    const sweep = parseSweepFile('sweep: s\nbase: b.yaml\nvary:\n  x: [a, b]\n  y: [1, 2, 3]\n', 'x.yaml');
+    expect(pointCount(sweep)).toBe(6);
+    expect(Array.from({ length: 6 }, (_, i) => pointValues(sweep, i))).toEqual([['a', 1], ['a', 2], ['a', 3], ['b', 1], ['b', 2], ['b', 3]]);
   });
 });
 

@@ -4,9 +4,9 @@
 // names the sweep file, the key, the value and the base scenario's field.
 
 import { readFileSync } from 'node:fs';
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import { ScenarioError } from '../scenario/errors.js';
-import { loadScenario, parseScenario } from '../scenario/load.js';
+import { loadScenario, parseScenarioDocument } from '../scenario/load.js';
 import type { Scenario } from '../scenario/types.js';
 import { type SweepFile, SweepFileError, type SweepValue } from './file.js';
 import { KeyError, setAtKey } from './keys.js';
@@ -27,24 +27,22 @@ export interface SweepPlan {
   seeds: number[];
 }
 
-/** Every combination, first key slowest: [[a1,b1],[a1,b2],[a2,b1],…]. */
-export function combinations(lists: readonly (readonly SweepValue[])[]): SweepValue[][] {
-  let out: SweepValue[][] = [[]];
-  for (const list of lists) out = out.flatMap((prefix) => list.map((v) => [...prefix, v]));
-  return out;
-}
-
 function shown(v: SweepValue): string {
   return typeof v === 'string' ? v : JSON.stringify(v);
 }
 
-/** A loader error without its location (the text is the modified base, not the file on disk). */
+/** A loader error without its location (the sweep's values have none in the base file). */
 function body(e: ScenarioError): string {
   return e.problem ? `${e.problem}; expected ${e.expected}` : `expected ${e.expected}${e.got !== undefined ? `, got ${e.got}` : ''}`;
 }
 
-/** Loads the base and every point; throws SweepFileError listing every problem (at most 20 shown). */
-export function planSweep(sweep: SweepFile): SweepPlan {
+/** The base scenario, loaded and checked on its own, and its text for the points. */
+export interface SweepBase {
+  base: Scenario;
+  text: string;
+}
+
+export function loadBase(sweep: SweepFile): SweepBase {
   let base: Scenario;
   try {
     base = loadScenario(sweep.base);
@@ -55,11 +53,46 @@ export function planSweep(sweep: SweepFile): SweepPlan {
   if (base.engine === 'testbed') {
     throw new SweepFileError([`${sweep.file}: base ${sweep.baseAsWritten}: engine: testbed; a sweep runs on the sim engine only (its points run in parallel, in virtual time)`]);
   }
-  const text = readFileSync(sweep.base, 'utf8');
-  const original = parseDocument(text);
-  const problems = new Set<string>();
+  return { base, text: readFileSync(sweep.base, 'utf8') };
+}
+
+/** The number of points: the product of the value lists' lengths. */
+export function pointCount(sweep: SweepFile): number {
+  return sweep.vary.reduce((n, f) => n * f.values.length, 1);
+}
+
+/** Point `index`'s values: the first key varies slowest. */
+export function pointValues(sweep: SweepFile, index: number): SweepValue[] {
+  const values: SweepValue[] = new Array(sweep.vary.length);
+  for (let k = sweep.vary.length - 1; k >= 0; k--) {
+    const list = sweep.vary[k]!.values;
+    values[k] = list[index % list.length]!;
+    index = Math.floor(index / list.length);
+  }
+  return values;
+}
+
+/** A point that would not load: its index (for a stable order) and the one-line message. */
+export interface PointProblem {
+  index: number;
+  message: string;
+}
+
+/** Loads the points `indices` (ascending); stops after `maxProblems` problems. */
+export function loadPoints(sweep: SweepFile, baseText: string, indices: readonly number[], maxProblems = MAX_PROBLEMS): { points: SweepPoint[]; problems: PointProblem[] } {
+  const lines = new LineCounter();
+  const original = parseDocument(baseText, { lineCounter: lines, uniqueKeys: true });
+  const problems: PointProblem[] = [];
+  const seen = new Set<string>();
+  const problem = (index: number, message: string) => {
+    if (seen.has(message)) return;
+    seen.add(message);
+    problems.push({ index, message });
+  };
   const points: SweepPoint[] = [];
-  for (const [index, values] of combinations(sweep.vary.map((f) => f.values)).entries()) {
+  for (const index of indices) {
+    if (problems.length >= maxProblems) break;
+    const values = pointValues(sweep, index);
     const doc = original.clone();
     const setting = sweep.vary.map((f, i) => `${f.key}: ${shown(values[i]!)}`).join(', ');
     let ok = true;
@@ -68,26 +101,44 @@ export function planSweep(sweep: SweepFile): SweepPlan {
         setAtKey(doc, f.path, values[i]);
       } catch (e) {
         if (!(e instanceof KeyError)) throw e;
-        problems.add(`${sweep.file}: vary ${f.key}: ${e.message} (base ${sweep.baseAsWritten})`);
+        problem(index, `${sweep.file}: vary ${f.key}: ${e.message} (base ${sweep.baseAsWritten})`);
         ok = false;
       }
     }
     if (!ok) continue;
     try {
-      points.push({ index, values, scenario: parseScenario(String(doc), sweep.base) });
+      points.push({ index, values, scenario: parseScenarioDocument(doc, lines, sweep.base) });
     } catch (e) {
       if (!(e instanceof ScenarioError)) throw e;
       for (const x of e.errors) {
         const key = sweep.vary.find((f) => x.path === f.key || x.path.startsWith(`${f.key}.`) || x.path.startsWith(`${f.key}[`));
-        problems.add(
+        problem(
+          index,
           key
             ? `${sweep.file}: vary ${key.key}: ${shown(values[sweep.vary.indexOf(key)]!)}: base ${sweep.baseAsWritten} field ${x.path}: ${body(x)}`
             : `${sweep.file}: point ${index} (${setting}): base ${sweep.baseAsWritten} field ${x.path || '(the file)'}: ${body(x)}`,
         );
       }
     }
-    if (problems.size >= 20) break;
   }
-  if (problems.size > 0) throw new SweepFileError([...problems].slice(0, 20));
+  return { points, problems };
+}
+
+/** At most this many problems are listed. */
+export const MAX_PROBLEMS = 20;
+
+/** The problems of several loaders, merged in point order, as one error (null when there are none). */
+export function pointErrors(problems: readonly PointProblem[]): SweepFileError | null {
+  if (problems.length === 0) return null;
+  const lines = [...new Set([...problems].sort((a, b) => a.index - b.index).map((p) => p.message))];
+  return new SweepFileError(lines.slice(0, MAX_PROBLEMS));
+}
+
+/** Loads the base and every point in this thread; throws SweepFileError listing the problems. */
+export function planSweep(sweep: SweepFile): SweepPlan {
+  const { base, text } = loadBase(sweep);
+  const { points, problems } = loadPoints(sweep, text, Array.from({ length: pointCount(sweep) }, (_, i) => i));
+  const error = pointErrors(problems);
+  if (error) throw error;
   return { sweep, base, points, seeds: sweep.seeds ?? [base.seed] };
 }
