@@ -8,9 +8,8 @@ import { availableParallelism } from 'node:os';
 import { type SweepFile, SweepFileError, loadSweepFile } from '../model/sweep/file.js';
 import { loadBase, pointCount, type SweepBase } from '../model/sweep/points.js';
 import { JournalError, latestRunDir } from '../sweep/journal.js';
-import { progressBar, NO_PROGRESS } from '../sweep/progress.js';
 import { parseQueueUrl, QueueUnreachable } from '../sweep/queue-connection.js';
-import { runSweep, type SweepOutcome } from '../sweep/run.js';
+import type { SweepOutcome } from '../sweep/run.js';
 import { BadInput, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, RunFailed } from './exit.js';
 import { formatSummary } from './sweep-table.js';
 
@@ -103,6 +102,9 @@ export async function cmdSweep(a: SweepArgs): Promise<number> {
 
   process.stdout.write(`sweep ${sweep.name}: ${points} point${points === 1 ? '' : 's'} × ${seeds} seed${seeds === 1 ? '' : 's'} = ${runs} runs, ${how}\n`);
 
+  // loaded only for a sweep: the threads, CSV and progress-bar libraries stay out of every other command's start-up
+  const { runSweep } = await import('../sweep/run.js');
+  const { progressBar, NO_PROGRESS } = await import('../sweep/progress.js');
   const abort = new AbortController();
   const onSigint = () => abort.abort();
   process.on('SIGINT', onSigint);
