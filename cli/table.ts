@@ -13,7 +13,7 @@ function measure(m: MigrationResult, field: LowerBoundField, text: string): stri
   return text !== '—' && (m.lowerBounds ?? []).includes(field) ? `≥ ${text}` : text;
 }
 
-/** The outcome, and `(forced)` when pre-copy paused the guest because it reached maxRounds. */
+/** The outcome, and `(forced)` when the live rounds ran out (maxRounds; post-copy: postcopyAfterRounds) before the rest fitted the downtime limit. */
 export function outcomeText(m: MigrationResult): string {
   if (m.vmLost) return `${m.outcome} (VM lost)`;
   return m.switchover === 'forced' ? `${m.outcome} (forced)` : m.outcome;

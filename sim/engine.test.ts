@@ -42,6 +42,16 @@ describe('pre-copy rounds against the analytic series', () => {
     for (let i = 1; i < m.rounds.length; i++) expect(m.rounds[i]!.pagesSent).toBe(m.rounds[i - 1]!.dirtyPagesAtEnd);
   });
 
+  it('round 0 starts with the migration and each next one when the bytes before it have crossed; the paused transfer at the switchover', () => {
+    let sentBits = 0;
+    for (const r of m.rounds) {
+      expect(r.startMs).toBeCloseTo(m.startMs + (sentBits / bw) * 1e3, 5);
+      sentBits += r.bytesSent * 8;
+    }
+    expect(m.switchoverMs!).toBeCloseTo(m.startMs + (sentBits / bw) * 1e3, 5);
+    expect(m.stopCopy!.startMs).toBe(m.switchoverMs);
+  });
+
   it('this write rate defeats pre-copy: the switchover is forced at maxRounds', () => {
     const last = m.rounds[m.rounds.length - 1]!;
     expect(m.stopCopy!.pagesSent).toBe(last.dirtyPagesAtEnd);

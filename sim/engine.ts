@@ -167,5 +167,6 @@ function networkResult(s: Scenario, lan: SimLan): NetworkResult {
     switch: switchPolicy(effectiveSwitch(s)),
     counters: { ...own, malformedLogged: Math.min(lan.sw.log.malformedCount, 100), ...ecp },
     events: lan.sw.log.events.map((e) => ({ ...e, t: Math.round(e.t) / 1e6 })),
+    macs: Object.fromEntries(s.vms.map((v) => [v.name, v.mac])),
   };
 }

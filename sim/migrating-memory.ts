@@ -49,6 +49,8 @@ export interface MigratingMemory {
   /**
    * The guest now runs on the destination, pulling absent pages on fault at `faultCostNs` each;
    * a fault while the link is cut waits until `resumes` says it gets through (pages model only).
+   * Absent: every page, or after pre-copy rounds (beginPrecopy called) the pages dirtied since
+   * the last take (QEMU's discard bitmap at the switch); the rest are there already.
    */
   beginPostcopy(faultCostNs: Ns, resumes?: PathResumes): void;
   /** Next pages of the background push, in page order, skipping those already there; null when done. */
@@ -213,9 +215,19 @@ export class PagesMemory extends GuestRunState implements MigratingMemory {
     this.postcopy = true;
     this.faultCostNs = faultCostNs;
     this.resumes = resumes;
+    const stale = this.dirty;
     this.dirty = null;
-    this.dest = new Uint32Array(this.pageCount).fill(ABSENT);
-    this.present = new DirtyBitmap(this.pageCount);
+    if (stale && this.dest) {
+      // after pre-copy rounds: the destination keeps what they sent; only the dirty pages are absent
+      const dest = this.dest;
+      this.present = stale.complement();
+      stale.drain((p) => {
+        dest[p] = ABSENT;
+      });
+    } else {
+      this.dest = new Uint32Array(this.pageCount).fill(ABSENT);
+      this.present = new DirtyBitmap(this.pageCount);
+    }
     this.pushCursor = 0;
     this.stats = { faults: 0, faultWaitNs: 0, pagesPushed: 0, outageWaitNs: 0 };
   }
@@ -353,6 +365,8 @@ export class FluidMemory extends GuestRunState implements MigratingMemory {
   }
 
   beginPostcopy(faultCostNs: Ns): void {
+    // the closed forms start post-copy with every page on the source (support.ts refuses the rest)
+    if (this.logging) throw new Error('fidelity fluid: post-copy after pre-copy rounds has no closed form; use fidelity pages');
     this.postcopy = true;
     this.logging = false;
     this.faultCostNs = faultCostNs;

@@ -63,7 +63,8 @@ export function* migrate(ctx: MigrationContext, vm: SimVm, rec: MigrationRecord)
   try {
     if (m.mode === 'precopy') yield* precopy(ctx, vm, rec);
     else if (m.mode === 'stopcopy') yield* stopAndCopy(ctx, vm, rec, vm.memory.beginPrecopy(), 'immediate');
-    else yield* postcopy(ctx, vm, rec);
+    else if (m.postcopyAfterRounds > 0) yield* precopy(ctx, vm, rec); // its live rounds, then post-copy
+    else yield* postcopy(ctx, vm, rec, 'immediate');
   } catch (e) {
     if (!(e instanceof Stopped)) throw e;
     if (e.stop.kind === 'lost') loseVm(ctx, vm, rec, e.stop.why);
@@ -170,7 +171,9 @@ function* precopy(ctx: MigrationContext, vm: SimVm, rec: MigrationRecord): Proce
   const { kernel } = ctx;
   const m = rec.spec;
   const mem = vm.memory;
-  const autoConverge = m.autoConverge ? new AutoConverge() : null;
+  const autoConverge = m.autoConverge ? new AutoConverge(m.throttleInitialPct, m.throttleIncrementPct) : null;
+  // post-copy after N rounds: N live rounds, then the switch (QEMU: migrate-start-postcopy after N iterations)
+  const maxRounds = m.mode === 'postcopy' ? m.postcopyAfterRounds : m.maxRounds;
   rec.phase = 'live';
   let set = mem.beginPrecopy();
   let decided: Switchover;
@@ -187,6 +190,7 @@ function* precopy(ctx: MigrationContext, vm: SimVm, rec: MigrationRecord): Proce
       bytesSent: Math.round(set.bytes),
       durationMs: ms(durationNs),
       dirtyPagesAtEnd: Math.round(dirty),
+      startMs: ms(t0),
     });
     const pendingBytes = wireBytes(dirty, 0, mem.pageSize);
     const rateBps = (set.bytes * 8) / (durationNs / 1e9);
@@ -197,7 +201,7 @@ function* precopy(ctx: MigrationContext, vm: SimVm, rec: MigrationRecord): Proce
       downtimeLimitNs: m.downtimeLimitNs,
     });
     // the rest fits the downtime limit (converged), or the rounds are used up (forced)
-    if (fits || index + 1 >= m.maxRounds) {
+    if (fits || index + 1 >= maxRounds) {
       decided = fits ? 'converged' : 'forced';
       break;
     }
@@ -207,7 +211,9 @@ function* precopy(ctx: MigrationContext, vm: SimVm, rec: MigrationRecord): Proce
     }
     set = mem.takeDirty();
   }
-  yield* stopAndCopy(ctx, vm, rec, null, decided);
+  // a post-copy whose rounds converged completes as a pre-copy, as QEMU does before migrate-start-postcopy
+  if (m.mode === 'postcopy' && decided === 'forced') yield* postcopy(ctx, vm, rec, decided);
+  else yield* stopAndCopy(ctx, vm, rec, null, decided);
 }
 
 /** The switchover: the VM's vCPUs stop on the source (the downtime starts), and the network hears of it. */
@@ -234,7 +240,7 @@ function* stopAndCopy(ctx: MigrationContext, vm: SimVm, rec: MigrationRecord, fi
   yield* wait(ctx, rec, kernel.timeout(net.latencyNs));
   rec.count(set);
   rec.bytesSent += m.deviceStateBytes;
-  rec.stopCopy = { pagesSent: Math.round(set.pages), bytesSent: Math.round(bytes), durationMs: ms(sendNs) };
+  rec.stopCopy = { pagesSent: Math.round(set.pages), bytesSent: Math.round(bytes), durationMs: ms(sendNs), startMs: ms(pausedAt) };
   if (!finish(kernel.now, vm, rec)) {
     // the destination discards a copy that fails verification: the VM goes on at the source
     rec.sourceResumeNs = kernel.now;
@@ -248,12 +254,15 @@ function* stopAndCopy(ctx: MigrationContext, vm: SimVm, rec: MigrationRecord, fi
   ctx.lan?.resumed(m.vm, m.to);
 }
 
-function* postcopy(ctx: MigrationContext, vm: SimVm, rec: MigrationRecord): Process<void> {
+/** Post-copy from the start (`immediate`), or after its live rounds (`forced`: the pages they left dirty are the ones still to move). */
+function* postcopy(ctx: MigrationContext, vm: SimVm, rec: MigrationRecord, why: Switchover): Process<void> {
   const { kernel, net } = ctx;
   const m = rec.spec;
   const mem = vm.memory;
   const source = vm.host;
-  pauseAtSwitchover(ctx, vm, rec, 'immediate');
+  pauseAtSwitchover(ctx, vm, rec, why);
+  // auto-converge throttled the source's vCPUs; the destination's run free
+  mem.setThrottlePct(0);
   yield* sendOrRevert(ctx, rec, source, m.to, { pages: 0, zeroPages: 0, bytes: m.deviceStateBytes }, null);
   yield* wait(ctx, rec, kernel.timeout(net.latencyNs));
   rec.bytesSent += m.deviceStateBytes;
@@ -333,7 +342,8 @@ function finish(now: Ns, vm: SimVm, rec: MigrationRecord): boolean {
   rec.phase = 'done';
   rec.memoryVerified = check === null ? null : check.ok;
   const ok = !check || check.ok;
-  if (ok || rec.spec.mode === 'postcopy') vm.host = rec.spec.to;
+  // post-copy: the destination already runs the VM (resumed), whatever the check says
+  if (ok || rec.resumeNs !== null) vm.host = rec.spec.to;
   if (ok) {
     rec.outcome = 'completed';
   } else {

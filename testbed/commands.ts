@@ -155,6 +155,7 @@ export function migrateMessage(s: Scenario, m: MigrationSpec, dest: string, orig
     params: {
       mode: m.mode, downtimeLimitNs: m.downtimeLimitNs, maxRounds: m.maxRounds, bandwidthBps: m.bandwidthBps,
       linkBandwidthBps: s.network.migrationLink.bandwidthBps, deviceStateBytes: m.deviceStateBytes, autoConverge: m.autoConverge,
+      throttleInitialPct: m.throttleInitialPct, throttleIncrementPct: m.throttleIncrementPct,
     },
   };
 }

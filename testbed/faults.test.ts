@@ -61,6 +61,20 @@ describe('faults in the testbed result', () => {
     expect(r.network!.countersUnmeasured).toMatch(/died at 2\.50 s/);
   });
 
+  it('a field made null takes its instants (networkTimes) with it; the others keep theirs', () => {
+    // echoes every 10 ms from 0, those sent 2990..3030 unanswered; one source-guard drop after the resume
+    const probeLog = Array.from({ length: 500 }, (_, k) => k * 10).flatMap((t) => [
+      { t: at(t), kind: 'sent', target: 'vm1', seq: t / 10 },
+      ...(t >= 2990 && t <= 3030 ? [] : [{ t: at(t + 0.3), kind: 'reply', target: 'vm1', seq: t / 10 }]),
+    ]);
+    const drop: StreamEvent = { id: '4-0', t: at(3051), source: 'switch', kind: 'source-guard-drop', seq: 4, data: { kind: 'source-guard-drop', mac: MAC } };
+    const alive = testbedResult(S, record({ events: [drop, snapshot], probeLog }), true).migrations[0]!;
+    expect(alive.networkTimes).toMatchObject({ sourceGuardFirstDropMs: 3051, serviceInterruptionStartMs: 2990 });
+    const r = testbedResult(S, record({ events: [drop, snapshot], probeLog, faults: { deaths: [death('probe', 4000)], busLost: null } }), true);
+    expect(r.migrations[0]!.serviceInterruptionMs).toBeNull();
+    expect(r.migrations[0]!.networkTimes).toMatchObject({ sourceGuardFirstDropMs: 3051, sourceGuardLastDropMs: 3051, serviceInterruptionStartMs: null });
+  });
+
   it('a switch snapshot missing without a fault: counters empty, not zeros, and said why', () => {
     const r = testbedResult(S, record({ events: [] }), true);
     expect(r.network!.counters).toEqual({});

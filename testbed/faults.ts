@@ -4,7 +4,7 @@
 // with the reason in `unmeasured`, the VMs it took with it. Pure: the orchestrator records
 // the deaths (run-watch.ts) and the bus loss; the switch's port events come from the stream.
 
-import type { FaultReport, MigrationResult, RunResult } from '../model/result/format.js';
+import { NETWORK_TIMES_OF, type FaultReport, type MigrationResult, type RunResult } from '../model/result/format.js';
 import type { Scenario } from '../model/scenario/types.js';
 import type { StreamEvent } from '../hosts/control/event-stream.js';
 
@@ -90,6 +90,8 @@ function spoil(m: MigrationResult, fields: readonly string[], reason: string): v
   for (const f of fields) {
     if (!(f in m.unmeasured)) m.unmeasured[f] = reason;
     rec[f] = null;
+    // the field's instants go with it (a result written before NetworkTimes has none)
+    if (m.networkTimes) for (const t of NETWORK_TIMES_OF[f] ?? []) m.networkTimes = { ...m.networkTimes, [t]: null };
     m.lowerBounds = m.lowerBounds.filter((x) => x !== f);
   }
 }

@@ -103,6 +103,12 @@ describe('the testbed result from a recorded run', () => {
     expect(STALE_NS).toBe(50 * ms);
   });
 
+  it('places those intervals on the run clock as the sim does (networkTimes), and names the VM’s MAC', () => {
+    // the one drop counted at 3051; the gap from the datagram read at 2990.2; the echoes unanswered from the one sent at 2990
+    expect(m.networkTimes).toEqual({ sourceGuardFirstDropMs: 3051, sourceGuardLastDropMs: 3051, multicastGapStartMs: 2990.2, serviceInterruptionStartMs: 2990 });
+    expect(r.network!.macs).toEqual({ vm1: MAC });
+  });
+
   it('reports the switch’s counters and events in ms since the origin', () => {
     expect(r.network!.counters).toMatchObject({ framesIn: 7, malformedLogged: 0, 'ecp.sent': 3, 'ecp.retransmits': 1 });
     expect(r.network!.switch).toMatchObject({ vdp: 'extended', dhcpRebind: 'leasequery', igmpRebind: 'query', igmpQueryIntervalMs: 125_000 });

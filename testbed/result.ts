@@ -242,5 +242,6 @@ function networkResult(s: Scenario, events: StreamEvent[], log: NetworkResult['e
     counters: countersUnmeasured ? {} : counters,
     countersUnmeasured,
     events: log,
+    macs: Object.fromEntries(s.vms.map((v) => [v.name, v.mac])),
   };
 }

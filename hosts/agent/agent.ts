@@ -27,7 +27,7 @@ export interface VmConfig {
 
 export type MigrationParams = Pick<
   MigrateParams,
-  'mode' | 'bandwidthBps' | 'linkBandwidthBps' | 'downtimeLimitNs' | 'maxRounds' | 'deviceStateBytes' | 'autoConverge' | 'replyTimeoutMs' | 'batchBytes' | 'cancel' | 'testHooks'
+  'mode' | 'bandwidthBps' | 'linkBandwidthBps' | 'downtimeLimitNs' | 'maxRounds' | 'deviceStateBytes' | 'autoConverge' | 'throttleInitialPct' | 'throttleIncrementPct' | 'replyTimeoutMs' | 'batchBytes' | 'cancel' | 'testHooks'
 >;
 
 export interface HostedVm {

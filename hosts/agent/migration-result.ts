@@ -6,14 +6,18 @@
 import { UNMEASURED_NETWORK, type MigrationResult, type RoundResult, type StopCopyResult } from '../../model/result/format.js';
 import type { Switchover } from '../../model/scenario/expectable.js';
 
+/** A live round as the sender records it: its start in CLOCK_MONOTONIC ns, put on the run clock (`startMs`) by toMigrationResult. */
+export type SenderRound = Omit<RoundResult, 'startMs'> & { startNs: number };
+
 /** What the sender (sender.ts) recorded of one migration, times in CLOCK_MONOTONIC ns. */
 export interface SenderResult {
   vm: string;
   mode: 'precopy' | 'stopcopy';
   outcome: 'completed' | 'reverted' | 'failed';
   error: string | null;
-  rounds: RoundResult[];
-  stopCopy: StopCopyResult | null;
+  rounds: SenderRound[];
+  /** the paused transfer; it starts at switchoverNs */
+  stopCopy: Omit<StopCopyResult, 'startMs'> | null;
   /** page records, framing included; device state counted once (the sim's accounting) */
   pagesSent: number;
   bytesSent: number;
@@ -72,8 +76,9 @@ export function toMigrationResult(r: SenderResult, at: { from: string; to: strin
     endMs: ms(endNs),
     totalTimeMs: endNs === null ? null : (endNs - r.startNs) / 1e6,
     downtimeMs: downtime,
-    rounds: r.rounds,
-    stopCopy: r.stopCopy,
+    rounds: r.rounds.map(({ startNs, ...round }) => ({ ...round, startMs: (startNs - at.originNs) / 1e6 })),
+    // the paused transfer starts at the pause (sender.ts measures its duration from there)
+    stopCopy: r.stopCopy === null || r.switchoverNs === null ? null : { ...r.stopCopy, startMs: (r.switchoverNs - at.originNs) / 1e6 },
     pagesSent: r.pagesSent,
     bytesSent: r.bytesSent,
     memoryVerified: r.memoryVerified,

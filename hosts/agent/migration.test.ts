@@ -188,6 +188,19 @@ describe('a 128 MiB VM writing a 32 MiB hot set at 20k writes/s, capped at 1 Gbi
     expect(Math.abs(agentResult.totalTimeMs! - sim.totalTimeMs!) / sim.totalTimeMs!).toBeLessThan(0.15);
     expect(Math.abs(agentResult.downtimeMs! - sim.downtimeMs!) / sim.downtimeMs!).toBeLessThan(0.15);
     expect(agentResult.rounds.length).toBe(sim.rounds.length);
+    // the rounds on the run clock (here: from the sender's start): round 0 begins at once, each
+    // next one after the previous one's last byte plus the round-end record and the dirty-log
+    // harvest (a few ms at most); the paused transfer at the switchover
+    const rs = agentResult.rounds;
+    expect(rs[0]!.startMs).toBeGreaterThanOrEqual(0);
+    expect(rs[0]!.startMs).toBeLessThan(50);
+    for (let i = 1; i < rs.length; i++) {
+      const prevEnd = rs[i - 1]!.startMs + rs[i - 1]!.durationMs;
+      expect(rs[i]!.startMs).toBeGreaterThanOrEqual(prevEnd);
+      expect(rs[i]!.startMs - prevEnd).toBeLessThan(50);
+    }
+    expect(agentResult.switchoverMs!).toBeGreaterThanOrEqual(rs.at(-1)!.startMs + rs.at(-1)!.durationMs);
+    expect(agentResult.stopCopy!.startMs).toBe(agentResult.switchoverMs);
   });
 });
 

@@ -40,6 +40,7 @@ export class OutgoingMigrations {
       cancel,
       mode: p.mode, downtimeLimitNs: p.downtimeLimitNs, maxRounds: p.maxRounds, bandwidthBps: p.bandwidthBps,
       linkBandwidthBps: p.linkBandwidthBps, deviceStateBytes: p.deviceStateBytes, autoConverge: p.autoConverge,
+      throttleInitialPct: p.throttleInitialPct, throttleIncrementPct: p.throttleIncrementPct,
       ...(p.replyTimeoutMs !== undefined ? { replyTimeoutMs: p.replyTimeoutMs } : {}),
     };
     const run = (async () => {

@@ -5,7 +5,6 @@
 import type { Socket } from 'node:net';
 import { AutoConverge, canSwitchOver } from '../../model/memory/precopy.js';
 import { wireBytes } from '../../model/page-cost.js';
-import type { RoundResult } from '../../model/result/format.js';
 import type { Switchover } from '../../model/scenario/expectable.js';
 import { emitTo, nowNs, type EventSink } from './events.js';
 import { Aborted, PageWriter, TokenBucket } from './page-writer.js';
@@ -14,7 +13,7 @@ import { emitChecksums, emitDeviceState, emitDone, emitHello, emitRoundEnd, type
 import { StreamDecoder } from '../../wire/page-stream-decoder.js';
 import { mergePages, type VmMemory } from './vm-memory.js';
 import type { MigrationCancel } from './migration-cancel.js';
-import type { SenderResult } from './migration-result.js';
+import type { SenderResult, SenderRound } from './migration-result.js';
 
 
 export interface MigrateParams {
@@ -33,6 +32,10 @@ export interface MigrateParams {
   maxRounds: number;
   deviceStateBytes: number;
   autoConverge: boolean;
+  /** auto-converge's first throttle, whole percent 1..99 (QEMU's cpu-throttle-initial); default 20 */
+  throttleInitialPct?: number;
+  /** auto-converge's step at each further round that does not converge, 1..99 (cpu-throttle-increment); default 10 */
+  throttleIncrementPct?: number;
   onEvent?: EventSink;
   /** how long to wait for each reply (RESUMED, VERDICT), and for any progress of the connection, ms; default 60 s */
   replyTimeoutMs?: number;
@@ -198,7 +201,7 @@ export async function migrate(p: MigrateParams): Promise<SenderResult> {
 
   const livePacer = liveRate === null ? null : new TokenBucket(liveRate, burst);
   const linkPacer = p.linkBandwidthBps === null ? null : new TokenBucket(p.linkBandwidthBps, burst);
-  const autoConverge = p.autoConverge ? new AutoConverge() : null;
+  const autoConverge = p.autoConverge ? new AutoConverge(p.throttleInitialPct, p.throttleIncrementPct) : null;
   let pausing: Promise<{ atNs: number }> | null = null;
   // opaque, but made before the pause: producing it is not part of the paused transfer
   const deviceState = emitDeviceState(deviceStateBytes(p.deviceStateBytes, vm));
@@ -223,12 +226,13 @@ export async function migrate(p: MigrateParams): Promise<SenderResult> {
         res.pagesSent += sent.pages;
         res.zeroPagesSent += sent.zeros;
         res.bytesSent += sent.bytes;
-        const round: RoundResult = {
+        const round: SenderRound = {
           index,
           pagesSent: sent.pages,
           bytesSent: sent.bytes,
           durationMs: durationNs / 1e6,
           dirtyPagesAtEnd: dirty.length,
+          startNs: t0,
         };
         res.rounds.push(round);
         const pendingBytes = wireBytes(dirty.length, 0, memory.pageSize);

@@ -5,11 +5,14 @@
 
 import { z } from 'zod';
 import { isMac } from '../../model/address.js';
+import { AutoConverge } from '../../model/memory/precopy.js';
 import type { ControlMessage } from './redis-bus.js';
 
 const posInt = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const nonNegInt = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const rate = z.number().positive().finite();
+/** auto-converge tuning: a whole percent in QEMU's range for cpu-throttle-initial/-increment, 1..99 */
+const throttlePct = z.number().int().min(AutoConverge.TUNING_MIN_PCT).max(AutoConverge.TUNING_MAX_PCT);
 
 // ---- a VM, as the host agent's messages carry it -----------------------------------------
 
@@ -90,6 +93,8 @@ export const MigrateMsgSchema = z.looseObject({
     linkBandwidthBps: z.number().positive().nullable().default(null),
     deviceStateBytes: nonNegInt.default(0),
     autoConverge: z.boolean().default(false),
+    throttleInitialPct: throttlePct.default(AutoConverge.INITIAL_PCT),
+    throttleIncrementPct: throttlePct.default(AutoConverge.INCREMENT_PCT),
     replyTimeoutMs: z.number().positive().optional(),
   }),
   deassocOnResume: z.boolean().default(false),

@@ -34,6 +34,17 @@ export class DirtyBitmap {
     this.setBits = this.size;
   }
 
+  /** A new bitmap with exactly the pages this one does not have set. */
+  complement(): DirtyBitmap {
+    const out = new DirtyBitmap(this.size);
+    for (let i = 0; i < this.words.length; i++) out.words[i] = ~this.words[i]! >>> 0;
+    const tail = this.size & 31;
+    const last = out.words.length - 1;
+    if (tail !== 0) out.words[last] = out.words[last]! & ((1 << tail) - 1);
+    out.setBits = this.size - this.setBits;
+    return out;
+  }
+
   /** Visit every set page in ascending order and clear the bitmap. Returns how many. */
   drain(visit: (page: number) => void): number {
     const words = this.words;

@@ -2,6 +2,8 @@
 // throttles the guest (what a page costs on the wire is model/page-cost.ts). Pure functions
 // of numbers; the engines bring time, transport and memory.
 
+import { isThrottleTuningPct, THROTTLE_TUNING_PCT } from '../scenario/types.js';
+
 /** Time to send `bytes` at `bps`, in ns (not rounded). */
 export function transferNs(bytes: number, bps: number): number {
   return ((bytes * 8) / bps) * 1e9;
@@ -26,16 +28,35 @@ export function canSwitchOver(x: SwitchoverInput): boolean {
 
 /**
  * QEMU-like auto-converge: when a round dirties more than half of what it sent, the
- * guest is throttled — 20 % the first time, 10 % more each time after, at most 99 %.
- * (QEMU: cpu-throttle-initial 20, cpu-throttle-increment 10, throttle-trigger-threshold 50.)
+ * guest is throttled — `initialPct` the first time, `incrementPct` more each time after,
+ * at most 99 %. The defaults are QEMU's (cpu-throttle-initial 20, cpu-throttle-increment
+ * 10, throttle-trigger-threshold 50, max-cpu-throttle 99); the scenario's `throttleInitial`
+ * and `throttleIncrement` set the first two, whole percents in QEMU's range 1..99.
  */
 export class AutoConverge {
   static readonly INITIAL_PCT = 20;
   static readonly INCREMENT_PCT = 10;
   static readonly MAX_PCT = 99;
   static readonly TRIGGER_SHARE = 0.5;
+  /** QEMU's range for cpu-throttle-initial and cpu-throttle-increment (whole percents) */
+  static readonly TUNING_MIN_PCT = THROTTLE_TUNING_PCT.min;
+  static readonly TUNING_MAX_PCT = THROTTLE_TUNING_PCT.max;
+
+  /** Whether `pct` is a value QEMU accepts for cpu-throttle-initial or cpu-throttle-increment. */
+  static isTuningPct(pct: number): boolean {
+    return isThrottleTuningPct(pct);
+  }
 
   private pct = 0;
+
+  constructor(
+    readonly initialPct: number = AutoConverge.INITIAL_PCT,
+    readonly incrementPct: number = AutoConverge.INCREMENT_PCT,
+  ) {
+    for (const [name, v] of [['initialPct', initialPct], ['incrementPct', incrementPct]] as const) {
+      if (!AutoConverge.isTuningPct(v)) throw new RangeError(`auto-converge ${name} must be a whole percent from 1 to 99, got ${v}`);
+    }
+  }
 
   get throttlePct(): number {
     return this.pct;
@@ -45,8 +66,8 @@ export class AutoConverge {
   afterRound(bytesDirtied: number, bytesSent: number): number {
     if (bytesDirtied > bytesSent * AutoConverge.TRIGGER_SHARE) {
       this.pct = this.pct === 0
-        ? AutoConverge.INITIAL_PCT
-        : Math.min(AutoConverge.MAX_PCT, this.pct + AutoConverge.INCREMENT_PCT);
+        ? this.initialPct
+        : Math.min(AutoConverge.MAX_PCT, this.pct + this.incrementPct);
     }
     return this.pct;
   }

@@ -10,13 +10,38 @@ export interface RoundResult {
   durationMs: number;
   /** distinct pages written during the round */
   dirtyPagesAtEnd: number;
+  /** extension: when the round's first byte was sent, run clock */
+  startMs: number;
 }
 
 export interface StopCopyResult {
   pagesSent: number;
   bytesSent: number;
   durationMs: number;
+  /** extension: when the paused transfer began (the switchover), run clock */
+  startMs: number;
 }
+
+/**
+ * Extension: where the intervals behind three network fields lie on the run clock (ms), so
+ * they can be drawn on a timeline; each null when its field is null (or counts nothing).
+ */
+export interface NetworkTimes {
+  /** the first and the last of the VM's frames IP source guard dropped that `sourceGuardDrops` counts */
+  sourceGuardFirstDropMs: number | null;
+  sourceGuardLastDropMs: number | null;
+  /** the last datagram received at or before the switchover, of the group whose gap is `multicastGapMs`: the gap ends `multicastGapMs` later */
+  multicastGapStartMs: number | null;
+  /** when the first echo of the longest unanswered run was sent: the interruption ends `serviceInterruptionMs` later */
+  serviceInterruptionStartMs: number | null;
+}
+
+/** Extension: the network fields each NetworkTimes entry belongs to (a field set to null takes its times with it). */
+export const NETWORK_TIMES_OF: Record<string, readonly (keyof NetworkTimes)[]> = {
+  sourceGuardDrops: ['sourceGuardFirstDropMs', 'sourceGuardLastDropMs'],
+  multicastGapMs: ['multicastGapStartMs'],
+  serviceInterruptionMs: ['serviceInterruptionStartMs'],
+};
 
 /** Extension (not in DOC_EXAMPLE.md v1): post-copy demand paging. */
 export interface PostcopyResult {
@@ -61,6 +86,8 @@ export interface MigrationResult {
   multicastGapMs: number | null;
   multicastLost: number | null;
   serviceInterruptionMs: number | null;
+  /** extension: where the intervals of sourceGuardDrops, multicastGapMs and serviceInterruptionMs lie on the run clock */
+  networkTimes: NetworkTimes;
   /**
    * extension: the network fields whose interval was still open at the end of the move's
    * window (the run's end, or the VM's next migration): their values are "at least"
@@ -98,6 +125,7 @@ export const UNMEASURED_NETWORK = {
   multicastGapMs: null,
   multicastLost: null,
   serviceInterruptionMs: null,
+  networkTimes: Object.freeze({ sourceGuardFirstDropMs: null, sourceGuardLastDropMs: null, multicastGapStartMs: null, serviceInterruptionStartMs: null }),
 } as const satisfies Partial<MigrationResult>;
 
 /** A migration that never got going (refused, or its agent failed before it could report). */
@@ -139,6 +167,8 @@ export interface NetworkResult {
   countersUnmeasured?: string | null;
   /** the switch's log: binding moves, VDP exchanges, leasequeries, queries; `t` in ms */
   events: ({ t: number; kind: string } & Record<string, unknown>)[];
+  /** extension: each VM's MAC by VM name, the address its events are logged under (absent in results written before it) */
+  macs?: Record<string, string>;
 }
 
 /** The ECP counters summed over the switch's host ports into `network.counters` (`ecp.<name>`). */

@@ -46,6 +46,17 @@ describe('the multicast gap', () => {
     expect(g.open).toBe(false);
     expect(g.lost).toBe(6);
     expect(g.gapMs).toBeCloseTo(1060.1 - 990.1, 6);
+    // it begins at that last datagram before the switchover
+    expect(g.startNs).toBeCloseTo(990.1 * ms, 0);
+  });
+
+  it('of several groups, the gap starts where the widest one does', () => {
+    const G2 = '239.1.1.2';
+    // G: 990.1 → 1060.1 (70 ms); G2: received at 985 and next at 1200 (215 ms), the widest
+    const rx = [...stream(1000, 1055, 5000), { group: G2, seq: 0, t: 985 * ms }, { group: G2, seq: 1, t: 1200 * ms }];
+    const g = multicastGap({ ...window({ rx, sent: sent100 }), vm: { spec: { name: 'vm1', mac: MAC, multicast: [G, G2] }, multicast: rx } });
+    expect(g.gapMs).toBeCloseTo(215, 6);
+    expect(g.startNs).toBe(985 * ms);
   });
 
   it('open: never came back by the window end; counted to the end less what may be in flight, as a lower bound', () => {
@@ -57,16 +68,17 @@ describe('the multicast gap', () => {
     expect(IN_FLIGHT_NS).toBe(50 * ms);
     // the gap is at least from the last datagram to the window's end
     expect(g.gapMs).toBeCloseTo(5000 - 990.1, 6);
+    expect(g.startNs).toBeCloseTo(990.1 * ms, 0);
   });
 
   it('open without a record of what was sent: null, not a guess', () => {
     const g = multicastGap(window({ rx: stream(1000, Infinity, 5000) }));
-    expect(g).toEqual({ gapMs: null, lost: null, open: false });
+    expect(g).toEqual({ gapMs: null, lost: null, open: false, startNs: null });
   });
 
   it('nothing received before the switchover: null (there is no gap to measure)', () => {
     const g = multicastGap(window({ rx: stream(0, Infinity, 5000), sent: sent100 }));
-    expect(g).toEqual({ gapMs: null, lost: null, open: false });
+    expect(g).toEqual({ gapMs: null, lost: null, open: false, startNs: null });
   });
 });
 
@@ -74,23 +86,24 @@ describe('the service interruption', () => {
   it('closed: the echoes were answered again; the value is a measurement', () => {
     // lost 1000..1090: 10 echoes = 100 ms
     const si = serviceInterruption(probe((t) => t >= 1000 && t < 1100, 5000), window(), 10 * ms);
-    expect(si).toEqual({ ms: 100, open: false });
+    expect(si).toEqual({ ms: 100, open: false, startNs: 1000 * ms });
   });
 
   it('open: unanswered to the end; the echoes in flight (last 50 ms) are not counted, the rest is a lower bound', () => {
     // counted from 990 (one interval before the switchover); lost 1000..4940 (4950.. in flight): 395 echoes
     const si = serviceInterruption(probe((t) => t >= 1000, 5000), window(), 10 * ms);
-    expect(si).toEqual({ ms: 3950, open: true });
+    expect(si).toEqual({ ms: 3950, open: true, startNs: 1000 * ms });
   });
 
   it('a short run open at the end is not the longest: the longest, closed, is a measurement', () => {
     const si = serviceInterruption(probe((t) => (t >= 1000 && t < 1500) || (t >= 4900 && t < 4950), 5000), window(), 10 * ms);
-    expect(si).toEqual({ ms: 500, open: false });
+    // the longest run, 1000..1490, not the short one from 4900
+    expect(si).toEqual({ ms: 500, open: false, startNs: 1000 * ms });
   });
 
   it('an echo in flight that was answered closes the run', () => {
     const si = serviceInterruption(probe((t) => t >= 1000 && t < 4960, 5000), window(), 10 * ms);
-    expect(si).toEqual({ ms: 3950, open: false });
+    expect(si).toEqual({ ms: 3950, open: false, startNs: 1000 * ms });
   });
 });
 
@@ -104,6 +117,9 @@ describe('lowerBounds', () => {
     expect(f.igmpRebindMs).toBeNull();
     expect(f.sourceGuardDrops).toBe(395); // 1051, 1061, … 4991
     expect(f.lowerBounds).toEqual(['sourceGuardDrops', 'multicastGapMs', 'multicastLost', 'serviceInterruptionMs']);
+    // the drops counted run from 1051 to 4991; the gap from the last datagram before the
+    // switchover (990.1); the interruption from the first unanswered echo (1000)
+    expect(f.networkTimes).toEqual({ sourceGuardFirstDropMs: 1051, sourceGuardLastDropMs: 4991, multicastGapStartMs: 990.1, serviceInterruptionStartMs: 1000 });
   });
 
   it('once the binding moved, the drops before it are a measurement', () => {
@@ -114,5 +130,13 @@ describe('lowerBounds', () => {
     expect(f.dhcpRebindMs).toBe(10);
     expect(f.sourceGuardDrops).toBe(1);
     expect(f.lowerBounds).toEqual([]);
+    expect(f.networkTimes).toEqual({ sourceGuardFirstDropMs: 1051, sourceGuardLastDropMs: 1051, multicastGapStartMs: 990.1, serviceInterruptionStartMs: 1000 });
+  });
+
+  it('nothing dropped, no gap, no interruption: no instants', () => {
+    const f = rebindFields(new EventLog(), probe(() => false, 5000), window({ vm: { spec: { name: 'vm1', mac: MAC, multicast: [] }, multicast: [] } }), 10 * ms);
+    expect(f.sourceGuardDrops).toBe(0);
+    expect(f.serviceInterruptionMs).toBe(0);
+    expect(f.networkTimes).toEqual({ sourceGuardFirstDropMs: null, sourceGuardLastDropMs: null, multicastGapStartMs: null, serviceInterruptionStartMs: null });
   });
 });

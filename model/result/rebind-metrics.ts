@@ -14,7 +14,7 @@ import type { Ns } from '../time.js';
 
 export type RebindFields = Pick<
   MigrationResult,
-  'dhcpRebindMs' | 'igmpRebindMs' | 'sourceGuardDrops' | 'multicastGapMs' | 'multicastLost' | 'serviceInterruptionMs' | 'lowerBounds'
+  'dhcpRebindMs' | 'igmpRebindMs' | 'sourceGuardDrops' | 'multicastGapMs' | 'multicastLost' | 'serviceInterruptionMs' | 'lowerBounds' | 'networkTimes'
 >;
 
 /**
@@ -110,12 +110,18 @@ export function sourceGuardDrops(log: EventLog, w: MoveWindow): number {
  * sent after the last one received before the switchover, up to IN_FLIGHT_NS before the
  * window's end, is lost.
  */
-export function multicastGap(w: MoveWindow): { gapMs: number | null; lost: number | null; open: boolean } {
-  const none = { gapMs: null, lost: null, open: false };
+export function multicastGap(w: MoveWindow): { gapMs: number | null; lost: number | null; open: boolean; startNs: Ns | null } {
+  const none = { gapMs: null, lost: null, open: false, startNs: null };
   if (w.vm.spec.multicast.length === 0) return none;
   let gap: number | null = null;
   let lost = 0;
   let open = false;
+  // where the largest gap begins: the last datagram before the switchover of its group
+  let startNs: Ns | null = null;
+  const widest = (g: Ns, from: Ns): void => {
+    if (gap === null || g > gap) startNs = from;
+    gap = Math.max(gap ?? 0, g);
+  };
   for (const g of w.vm.spec.multicast) {
     const rx = w.vm.multicast.filter((r) => r.group === g && r.t < w.untilNs);
     const before = rx.filter((r) => r.t <= w.switchoverNs).at(-1);
@@ -123,17 +129,17 @@ export function multicastGap(w: MoveWindow): { gapMs: number | null; lost: numbe
     if (!before) return none;
     const after = rx.find((r) => r.t > w.resumeNs);
     if (after) {
-      gap = Math.max(gap ?? 0, after.t - before.t);
+      widest(after.t - before.t, before.t);
       lost += Math.max(0, after.seq - before.seq - 1);
       continue;
     }
     const lastSent = w.sent?.(g, w.untilNs - IN_FLIGHT_NS) ?? null;
     if (lastSent === null) return none;
     open = true;
-    gap = Math.max(gap ?? 0, w.untilNs - before.t);
+    widest(w.untilNs - before.t, before.t);
     lost += Math.max(0, lastSent - before.seq);
   }
-  return { gapMs: gap === null ? null : ms(gap), lost, open };
+  return { gapMs: gap === null ? null : ms(gap), lost, open, startNs };
 }
 
 /**
@@ -141,22 +147,29 @@ export function multicastGap(w: MoveWindow): { gapMs: number | null; lost: numbe
  * window's end, × the interval. `open`: that longest run is the one still going at the
  * window's end (no echo after it was answered), so the interruption lasted at least that.
  */
-export function serviceInterruption(probe: EchoLog | null, w: MoveWindow, intervalNs: Ns): { ms: number | null; open: boolean } {
-  if (!probe) return { ms: null, open: false };
+export function serviceInterruption(probe: EchoLog | null, w: MoveWindow, intervalNs: Ns): { ms: number | null; open: boolean; startNs: Ns | null } {
+  if (!probe) return { ms: null, open: false, startNs: null };
   const echoes = probe.answeredAt(w.vm.spec.name).filter((e) => e.sentAt >= w.switchoverNs - intervalNs && e.sentAt < w.untilNs);
-  if (echoes.length === 0) return { ms: null, open: false };
+  if (echoes.length === 0) return { ms: null, open: false, startNs: null };
   const cutoff = w.untilNs - IN_FLIGHT_NS;
   let longest = 0;
   let run = 0;
+  // the first echo of the current run and of the longest (the earliest of equally long ones)
+  let runStart: Ns | null = null;
+  let startNs: Ns | null = null;
+  const close = (): void => {
+    if (run > longest) startNs = runStart;
+    longest = Math.max(longest, run);
+    run = 0;
+  };
   for (const e of echoes) {
     // an echo still in flight at the window's end is not a loss
-    if (e.repliedAt === null && e.sentAt < cutoff) run++;
-    else {
-      longest = Math.max(longest, run);
-      run = 0;
-    }
+    if (e.repliedAt === null && e.sentAt < cutoff) {
+      if (run === 0) runStart = e.sentAt;
+      run++;
+    } else close();
   }
-  longest = Math.max(longest, run);
+  close();
   // the run of unanswered echoes the window ends in (none if an echo in flight was answered)
   let trailing = 0;
   for (let i = echoes.length - 1; i >= 0; i--) {
@@ -168,7 +181,7 @@ export function serviceInterruption(probe: EchoLog | null, w: MoveWindow, interv
     if (e.repliedAt !== null) break;
     trailing++;
   }
-  return { ms: ms(longest * intervalNs), open: trailing > 0 && trailing === longest };
+  return { ms: ms(longest * intervalNs), open: trailing > 0 && trailing === longest, startNs };
 }
 
 /** serviceInterruption's value alone. */
@@ -188,6 +201,7 @@ export function rebindFields(log: EventLog, probe: EchoLog | null, w: MoveWindow
   const dhcp = dhcpRebindMs(log, w);
   const guard = log.sourceGuardDropsIn(w.vm.spec.mac, w.resumeNs, w.untilNs);
   const drops = guard.count;
+  const dropRuns = (log.sourceGuardDrops.get(w.vm.spec.mac) ?? []).filter((r) => r.t >= w.resumeNs && r.t < w.untilNs);
   const lowerBounds: LowerBoundField[] = [];
   // also a lower bound when the log's drop records were full before the window's end (EventLog)
   if ((drops > 0 && dhcp === null) || !guard.exact) lowerBounds.push('sourceGuardDrops');
@@ -200,6 +214,12 @@ export function rebindFields(log: EventLog, probe: EchoLog | null, w: MoveWindow
     multicastGapMs: mc.gapMs,
     multicastLost: mc.lost,
     serviceInterruptionMs: si.ms,
+    networkTimes: {
+      sourceGuardFirstDropMs: dropRuns.length > 0 ? ms(dropRuns[0]!.t) : null,
+      sourceGuardLastDropMs: dropRuns.length > 0 ? ms(dropRuns.at(-1)!.t) : null,
+      multicastGapStartMs: mc.gapMs === null || mc.startNs === null ? null : ms(mc.startNs),
+      serviceInterruptionStartMs: si.ms === null || si.startNs === null ? null : ms(si.startNs),
+    },
     lowerBounds,
   };
 }

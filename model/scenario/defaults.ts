@@ -84,6 +84,9 @@ export const FIELDS = {
   'migrations[].bandwidth': { value: null, doc: "cap on live rounds; none = the migration link's bandwidth" },
   'migrations[].deviceState': { value: '256KiB', doc: 'non-RAM state sent while paused' },
   'migrations[].autoConverge': { value: false, doc: 'throttle the guest when rounds do not converge' },
+  'migrations[].throttleInitial': { value: '20%', doc: "autoConverge: the first throttle, a whole 1%..99% (QEMU's cpu-throttle-initial); only with autoConverge: true" },
+  'migrations[].throttleIncrement': { value: '10%', doc: 'autoConverge: added at each further round that does not converge, 1%..99% (cpu-throttle-increment); at most 99% in all' },
+  'migrations[].postcopyAfterRounds': { value: 0, doc: 'postcopy: live pre-copy rounds before the switch to post-copy (migrate-start-postcopy after N); only with mode: postcopy' },
   'migrations[].timeout': { value: null, doc: 'give up and revert if the VM has not resumed on the destination by then; none = no limit' },
 
   'faults[]': { value: [] as never[], doc: 'failures injected on purpose: { at, kind, … } (docs/faults.md)' },

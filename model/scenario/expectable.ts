@@ -8,8 +8,9 @@ export type Outcome = (typeof OUTCOMES)[number];
 
 /**
  * What decided a migration's switchover (docs/result-format.md "switchover"): `converged`,
- * pre-copy's rest fitted the downtime limit; `forced`, pre-copy reached `maxRounds` without;
- * `immediate`, stopcopy and postcopy pause at the start.
+ * pre-copy's rest fitted the downtime limit; `forced`, pre-copy reached `maxRounds` without
+ * (post-copy: its `postcopyAfterRounds`, then the switch to post-copy); `immediate`, stopcopy
+ * and postcopy (after no rounds) pause at the start.
  */
 export const SWITCHOVERS = ['converged', 'forced', 'immediate'] as const;
 export type Switchover = (typeof SWITCHOVERS)[number];

@@ -76,9 +76,11 @@ function vm(v: VmSpec): string[] {
 
 function migration(m: MigrationSpec, linkBps: number): string[] {
   const cap = m.bandwidthBps === null ? `the link's ${formatBandwidth(linkBps)}` : formatBandwidth(m.bandwidthBps);
+  const ac = m.autoConverge ? `on (throttleInitial ${m.throttleInitialPct}%, throttleIncrement ${m.throttleIncrementPct}%)` : 'off';
+  const after = m.mode === 'postcopy' ? `, postcopyAfterRounds ${m.postcopyAfterRounds}` : '';
   return [
     `  [${m.index}] at ${formatDuration(m.atNs)}: ${m.vm} ${m.from} -> ${m.to}, ${m.mode}`,
-    `    downtimeLimit ${formatDuration(m.downtimeLimitNs)}, maxRounds ${m.maxRounds}, bandwidth ${cap}, deviceState ${formatBytes(m.deviceStateBytes)}, autoConverge ${m.autoConverge ? 'on' : 'off'}, timeout ${m.timeoutNs === null ? 'none' : formatDuration(m.timeoutNs)}`,
+    `    downtimeLimit ${formatDuration(m.downtimeLimitNs)}, maxRounds ${m.maxRounds}, bandwidth ${cap}, deviceState ${formatBytes(m.deviceStateBytes)}, autoConverge ${ac}, timeout ${m.timeoutNs === null ? 'none' : formatDuration(m.timeoutNs)}${after}`,
   ];
 }
 

@@ -41,6 +41,9 @@ export function migration(over: Partial<MigrationSpec> = {}): MigrationSpec {
     bandwidthBps: null,
     deviceStateBytes: 256 * KiB,
     autoConverge: false,
+    throttleInitialPct: 20,
+    throttleIncrementPct: 10,
+    postcopyAfterRounds: 0,
     timeoutNs: null,
     ...over,
   };

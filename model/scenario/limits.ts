@@ -56,7 +56,7 @@ export const LIMITS = {
   leaseTime: { value: 1 * S, kind: 'ns', bound: 'min', applies: 'dhcp.leaseTime', reason: 'DHCP carries lease times in whole seconds' },
   leaseRenewals: { value: 10000, kind: 'count', bound: 'max', applies: 'duration / (dhcp.leaseTime / 2), per VM', reason: 'renewals at T1 over the run; a 1 ms lease in a 1 h run is 7.2 million' },
   igmpQueryInterval: { value: 1 * S, kind: 'ns', bound: 'min', applies: 'switch.igmpQueryInterval', reason: 'IGMPv3 carries the query interval in whole seconds (QQIC)' },
-  maxRounds: { value: 1000, kind: 'count', bound: 'max', applies: 'migrations[].maxRounds', reason: 'every round is a pass over the dirty bitmap; QEMU gives up long before' },
+  maxRounds: { value: 1000, kind: 'count', bound: 'max', applies: 'migrations[].maxRounds, migrations[].postcopyAfterRounds', reason: 'every round is a pass over the dirty bitmap; QEMU gives up long before' },
   deviceState: { value: 64 * GiB, kind: 'bytes', bound: 'max', applies: 'migrations[].deviceState', reason: 'device state is MBs (GBs with a GPU), never more than a guest' },
   traceFileBytes: { value: 128 * MiB, kind: 'bytes', bound: 'max', applies: 'a trace file', reason: 'read as a stream; more is seconds of parsing (a 466 MB trace needed 3.3 GB)' },
   traceLineBytes: { value: 1 * KiB, kind: 'bytes', bound: 'max', applies: 'a line of a trace file', reason: 'a `timeUs page` line is ~20 bytes; /dev/zero has no line end' },
@@ -118,6 +118,8 @@ export interface MigrationEstimate {
   rounds: number;
   pagesSent: number;
   pushChunks: number;
+  /** of `ns`: the post-copy phase (the guest runs on the destination, faulting), 0 without one */
+  postcopyNs: number;
 }
 
 /** Bytes of the first full pass: zero pages go as markers. */
@@ -157,27 +159,40 @@ export function estimateMigration(vm: VmSpec, m: MigrationSpec, linkBps: number,
   const full = fullPassBytes(vm);
   const minNs = ns(full, liveBps);
   if (m.mode === 'stopcopy') {
-    return { minNs, ns: ns(full, linkBps) + device, rounds: 0, pagesSent: vm.pageCount, pushChunks: 0 };
+    return { minNs, ns: ns(full, linkBps) + device, rounds: 0, pagesSent: vm.pageCount, pushChunks: 0, postcopyNs: 0 };
   }
-  if (m.mode === 'postcopy') {
+  if (m.mode === 'postcopy' && m.postcopyAfterRounds === 0) {
     const push = ns(full, liveBps);
-    return { minNs, ns: device + push + latencyNs, rounds: 0, pagesSent: vm.pageCount, pushChunks: Math.ceil(push / POSTCOPY_CHUNK_NS) };
+    const total = device + push + latencyNs;
+    return { minNs, ns: total, rounds: 0, pagesSent: vm.pageCount, pushChunks: Math.ceil(push / POSTCOPY_CHUNK_NS), postcopyNs: total };
   }
+  // pre-copy, and post-copy's live rounds before its switch
+  const maxRounds = m.mode === 'postcopy' ? m.postcopyAfterRounds : m.maxRounds;
   let round = ns(full, liveBps);
   let total = round;
   let pagesSent = vm.pageCount;
   let rounds = 1;
   let dirty = Math.min(ceiling, (rate * round) / 1e9);
-  while (rounds < m.maxRounds) {
+  let converged = false;
+  while (rounds < maxRounds) {
     const pending = dirty * wire;
-    if (ns(pending + m.deviceStateBytes, liveBps) <= m.downtimeLimitNs) break;
+    if (ns(pending + m.deviceStateBytes, liveBps) <= m.downtimeLimitNs) {
+      converged = true;
+      break;
+    }
     round = ns(pending, liveBps);
     total += round;
     pagesSent += dirty;
     rounds++;
     dirty = Math.min(ceiling, (rate * round) / 1e9);
   }
-  return { minNs, ns: total + ns(dirty * wire, linkBps) + device, rounds, pagesSent: pagesSent + dirty, pushChunks: 0 };
+  if (m.mode === 'postcopy' && !converged && ns(dirty * wire + m.deviceStateBytes, liveBps) > m.downtimeLimitNs) {
+    // the rest is pushed (and faulted) after the switch, as post-copy pushes every page
+    const push = ns(dirty * wire, liveBps);
+    const after = device + push + latencyNs;
+    return { minNs, ns: total + after, rounds, pagesSent: pagesSent + dirty, pushChunks: Math.ceil(push / POSTCOPY_CHUNK_NS), postcopyNs: after };
+  }
+  return { minNs, ns: total + ns(dirty * wire, linkBps) + device, rounds, pagesSent: pagesSent + dirty, pushChunks: 0, postcopyNs: 0 };
 }
 
 /** One estimated quantity: its value and the field that drives it most. */
@@ -244,7 +259,7 @@ export function estimateRun(s: Scenario): RunEstimate {
     const i = vmIndex.get(m.vm);
     const vm = i === undefined ? undefined : s.vms[i];
     if (!vm || i === undefined) {
-      migrations.push({ minNs: 0, ns: 0, rounds: 0, pagesSent: 0, pushChunks: 0 });
+      migrations.push({ minNs: 0, ns: 0, rounds: 0, pagesSent: 0, pushChunks: 0, postcopyNs: 0 });
       continue;
     }
     const e = estimateMigration(vm, m, link.bandwidthBps, link.latencyNs);
@@ -260,7 +275,7 @@ export function estimateRun(s: Scenario): RunEstimate {
     const share = s.durationNs === null || e.ns <= 0 ? 1 : Math.min(1, Math.max(0, (s.durationNs - m.atNs) / e.ns));
     steps.add(e.rounds + e.pushChunks * share, ['migrations', m.index], `migration ${m.index} (${vm.name}): ${count(e.rounds)} rounds, ${count(e.pushChunks * share)} post-copy chunks`);
     if (pages) {
-      const slices = m.mode === 'postcopy' ? ((e.ns * share) / POSTCOPY_SLICE_NS) : 0;
+      const slices = (e.postcopyNs * share) / POSTCOPY_SLICE_NS;
       const scans = vm.pageCount * (vm.zeroPages > 0 ? 2 : 1); // verification, and the zero-page scan
       work.add(e.pagesSent * share + scans + slices, ['vms', i, 'memory'], `migration ${m.index} sends ~${count(e.pagesSent * share)} of ${vm.name}'s ${count(vm.pageCount)} pages`);
     }

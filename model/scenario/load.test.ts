@@ -75,6 +75,9 @@ describe('a valid scenario', () => {
           bandwidthBps: 1e9,
           deviceStateBytes: 262144,
           autoConverge: false,
+          throttleInitialPct: 20,
+          throttleIncrementPct: 10,
+          postcopyAfterRounds: 0,
           timeoutNs: null,
         },
       ],
@@ -161,6 +164,9 @@ describe('a valid scenario', () => {
       bandwidthBps: null,
       deviceStateBytes: 256 * 1024,
       autoConverge: false,
+      throttleInitialPct: 20,
+      throttleIncrementPct: 10,
+      postcopyAfterRounds: 0,
       timeoutNs: null,
     });
   });

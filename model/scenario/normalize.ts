@@ -190,6 +190,8 @@ function checkUniqueVms(vms: VmSpec[], problems: Problems, vmAt: (i: number) => 
 
 /** Fields post-copy ignores (it has no live rounds): refused when written, so nothing is ignored silently. */
 const ROUND_FIELDS = ['maxRounds', 'autoConverge'] as const;
+/** Auto-converge's tuning: refused when written without `autoConverge: true`, as libvirt does ("Turn auto convergence on to tune it"). */
+const THROTTLE_FIELDS = ['throttleInitial', 'throttleIncrement'] as const;
 
 function normalizeMigrations(
   raw: RawScenario,
@@ -215,6 +217,9 @@ function normalizeMigrations(
     bandwidthBps: m.bandwidth ?? null,
     deviceStateBytes: m.deviceState,
     autoConverge: m.autoConverge,
+    throttleInitialPct: m.throttleInitial,
+    throttleIncrementPct: m.throttleIncrement,
+    postcopyAfterRounds: m.postcopyAfterRounds,
     timeoutNs: m.timeout ?? null,
   }));
 
@@ -229,8 +234,25 @@ function normalizeMigrations(
       for (const field of ROUND_FIELDS) {
         const v = written(opts.source, ['migrations', m.index, field]);
         if (v === undefined || (field === 'autoConverge' && v === false)) continue;
-        problems.add(at(field), `no ${field} with mode: ${m.mode} (it has no live rounds)`, {
+        // with postcopyAfterRounds ≥ 1 it has live rounds: auto-converge acts in them, their number is postcopyAfterRounds
+        if (field === 'autoConverge' && m.postcopyAfterRounds > 0) continue;
+        const why = m.postcopyAfterRounds > 0 ? 'postcopyAfterRounds is its number of live rounds' : 'it has no live rounds';
+        problems.add(at(field), `no ${field} with mode: ${m.mode} (${why})`, {
           problem: `${field} is ignored by ${m.mode}`,
+          key: true,
+        });
+      }
+    } else if (written(opts.source, ['migrations', m.index, 'postcopyAfterRounds']) !== undefined) {
+      problems.add(at('postcopyAfterRounds'), `no postcopyAfterRounds with mode: ${m.mode} (only mode: postcopy switches to post-copy)`, {
+        problem: `postcopyAfterRounds is ignored by ${m.mode}`,
+        key: true,
+      });
+    }
+    if (!m.autoConverge) {
+      for (const field of THROTTLE_FIELDS) {
+        if (written(opts.source, ['migrations', m.index, field]) === undefined) continue;
+        problems.add(at(field), `no ${field} without autoConverge: true (turn auto-convergence on to tune it)`, {
+          problem: `${field} is ignored without autoConverge`,
           key: true,
         });
       }

@@ -10,7 +10,7 @@ import { ipWord, isSnoopableGroup } from '../address.js';
 import { BANDWIDTH_EXPECTED, DURATION_EXPECTED, parseBandwidth, parseDuration, parsePercent, parseRate, parseSize, PERCENT_EXPECTED, RATE_EXPECTED, SIZE_EXPECTED, UnitError } from '../units.js';
 import { defaultOf } from './defaults.js';
 import { LIMITS, type LimitName, limitPhrase } from './limits.js';
-import { FAULT_KINDS } from './types.js';
+import { FAULT_KINDS, isThrottleTuningPct } from './types.js';
 
 /** A strict mapping: an unknown key is an error whose message lists the keys it knows. */
 function strict<S extends z.ZodRawShape>(shape: S, what: string, keysOf?: string) {
@@ -68,6 +68,14 @@ const pageSize = size.refine((b) => b >= 512 && (b & (b - 1)) === 0 && b <= 2 **
 const percent = unit(parsePercent, PERCENT_EXPECTED).refine((f) => f <= 1, {
   error: 'a percentage from 0% to 100%',
 });
+
+/** Auto-converge tuning, in QEMU's range (cpu-throttle-initial/-increment: an integer 1..99), as whole percent. */
+function throttlePct(qemuName: string) {
+  const expected = `a whole percentage from 1% to 99%, such as 20% (QEMU's ${qemuName})`;
+  return unit(parsePercent, PERCENT_EXPECTED)
+    .refine((f) => Math.abs(f * 100 - Math.round(f * 100)) < 1e-9 && isThrottleTuningPct(Math.round(f * 100)), { error: expected })
+    .transform((f) => Math.round(f * 100));
+}
 
 // ---- addresses and names ----------------------------------------------------
 
@@ -224,6 +232,11 @@ const migration = strict(
     bandwidth: bandwidth.optional(),
     deviceState: within(size, SIZE_EXPECTED, 'deviceState').prefault(defaultOf('migrations[].deviceState')),
     autoConverge: bool.prefault(defaultOf('migrations[].autoConverge')),
+    throttleInitial: throttlePct('cpu-throttle-initial').prefault(defaultOf('migrations[].throttleInitial')),
+    throttleIncrement: throttlePct('cpu-throttle-increment').prefault(defaultOf('migrations[].throttleIncrement')),
+    postcopyAfterRounds: int(0, LIMITS.maxRounds.value, `a whole number of rounds from 0, ${limitPhrase('maxRounds')}`).prefault(
+      defaultOf('migrations[].postcopyAfterRounds'),
+    ),
     timeout: positiveRunTime.optional(),
   },
   'a migration such as { vm: vm1, to: h2, at: 2s }',

@@ -45,6 +45,12 @@ export function unsupported(s: Scenario, skip: SupportSkips = {}): Unsupported[]
       add(['vms', i, 'workload'], `vms[${i}].workload`, 'a trace workload has no closed form, so it needs `fidelity: pages`', 'fidelity: pages for a trace workload');
     }
   });
+  if (s.fidelity === 'fluid') {
+    const m = s.migrations.find((x) => x.mode === 'postcopy' && x.postcopyAfterRounds > 0);
+    if (m) {
+      add(['migrations', m.index, 'postcopyAfterRounds'], `migrations[${m.index}].postcopyAfterRounds`, "the fluid model's post-copy starts with every page on the source, so post-copy after pre-copy rounds needs `fidelity: pages`", 'fidelity: pages for post-copy after pre-copy rounds');
+    }
+  }
   const cut = s.faults.find((f) => f.kind === 'link-down');
   if (cut && s.fidelity === 'fluid' && s.migrations.some((m) => m.mode === 'postcopy')) {
     add(['faults', cut.index], `faults[${cut.index}]`, "the fluid model does not stall post-copy's faults on a cut link, so a link-down with post-copy needs `fidelity: pages`", 'fidelity: pages for a link-down with post-copy');

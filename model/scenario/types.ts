@@ -67,6 +67,12 @@ export interface MigrationSpec {
   bandwidthBps: number | null;
   deviceStateBytes: number;
   autoConverge: boolean;
+  /** auto-converge's first throttle, whole percent 1..99 (QEMU's cpu-throttle-initial; default 20) */
+  throttleInitialPct: number;
+  /** auto-converge's step at each further round that does not converge, whole percent 1..99 (cpu-throttle-increment; default 10) */
+  throttleIncrementPct: number;
+  /** postcopy: live pre-copy rounds before the switch to post-copy (default 0: switch at once) */
+  postcopyAfterRounds: number;
   /** give up (revert) if the VM has not resumed on the destination this long after the start; null: never */
   timeoutNs: Ns | null;
 }
@@ -98,6 +104,13 @@ export interface KeepaliveSpec {
  * 1 is the smallest nonzero code.
  */
 export const REBIND_QUERY_MAX_RESP_DS = 1;
+
+/** QEMU's range for cpu-throttle-initial and cpu-throttle-increment (a migration's throttleInitial and throttleIncrement): whole percents. */
+export const THROTTLE_TUNING_PCT = { min: 1, max: 99 } as const;
+
+export function isThrottleTuningPct(pct: number): boolean {
+  return Number.isInteger(pct) && pct >= THROTTLE_TUNING_PCT.min && pct <= THROTTLE_TUNING_PCT.max;
+}
 
 export interface SwitchSpec {
   vdp: 'standard' | 'extended';
