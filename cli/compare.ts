@@ -1,12 +1,12 @@
 // `migsim compare A.json B.json`: two result files side by side (model/result/compare.ts),
 // the rows that differ, flagged beyond --tolerance; exit 1 when one is flagged. The files are
-// untrusted input: read with a size limit and checked field by field before anything is compared.
+// untrusted input: read with a size limit and checked field by field before anything is compared
+// (cli/result-file.ts).
 
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { z } from 'zod';
 import { compareResults, type CompareRow } from '../model/result/compare.js';
 import type { MigrationResult } from '../model/result/format.js';
 import { BadInput, EXIT_FAILED, EXIT_OK } from './exit.js';
+import { readResultFile } from './result-file.js';
 import { renderTable } from './table.js';
 
 export interface CompareArgs {
@@ -17,20 +17,6 @@ export interface CompareArgs {
   json?: boolean;
 }
 
-/** A result file is read whole; beyond this it is refused (a run's event log is at most ~100,000 events). */
-const MAX_RESULT_BYTES = 256 * 1024 * 1024;
-
-const num = z.number().nullable();
-const migrationSchema = z.looseObject({
-  vm: z.string(),
-  outcome: z.string(),
-  switchover: z.string().nullable().optional(),
-  memoryVerified: z.boolean().nullable(),
-  totalTimeMs: num, downtimeMs: num, pagesSent: z.number(), bytesSent: z.number(), rounds: z.array(z.unknown()),
-  dhcpRebindMs: num, igmpRebindMs: num, sourceGuardDrops: num, multicastGapMs: num, multicastLost: num, serviceInterruptionMs: num,
-});
-const resultSchema = z.looseObject({ version: z.literal(1), scenario: z.string(), engine: z.string(), migrations: z.array(migrationSchema) });
-
 interface ReadResult {
   scenario: string;
   engine: string;
@@ -38,39 +24,8 @@ interface ReadResult {
 }
 
 function readResult(file: string): ReadResult {
-  let text: string;
-  let fd: number | null = null;
-  try {
-    fd = openSync(file, 'r');
-    const size = fstatSync(fd).size;
-    if (size > MAX_RESULT_BYTES) throw new BadInput(`${file}: a result file of at most 256 MiB expected, got ${Math.round(size / 2 ** 20)} MiB`);
-    const buf = Buffer.alloc(size);
-    let n = 0;
-    while (n < size) {
-      const got = readSync(fd, buf, n, size - n, null);
-      if (got === 0) break;
-      n += got;
-    }
-    text = buf.subarray(0, n).toString('utf8');
-  } catch (e) {
-    if (e instanceof BadInput) throw e;
-    throw new BadInput(`${file}: cannot read: ${e instanceof Error ? e.message : String(e)}`);
-  } finally {
-    if (fd !== null) closeSync(fd);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new BadInput(`${file}: not a result file: ${e instanceof Error ? e.message : String(e)}`);
-  }
-  const r = resultSchema.safeParse(raw);
-  if (!r.success) {
-    const issue = r.error.issues[0]!;
-    const where = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') || '(top level)';
-    throw new BadInput(`${file}: not a migsim result (version 1): ${where}: ${issue.message}`);
-  }
-  return { scenario: r.data.scenario, engine: r.data.engine, migrations: r.data.migrations as unknown as MigrationResult[] };
+  const r = readResultFile(file);
+  return { scenario: r.scenario, engine: r.engine, migrations: r.migrations as unknown as MigrationResult[] };
 }
 
 /** `10%`, `0.1` or `5` (percent): the relative change beyond which a metric is flagged. */

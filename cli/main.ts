@@ -6,6 +6,7 @@
 
 import { cmdDecode, type DecodeArgs, withStdin } from './decode.js';
 import { cmdCompare, type CompareArgs } from './compare.js';
+import { checkReportPaths, cmdReport, type ReportArgs, writeRunReports } from './report.js';
 import { cmdSweep, cmdWorker, type SweepArgs, type WorkerArgs } from './sweep.js';
 import { BadInput, EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, EXIT_TIMEOUT, faultLines, RunFailed } from './exit.js';
 import { existsSync, statSync } from 'node:fs';
@@ -57,6 +58,8 @@ interface RunArgs {
   timeout?: unknown;
   quiet?: boolean;
   allowOutside?: boolean;
+  /** run: also write the HTML report beside each result (cli/report.ts) */
+  report?: boolean;
 }
 
 /** A `run` or `check`, its flags checked and its inputs loaded; nothing run yet. */
@@ -265,8 +268,10 @@ function finalStatus(stop: Stop | null, failed: boolean): number {
 
 async function cmdRun(a: RunArgs): Promise<number> {
   const p = plan(a, 'run', Date.now());
+  if (a.report) checkReportPaths(p.paths);
   const { results, stop } = await execute(p);
   const { written, unwritten } = writeResults(results, p.paths);
+  const reported = a.report ? await writeRunReports(results, written) : { reports: [], failed: [] };
   if (a.json) {
     if (results.length > 0) printJson(results);
   } else {
@@ -277,8 +282,10 @@ async function cmdRun(a: RunArgs): Promise<number> {
       process.stdout.write(`result: ${path}\n`);
       if (results[i]!.engine === 'testbed') process.stdout.write(`events: ${eventsPath(path)}\n`);
     }
+    for (const r of reported.reports) process.stdout.write(`report: ${r}\n`);
     if (unwritten.length > 0) printJson(unwritten);
   }
+  for (const f of reported.failed) process.stderr.write(`migsim: ${f}\n`);
   const broken = memoryFailures(results);
   for (const b of broken) process.stderr.write(`migsim: MEMORY VERIFICATION FAILED: ${b}\n`);
   const failed = failedMigrations(results);
@@ -286,7 +293,7 @@ async function cmdRun(a: RunArgs): Promise<number> {
   const faults = faultLines(results);
   for (const f of faults) process.stderr.write(`migsim: fault: ${f}\n`);
   if (stop) process.stderr.write(stopLine(stop, p.timeout) + '\n');
-  return finalStatus(stop, broken.length > 0 || failed.length > 0 || unwritten.length > 0 || faults.length > 0);
+  return finalStatus(stop, broken.length > 0 || failed.length > 0 || unwritten.length > 0 || faults.length > 0 || reported.failed.length > 0);
 }
 
 async function cmdCheck(a: RunArgs): Promise<number> {
@@ -361,7 +368,8 @@ export async function main(argv: string[]): Promise<number> {
       .command('run <files..>', 'run scenarios and print a summary table', (y) =>
         runOptions(y)
           .option('out', { type: 'string', describe: 'result file (.json, one scenario) or directory' })
-          .option('json', { type: 'boolean', describe: 'print the result JSON instead of the table' }),
+          .option('json', { type: 'boolean', describe: 'print the result JSON instead of the table' })
+          .option('report', { type: 'boolean', describe: 'also write an HTML report beside each result file (.html)' }),
       (a) => guard(() => cmdRun(a as unknown as RunArgs)))
       .command('check <files..>', 'run scenarios and evaluate their expect: bounds (exit 1 if one fails)', (y) =>
         runOptions(y).option('out', { type: 'string', describe: 'also write results here' }),
@@ -383,6 +391,11 @@ export async function main(argv: string[]): Promise<number> {
           .option('all', { type: 'boolean', describe: 'show the metrics that did not change too' })
           .option('json', { type: 'boolean', describe: 'print the comparison as JSON' }),
       (a) => guard(() => cmdCompare(a as unknown as CompareArgs)))
+      .command('report <files..>', 'an HTML report of result files: charts of the rounds and a timeline per migration; several results compared side by side', (y) =>
+        y.positional('files', { type: 'string', array: true, demandOption: true, describe: 'result files (.json); the first is the baseline of the comparison' })
+          .option('out', { type: 'string', describe: 'the report file (default: beside the first result, .html for .json)' })
+          .option('tolerance', { type: 'string', describe: 'relative change flagged in the comparison: 10% (default), 0.05 …' }),
+      (a) => guard(() => cmdReport(a as unknown as ReportArgs)))
       .command('sweep <file>', 'run a sweep file: every combination of the varied fields × seeds, in parallel; points.csv and summary.csv', (y) =>
         y.positional('file', { type: 'string', describe: 'the sweep file (.yaml)' })
           .option('workers', { type: 'string', describe: 'worker threads (default: the number of cores)' })
