@@ -396,7 +396,7 @@ export async function main(argv: string[]): Promise<number> {
           .option('out', { type: 'string', describe: 'the report file (default: beside the first result, .html for .json)' })
           .option('tolerance', { type: 'string', describe: 'relative change flagged in the comparison: 10% (default), 0.05 …' }),
       (a) => guard(() => cmdReport(a as unknown as ReportArgs)))
-      .command('sweep <file>', 'run a sweep file: every combination of the varied fields × seeds, in parallel; points.csv and summary.csv', (y) =>
+      .command('sweep <file>', 'run a sweep file: every combination of the varied fields × seeds, in parallel; points.csv, summary.csv and sweep.html', (y) =>
         y.positional('file', { type: 'string', describe: 'the sweep file (.yaml)' })
           .option('workers', { type: 'string', describe: 'worker threads (default: the number of cores)' })
           .option('resume', { type: 'string', describe: 'go on with an interrupted sweep: its directory, or the newest of this sweep when given alone' })

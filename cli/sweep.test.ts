@@ -49,6 +49,10 @@ describe('migsim sweep', () => {
     expect(r1.status, r1.stderr).toBe(0);
     expect(r1.stdout).toMatch(/sweep grid: 6 points × 5 seeds = 30 runs, 1 worker thread/);
     expect(r1.stdout).toContain(`wrote ${join(one, 'points.csv')}`);
+    expect(r1.stdout).toContain(`wrote ${join(one, 'sweep.html')}`);
+    // the page: one mean chart per metric and varied field, each an inline SVG
+    expect(read(one, 'sweep.html')).toMatch(/<svg[^>]*class="marks"/);
+    expect(read(one, 'sweep.html')).not.toMatch(/<script/);
     const rows = csv(read(one, 'points.csv'));
     expect(rows).toHaveLength(30);
     expect(rows.map((r) => `${r.point}/${r['network.migrationLink.bandwidth']}/${r['migrations[0].downtimeLimit']}/${r.seed}`).slice(0, 6)).toEqual([

@@ -142,6 +142,10 @@ export async function cmdSweep(a: SweepArgs): Promise<number> {
   );
   process.stdout.write(formatSummary(sweep, base.base.migrations.length, outcome.summary));
   for (const f of outcome.files) process.stdout.write(`wrote ${f}\n`);
+  if (outcome.pageError !== null) {
+    process.stderr.write(`migsim: sweep.html could not be made (${outcome.pageError}); points.csv and summary.csv are written\n`);
+    return EXIT_FAILED;
+  }
   if (outcome.errors > 0) {
     process.stderr.write(`migsim: ${outcome.errors} run${outcome.errors === 1 ? '' : 's'} could not run: see run.error in ${outcome.files[0]}\n`);
     return EXIT_FAILED;
