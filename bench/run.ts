@@ -328,7 +328,7 @@ function startup(label: string, args: string[], runs: number): Row {
   };
 }
 
-const benches: Record<string, () => Row | Row[]> = {
+const benches: Record<string, () => Row | Row[] | Promise<Row[]>> = {
   startupValidate: () => startup('validate scenarios/quickstart.yaml', ['validate', 'scenarios/quickstart.yaml'], quick ? 3 : 15),
   startupRun: () => startup('run scenarios/quickstart.yaml', ['run', 'scenarios/quickstart.yaml', '--out', '/tmp/migsim-bench-quickstart.json'], quick ? 3 : 15),
   big: bigGuest,
@@ -346,7 +346,7 @@ const rows: Row[] = [];
 for (const [name, fn] of Object.entries({ ...benches, ...optIn })) {
   if (only ? only !== name : name in optIn) continue;
   process.stderr.write(`bench: ${name}…\n`);
-  rows.push(...[fn()].flat());
+  rows.push(...[await fn()].flat());
 }
 
 console.log(machineLine());

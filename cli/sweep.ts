@@ -131,14 +131,16 @@ export async function cmdSweep(a: SweepArgs): Promise<number> {
     process.off('SIGTERM', onSigint);
   }
   const ran = runs - outcome.reused;
-  const secs = outcome.elapsedMs / 1000;
+  const { loadMs, runMs, writeMs } = outcome.times;
+  const secs = runMs / 1000;
   if (outcome.interrupted) {
     process.stderr.write(`migsim: interrupted; the runs done are kept in ${outcome.dir}: go on with migsim sweep ${a.file} --resume ${outcome.dir}\n`);
     return EXIT_INTERRUPTED;
   }
   process.stdout.write(
     `${ran} run${ran === 1 ? '' : 's'} in ${secs.toFixed(2)} s (${secs > 0 ? (ran / secs).toFixed(0) : '-'} runs/s)` +
-      `${outcome.reused > 0 ? `, ${outcome.reused} from the earlier run` : ''}; ${outcome.errors} could not run\n`,
+      `${outcome.reused > 0 ? `, ${outcome.reused} from the earlier run` : ''}; ${outcome.errors} could not run` +
+      ` (loading the points ${(loadMs / 1000).toFixed(2)} s, writing the files ${(writeMs / 1000).toFixed(2)} s)\n`,
   );
   process.stdout.write(formatSummary(sweep, base.base.migrations.length, outcome.summary));
   for (const f of outcome.files) process.stdout.write(`wrote ${f}\n`);

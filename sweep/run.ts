@@ -40,7 +40,8 @@ export interface SweepOutcome {
   errors: number;
   interrupted: boolean;
   files: string[];
-  elapsedMs: number;
+  /** wall time (ms): loading the points, the runs (first sent to last answered), writing the files */
+  times: { loadMs: number; runMs: number; writeMs: number };
   /** summary.csv's table; null when interrupted */
   summary: Table | null;
   /** why sweep.html could not be made (the CSVs are written all the same), or null */
@@ -85,13 +86,13 @@ export async function runSweep(sweep: SweepFile, loadedBase: SweepBase, o: Sweep
     plan = { sweep, base: loadedBase.base, points: pool.points, seeds };
   }
   try {
-    return await runPlan(plan, pool, o, t0);
+    return await runPlan(plan, pool, o, performance.now() - t0);
   } finally {
     pool?.close();
   }
 }
 
-async function runPlan(plan: SweepPlan, pool: LoadedPool | null, o: SweepOptions, t0: number): Promise<SweepOutcome> {
+async function runPlan(plan: SweepPlan, pool: LoadedPool | null, o: SweepOptions, loadMs: number): Promise<SweepOutcome> {
   let dir: string;
   let records: RunRecord[] = [];
   if (o.dir && 'resume' in o.dir) {
@@ -114,6 +115,7 @@ async function runPlan(plan: SweepPlan, pool: LoadedPool | null, o: SweepOptions
     records.push(r);
     progress.tick();
   };
+  const runStart = performance.now();
   try {
     if (pool) {
       await pool.run(tasks, onRecord, o.signal);
@@ -123,6 +125,7 @@ async function runPlan(plan: SweepPlan, pool: LoadedPool | null, o: SweepOptions
       await runOnQueue({ url: o.queue!, sweep: plan.sweep.name, scenarios, tasks, onRecord, signal: o.signal, ...(o.onIdle ? { onIdle: o.onIdle } : {}) });
     }
   } finally {
+    journal.flush();
     progress.stop();
   }
   const outcome: SweepOutcome = {
@@ -132,12 +135,13 @@ async function runPlan(plan: SweepPlan, pool: LoadedPool | null, o: SweepOptions
     errors: records.filter((r) => 'error' in r).length,
     interrupted: o.signal.aborted,
     files: [],
-    elapsedMs: performance.now() - t0,
+    times: { loadMs, runMs: performance.now() - runStart, writeMs: 0 },
     summary: null,
     pageError: null,
   };
   if (outcome.interrupted) return outcome;
 
+  const writeStart = performance.now();
   const tables = sweepTables(plan, records);
   const files: [string, string][] = [
     ['points.csv', toCsv(tables.points)],
@@ -155,6 +159,6 @@ async function runPlan(plan: SweepPlan, pool: LoadedPool | null, o: SweepOptions
     outcome.pageError = e instanceof Error ? e.message : String(e);
   }
   outcome.summary = tables.summary;
-  outcome.elapsedMs = performance.now() - t0;
+  outcome.times.writeMs = performance.now() - writeStart;
   return outcome;
 }
