@@ -2,9 +2,8 @@
 // point's mean and 95 % interval by migration; which points are on the Pareto front of mean
 // downtime against mean total time; which runs did not complete. Pure, for the page and tests.
 
+import type { SweepValue } from '../model/sweep/file.js';
 import type { Cell, Table } from '../model/sweep/table.js';
-
-export type SweepValue = string | number | boolean;
 
 export interface SweepPageInput {
   /** the sweep's name */
