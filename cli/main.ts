@@ -6,8 +6,9 @@
 
 import { cmdDecode, type DecodeArgs, withStdin } from './decode.js';
 import { cmdCompare, type CompareArgs } from './compare.js';
-import { checkReportPaths, cmdReport, type ReportArgs, writeRunReports } from './report.js';
-import { cmdSweep, cmdWorker, type SweepArgs, type WorkerArgs } from './sweep.js';
+// report, sweep and worker are loaded when used: the other commands' start-up stays as it was
+import type { ReportArgs } from './report.js';
+import type { SweepArgs, WorkerArgs } from './sweep.js';
 import { BadInput, EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, EXIT_TIMEOUT, faultLines, RunFailed } from './exit.js';
 import { existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -268,10 +269,11 @@ function finalStatus(stop: Stop | null, failed: boolean): number {
 
 async function cmdRun(a: RunArgs): Promise<number> {
   const p = plan(a, 'run', Date.now());
-  if (a.report) checkReportPaths(p.paths);
+  const report = a.report ? await import('./report.js') : null;
+  report?.checkReportPaths(p.paths);
   const { results, stop } = await execute(p);
   const { written, unwritten } = writeResults(results, p.paths);
-  const reported = a.report ? await writeRunReports(results, written) : { reports: [], failed: [] };
+  const reported = report ? await report.writeRunReports(results, written) : { reports: [], failed: [] };
   if (a.json) {
     if (results.length > 0) printJson(results);
   } else {
@@ -395,7 +397,7 @@ export async function main(argv: string[]): Promise<number> {
         y.positional('files', { type: 'string', array: true, demandOption: true, describe: 'result files (.json); the first is the baseline of the comparison' })
           .option('out', { type: 'string', describe: 'the report file (default: beside the first result, .html for .json)' })
           .option('tolerance', { type: 'string', describe: 'relative change flagged in the comparison: 10% (default), 0.05 …' }),
-      (a) => guard(() => cmdReport(a as unknown as ReportArgs)))
+      (a) => guard(async () => (await import('./report.js')).cmdReport(a as unknown as ReportArgs)))
       .command('sweep <file>', 'run a sweep file: every combination of the varied fields × seeds, in parallel; points.csv, summary.csv and sweep.html', (y) =>
         y.positional('file', { type: 'string', describe: 'the sweep file (.yaml)' })
           .option('workers', { type: 'string', describe: 'worker threads (default: the number of cores)' })
@@ -403,11 +405,11 @@ export async function main(argv: string[]): Promise<number> {
           .option('out', { type: 'string', describe: 'write into this new or empty directory instead of results/<sweep>/<time>/' })
           .option('queue', { type: 'string', describe: 'put the runs on the BullMQ queue at redis://HOST:PORT for `migsim worker`s' })
           .option('quiet', quietOpt),
-      (a) => guard(() => cmdSweep(a as unknown as SweepArgs)))
+      (a) => guard(async () => (await import('./sweep.js')).cmdSweep(a as unknown as SweepArgs)))
       .command('worker', 'run sweeps\' runs from a BullMQ queue until Ctrl-C', (y) =>
         y.option('queue', { type: 'string', describe: 'the queue\'s Redis: redis://HOST:PORT' })
           .option('concurrency', { type: 'string', describe: 'runs at a time, each in a thread (default: the number of cores)' }),
-      (a) => guard(() => cmdWorker(a as unknown as WorkerArgs)))
+      (a) => guard(async () => (await import('./sweep.js')).cmdWorker(a as unknown as WorkerArgs)))
       .command('testbed', 'the Docker testbed: up [SCENARIO] | down | status', (y) => testbedCommand(y, (code) => { status = code; }))
       .demandCommand(1, 'name a command: run, check or validate')
       .fail((msg, err) => {
