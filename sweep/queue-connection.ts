@@ -8,6 +8,11 @@ const REACH_MS = 5000;
 
 export class QueueUnreachable extends Error {}
 
+/** The queue's Redis went away during a sweep and stayed away; `dir` holds the runs done (set by sweep/run.ts). */
+export class QueueLost extends Error {
+  dir: string | null = null;
+}
+
 export interface Connection {
   host: string;
   port: number;

@@ -13,6 +13,7 @@ import type { Table } from '../model/sweep/table.js';
 import { toCsv } from './csv.js';
 import { Journal, newRunDir, readJournal, writeManifest } from './journal.js';
 import { type LoadedPool, loadInThreads } from './pool.js';
+import { QueueLost } from './queue-connection.js';
 import { NO_PROGRESS, type Progress } from './progress.js';
 import type { ThreadTask } from './thread.js';
 
@@ -122,7 +123,12 @@ async function runPlan(plan: SweepPlan, pool: LoadedPool | null, o: SweepOptions
     } else {
       const { runOnQueue } = await import('./queue.js');
       const scenarios = plan.points.map((p) => p.scenario);
-      await runOnQueue({ url: o.queue!, sweep: plan.sweep.name, scenarios, tasks, onRecord, signal: o.signal, ...(o.onIdle ? { onIdle: o.onIdle } : {}) });
+      try {
+        await runOnQueue({ url: o.queue!, sweep: plan.sweep.name, scenarios, tasks, onRecord, signal: o.signal, ...(o.onIdle ? { onIdle: o.onIdle } : {}) });
+      } catch (e) {
+        if (e instanceof QueueLost) e.dir = dir;
+        throw e;
+      }
     }
   } finally {
     journal.flush();

@@ -1,6 +1,7 @@
 // A sweep's runs on a BullMQ queue (sweep/queue.ts) taken by two `migsim worker` processes:
 // the same CSVs byte for byte as local threads; a sweep that waits for workers says so; a
-// queue address with no Redis behind it fails in seconds; workers stop cleanly on Ctrl-C.
+// queue address with no Redis behind it fails in seconds; a Redis restarted without its data
+// loses no run; a Redis that stays away ends the sweep, resumable; workers stop cleanly.
 // Everything on 127.0.0.1, a private redis-server; every process is killed afterwards.
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -93,6 +94,43 @@ describe('a sweep on a BullMQ queue', () => {
     const w = start('worker', '--queue', url, '--concurrency', '2');
     expect(await sweep.exited).toBe(0);
     expect(read('late', 'points.csv')).toBe(read('one', 'points.csv'));
+    w.child.kill('SIGTERM');
+    expect(await w.exited).toBe(0);
+  });
+
+  it('loses no run when the Redis restarts without its data: the lost jobs are queued again', async () => {
+    const sweep = start('sweep', 'grid.yaml', '--queue', url, '--out', 'restarted');
+    await until('the waiting notice', () => sweep.out().includes('waiting: no worker has taken a run'));
+    await stopRedis(redis, 'SIGKILL');
+    redis = await startRedis(work, redis!.port); // empty: no persistence
+    const w = start('worker', '--queue', url, '--concurrency', '2');
+    expect(await sweep.exited).toBe(0);
+    expect(read('restarted', 'points.csv')).toBe(read('one', 'points.csv'));
+    w.child.kill('SIGINT');
+    expect(await w.exited).toBe(0);
+  });
+
+  it('stops, resumable, when the Redis stays away; a worker says it lost the Redis and that it came back', async () => {
+    const w = start('worker', '--queue', url, '--concurrency', '1');
+    await until('the worker to listen', () => w.out().includes('taking runs from queue'));
+    w.child.kill('SIGSTOP'); // holds no run: the sweep below waits for a worker
+    const sweep = start('sweep', 'grid.yaml', '--queue', url, '--out', 'gone');
+    await until('the waiting notice', () => sweep.out().includes('waiting: no worker has taken a run'));
+    const port = redis!.port;
+    await stopRedis(redis, 'SIGKILL');
+    redis = null;
+    const t0 = Date.now();
+    expect(await sweep.exited).toBe(1);
+    expect(Date.now() - t0).toBeLessThan(40_000);
+    expect(sweep.out()).toMatch(/no Redis answers there .*for \d+ s: the sweep stops; the runs done are kept in gone: go on with migsim sweep grid\.yaml --queue redis:\/\/127\.0\.0\.1:\d+ --resume gone/);
+    w.child.kill('SIGCONT');
+    await until('the worker to say it lost the Redis', () => w.out().includes("worker: lost the queue's Redis"));
+    redis = await startRedis(work, port);
+    await until('the worker to say the Redis is back', () => w.out().includes("the queue's Redis at " + url + ' is back'));
+    expect(w.out().match(/lost the queue's Redis/g)).toHaveLength(1);
+    const again = migsim('sweep', 'grid.yaml', '--queue', url, '--resume', 'gone');
+    expect(again.status, again.stderr).toBe(0);
+    expect(read('gone', 'points.csv')).toBe(read('one', 'points.csv'));
     w.child.kill('SIGTERM');
     expect(await w.exited).toBe(0);
   });
