@@ -7,7 +7,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { type SweepFile, SweepFileError, loadSweepFile } from '../model/sweep/file.js';
 import { loadBase, pointCount, type SweepBase } from '../model/sweep/points.js';
-import { JournalError, latestRunDir } from '../sweep/journal.js';
+import { JournalError, latestRunDir, SweepWriteError } from '../sweep/journal.js';
 import { parseQueueUrl, QueueLost, QueueUnreachable } from '../sweep/queue-connection.js';
 import type { SweepOutcome } from '../sweep/run.js';
 import { BadInput, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, RunFailed } from './exit.js';
@@ -124,6 +124,7 @@ export async function cmdSweep(a: SweepArgs): Promise<number> {
   } catch (e) {
     if (e instanceof SweepFileError) badSweep(e);
     if (e instanceof JournalError) throw new BadInput(e.message);
+    if (e instanceof SweepWriteError) throw e.before ? new BadInput(e.message) : new RunFailed(e.message);
     if (e instanceof QueueUnreachable) throw new RunFailed(e.message);
     if (e instanceof QueueLost) throw new RunFailed(`${e.message}; the runs done are kept in ${e.dir}: go on with migsim sweep ${a.file} --queue ${queue} --resume ${e.dir}`);
     throw e;

@@ -14,6 +14,17 @@ import { VERSION } from '../model/version.js';
 /** A journal that cannot be used; the message is one line naming the file and what is wrong. */
 export class JournalError extends Error {}
 
+/** A file of the sweep's directory that could not be written; the message names it and why. */
+export class SweepWriteError extends Error {
+  /** nothing of the sweep ran yet (the directory could not be made) */
+  before = false;
+}
+
+/** Why a file-system call failed, short: its errno code (ENOSPC, EACCES …) or its message. */
+export function fsReason(e: unknown): string {
+  return (e as NodeJS.ErrnoException | null)?.code ?? (e instanceof Error ? e.message : String(e));
+}
+
 const MANIFEST = 'sweep.json';
 const JOURNAL = 'runs.ndjson';
 /** Longest journal line read back (a run of 10,000 migrations is ~30 MB of rows). */
@@ -30,7 +41,13 @@ export function fingerprint(plan: SweepPlan): string {
 /** results/<sweep>/<timestamp>/ — a new directory for a new sweep. */
 export function newRunDir(root: string, name: string, stamp: string): string {
   const dir = join(root, name, stamp);
-  mkdirSync(dir, { recursive: true });
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    const err = new SweepWriteError(`${dir}: the sweep's directory could not be made (${fsReason(e)})`);
+    err.before = true;
+    throw err;
+  }
   return dir;
 }
 
@@ -54,7 +71,13 @@ export function writeManifest(dir: string, plan: SweepPlan): void {
     seeds: plan.seeds,
     runs: plan.points.length * plan.seeds.length,
   };
-  writeFileSync(join(dir, MANIFEST), JSON.stringify(m, null, 2) + '\n');
+  try {
+    writeFileSync(join(dir, MANIFEST), JSON.stringify(m, null, 2) + '\n');
+  } catch (e) {
+    const err = new SweepWriteError(`${join(dir, MANIFEST)}: could not be written (${fsReason(e)})`);
+    err.before = true;
+    throw err;
+  }
 }
 
 const cell = z.union([z.string(), z.number(), z.boolean(), z.null()]);
@@ -137,19 +160,36 @@ export class Journal {
   private readonly path: string;
   private pending: string[] = [];
   private timer: NodeJS.Timeout | null = null;
+  /** a write that failed in the timer, given to the next caller */
+  private failed: SweepWriteError | null = null;
   constructor(dir: string) {
     this.path = join(dir, JOURNAL);
   }
+  /** Throws SweepWriteError when the journal cannot be written: the sweep must stop, not run on unrecorded. */
   append(r: RunRecord): void {
+    if (this.failed) throw this.failed;
     this.pending.push(JSON.stringify(r));
     if (this.pending.length >= FLUSH_LINES) this.flush();
-    else this.timer ??= setTimeout(() => this.flush(), FLUSH_MS);
+    else
+      this.timer ??= setTimeout(() => {
+        try {
+          this.flush();
+        } catch (e) {
+          this.failed = e as SweepWriteError;
+        }
+      }, FLUSH_MS);
   }
   flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    if (this.failed) throw this.failed;
     if (this.pending.length === 0) return;
-    appendFileSync(this.path, this.pending.join('\n') + '\n');
+    try {
+      appendFileSync(this.path, this.pending.join('\n') + '\n');
+    } catch (e) {
+      this.failed = new SweepWriteError(`${this.path}: could not be written (${fsReason(e)}); the sweep stops, the runs written before are kept`);
+      throw this.failed;
+    }
     this.pending = [];
   }
 }

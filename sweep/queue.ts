@@ -63,12 +63,20 @@ export async function runOnQueue(o: QueueRun): Promise<void> {
   try {
     await events.waitUntilReady();
     let wake: () => void = () => {};
+    let failure: unknown = null;
     const answered = (jobId: string, r: RunRecord | null, failed?: string) => {
       const t = pending.get(jobId);
       if (!t) return;
       pending.delete(jobId);
       lastAnswer = Date.now();
-      o.onRecord(r ?? { point: t.point, seed: t.seed, error: `the queue's worker failed it: ${failed ?? 'no reason given'}` });
+      try {
+        o.onRecord(r ?? { point: t.point, seed: t.seed, error: `the queue's worker failed it: ${failed ?? 'no reason given'}` });
+      } catch (e) {
+        // called from the queue's event stream: the loop below throws it
+        failure ??= e;
+        wake();
+        return;
+      }
       if (pending.size === 0) wake();
     };
     events.on('completed', ({ jobId, returnvalue }) => answered(jobId, returnvalue as unknown as RunRecord));
@@ -101,6 +109,7 @@ export async function runOnQueue(o: QueueRun): Promise<void> {
           resolve();
         };
       });
+      if (failure) throw failure;
       if (pending.size === 0 || o.signal.aborted || Date.now() - lastAnswer < RECONCILE_MS) continue;
       // nothing heard for a while: is the Redis there? (a separate, bounded ping: the queue's own
       // connection would wait for it forever)
@@ -126,11 +135,13 @@ export async function runOnQueue(o: QueueRun): Promise<void> {
       }
       // the Redis lost them (restarted without its data): the runs are deterministic, queue them again
       if (lost.length > 0) await queue.addBulk(lost.map(jobOf));
+      if (failure) throw failure;
       if (!anyActive && !idleTold && pending.size > 0 && o.onIdle) {
         idleTold = true;
         o.onIdle(`no worker has taken a run from queue ${QUEUE_NAME} at ${o.url} in ${Math.round((Date.now() - lastAnswer) / 1000)} s; start one with: migsim worker --queue ${o.url}`);
       }
     }
+    if (failure) throw failure;
   } finally {
     const tidy = async () => {
       for (const id of pending.keys()) await queue.remove(id).catch(() => 0);

@@ -2,7 +2,7 @@
 // not yet in its journal — in local worker threads or on a BullMQ queue — and, once every
 // run is in, points.csv, summary.csv and sweep.html, each written whole.
 
-import { renameSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunRecord } from '../model/sweep/points-table.js';
 import { pointsTable } from '../model/sweep/points-table.js';
@@ -11,7 +11,7 @@ import { loadPoints, pointCount, pointErrors, type SweepBase, type SweepPlan } f
 import { summarize } from '../model/sweep/summary.js';
 import type { Table } from '../model/sweep/table.js';
 import { toCsv } from './csv.js';
-import { Journal, newRunDir, readJournal, writeManifest } from './journal.js';
+import { fsReason, Journal, newRunDir, readJournal, SweepWriteError, writeManifest } from './journal.js';
 import { type LoadedPool, loadInThreads } from './pool.js';
 import { QueueLost } from './queue-connection.js';
 import { NO_PROGRESS, type Progress } from './progress.js';
@@ -51,8 +51,13 @@ export interface SweepOutcome {
 
 function writeWhole(path: string, text: string): void {
   const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw new SweepWriteError(`${path}: could not be written (${fsReason(e)}); every run is in the journal beside it: --resume writes the files again`);
+  }
 }
 
 export interface SweepTables {
@@ -131,8 +136,8 @@ async function runPlan(plan: SweepPlan, pool: LoadedPool | null, o: SweepOptions
       }
     }
   } finally {
-    journal.flush();
     progress.stop();
+    journal.flush();
   }
   const outcome: SweepOutcome = {
     dir,
