@@ -411,7 +411,7 @@ export async function main(argv: string[]): Promise<number> {
           .option('concurrency', { type: 'string', describe: 'runs at a time, each in a thread (default: the number of cores)' }),
       (a) => guard(async () => (await import('./sweep.js')).cmdWorker(a as unknown as WorkerArgs)))
       .command('testbed', 'the Docker testbed: up [SCENARIO] | down | status', (y) => testbedCommand(y, (code) => { status = code; }))
-      .demandCommand(1, 'name a command: run, check or validate')
+      .demandCommand(1, 'name a command: run, check, validate, report, sweep, compare …')
       .fail((msg, err) => {
         if (err) throw err;
         // stop here (a command must not run on a bad command line); one line naming the problem
