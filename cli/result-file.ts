@@ -2,8 +2,8 @@
 // size limit, parsed, and checked field by field against a schema of what the command reads
 // before anything uses it; anything else is bad input (exit 2) in one line naming the field.
 
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { z } from 'zod';
+import { BoundedReadError, readBounded } from '../model/read-bounded.js';
 import { BadInput } from './exit.js';
 
 /** A result file is read whole; beyond this it is refused (a run's event log is at most ~100,000 events). */
@@ -25,24 +25,13 @@ export const migrationSchema = z.looseObject({
 export const resultSchema = z.looseObject({ version: z.literal(1), scenario: z.string(), engine: z.string(), migrations: z.array(migrationSchema) });
 
 function readText(file: string): string {
-  let fd: number | null = null;
   try {
-    fd = openSync(file, 'r');
-    const size = fstatSync(fd).size;
-    if (size > MAX_RESULT_BYTES) throw new BadInput(`${file}: a result file of at most 256 MiB expected, got ${Math.round(size / 2 ** 20)} MiB`);
-    const buf = Buffer.alloc(size);
-    let n = 0;
-    while (n < size) {
-      const got = readSync(fd, buf, n, size - n, null);
-      if (got === 0) break;
-      n += got;
-    }
-    return buf.subarray(0, n).toString('utf8');
+    return readBounded(file, MAX_RESULT_BYTES).toString('utf8');
   } catch (e) {
-    if (e instanceof BadInput) throw e;
-    throw new BadInput(`${file}: cannot read: ${e instanceof Error ? e.message : String(e)}`);
-  } finally {
-    if (fd !== null) closeSync(fd);
+    if (!(e instanceof BoundedReadError)) throw e;
+    const p = e.problem;
+    if (p.kind === 'unreadable') throw new BadInput(`${file}: cannot read: ${p.why}`);
+    throw new BadInput(`${file}: a result file of at most 256 MiB expected, got ${p.size === null ? 'more' : `${Math.round(p.size / 2 ** 20)} MiB`}`);
   }
 }
 

@@ -4,9 +4,10 @@
 // and `--resume` runs only what is missing. The journal is read back as untrusted input.
 
 import { createHash } from 'node:crypto';
-import { appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { BoundedReadError, readBounded } from '../model/read-bounded.js';
 import type { RunRecord } from '../model/sweep/points-table.js';
 import type { SweepPlan } from '../model/sweep/points.js';
 import { VERSION } from '../model/version.js';
@@ -31,10 +32,12 @@ const JOURNAL = 'runs.ndjson';
 const MAX_LINE = 64 << 20;
 /** Largest journal read back: one string of it must fit V8's limit (~512 MiB); ~300,000 runs of one migration. */
 const MAX_JOURNAL = 500 << 20;
+/** Largest sweep.json read back (it is a few hundred bytes). */
+const MAX_MANIFEST = 1 << 20;
 
 export function fingerprint(plan: SweepPlan): string {
   const h = createHash('sha256');
-  h.update(VERSION).update('\0').update(plan.sweep.text).update('\0').update(readFileSync(plan.sweep.base));
+  h.update(VERSION).update('\0').update(plan.sweep.text).update('\0').update(plan.baseText);
   return h.digest('hex');
 }
 
@@ -96,8 +99,9 @@ export function readJournal(dir: string, plan: SweepPlan): RunRecord[] {
   if (!existsSync(manifestPath)) throw new JournalError(`${dir}: not a sweep's directory (no ${MANIFEST})`);
   let manifest: { fingerprint?: unknown; sweep?: unknown };
   try {
-    manifest = JSON.parse(readFileSync(manifestPath, 'utf8').slice(0, 1 << 20));
-  } catch {
+    manifest = JSON.parse(readJournalFile(manifestPath, MAX_MANIFEST).toString('utf8'));
+  } catch (e) {
+    if (e instanceof JournalError) throw e;
     throw new JournalError(`${manifestPath}: not a sweep manifest (not JSON)`);
   }
   if (manifest.fingerprint !== fingerprint(plan)) {
@@ -107,8 +111,9 @@ export function readJournal(dir: string, plan: SweepPlan): RunRecord[] {
   }
   const path = join(dir, JOURNAL);
   if (!existsSync(path)) return [];
-  const size = statSync(path).size;
-  const lines = readLines(path, size);
+  const lines = readJournalFile(path, MAX_JOURNAL).toString('utf8').split('\n');
+  const long = lines.findIndex((l) => l.length > MAX_LINE);
+  if (long >= 0) throw new JournalError(`${path}:${long + 1}: a line longer than ${MAX_LINE >> 20} MiB`);
   const out: RunRecord[] = [];
   const seeds = new Set(plan.seeds);
   const seen = new Set<string>();
@@ -133,20 +138,14 @@ export function readJournal(dir: string, plan: SweepPlan): RunRecord[] {
   return out;
 }
 
-function readLines(path: string, size: number): string[] {
-  const fd = openSync(path, 'r');
+/** A file of the sweep's directory, bounded; a JournalError naming it when it cannot be read. */
+function readJournalFile(path: string, max: number): Buffer {
   try {
-    if (!fstatSync(fd).isFile()) throw new JournalError(`${path}: not a regular file`);
-    if (size > MAX_JOURNAL) throw new JournalError(`${path}: larger than ${MAX_JOURNAL >> 20} MiB, more than this version reads back`);
-    const buf = Buffer.alloc(size);
-    let n = 0;
-    for (let got = 1; got > 0 && n < buf.length; n += got) got = readSync(fd, buf, n, buf.length - n, null);
-    const lines = buf.subarray(0, n).toString('utf8').split('\n');
-    const long = lines.findIndex((l) => l.length > MAX_LINE);
-    if (long >= 0) throw new JournalError(`${path}:${long + 1}: a line longer than ${MAX_LINE >> 20} MiB`);
-    return lines;
-  } finally {
-    closeSync(fd);
+    return readBounded(path, max);
+  } catch (e) {
+    if (!(e instanceof BoundedReadError)) throw e;
+    const p = e.problem;
+    throw new JournalError(p.kind === 'unreadable' ? `${path}: could not be read (${p.code ?? p.why})` : `${path}: larger than ${max >> 20} MiB, more than this version reads back`);
   }
 }
 

@@ -60,12 +60,12 @@ function writeWhole(path: string, text: string): void {
   }
 }
 
-export interface SweepTables {
+interface SweepTables {
   points: Table;
   summary: Table;
 }
 
-export function sweepTables(plan: SweepPlan, records: readonly RunRecord[]): SweepTables {
+function sweepTables(plan: SweepPlan, records: readonly RunRecord[]): SweepTables {
   const keys = plan.sweep.vary.map((f) => f.key);
   const points = pointsTable(keys, plan.points.map((p) => p.values), plan.seeds, records);
   return { points, summary: summarize(points, keys) };
@@ -86,10 +86,10 @@ export async function runSweep(sweep: SweepFile, loadedBase: SweepBase, o: Sweep
     const { points, problems } = loadPoints(sweep, loadedBase.text, all);
     const error = pointErrors(problems);
     if (error) throw error;
-    plan = { sweep, base: loadedBase.base, points, seeds };
+    plan = { sweep, base: loadedBase.base, baseText: loadedBase.text, points, seeds };
   } else {
     pool = await loadInThreads(sweep, loadedBase.text, o.workers, total);
-    plan = { sweep, base: loadedBase.base, points: pool.points, seeds };
+    plan = { sweep, base: loadedBase.base, baseText: loadedBase.text, points: pool.points, seeds };
   }
   try {
     return await runPlan(plan, pool, o, performance.now() - t0);

@@ -8,8 +8,8 @@
 // (support.ts); the run's estimated memory and work (limits.ts). Errors are ScenarioErrors
 // (errors.ts), located by source-map.ts.
 
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { type Document, isScalar, LineCounter, parseDocument, visit } from 'yaml';
+import { BoundedReadError, readBounded } from '../read-bounded.js';
 import { formatBytes, formatDuration } from '../units.js';
 import { errorText, formatPath, type PathSegment, ScenarioError, throwAll } from './errors.js';
 import { fallbackExpected, reportIssue } from './issues.js';
@@ -29,51 +29,41 @@ export interface LoadOptions {
 
 /** Reads and loads a scenario file. Throws ScenarioError (ScenarioErrors for several). */
 export function loadScenario(file: string, opts: LoadOptions = {}): Scenario {
-  const bytes = readBounded(file);
+  return loadScenarioText(file, opts).scenario;
+}
+
+/** Reads and loads a scenario file, and gives the text it loaded (a sweep sets its points' values in it). */
+export function loadScenarioText(file: string, opts: LoadOptions = {}): { scenario: Scenario; text: string } {
+  const bytes = readScenarioBytes(file);
   let text: string | null = null;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
     // not UTF-8: below
   }
-  if (text !== null) return parseScenario(text, file, opts);
+  if (text !== null) return { scenario: parseScenario(text, file, opts), text };
   // say where, and go on with the rest of the file so every problem is listed
   const bad = firstInvalidUtf8(bytes);
   const before = new TextDecoder('utf-8').decode(bytes.subarray(0, bad));
-  return parseText(new TextDecoder('utf-8').decode(bytes), file, opts, before.length);
+  const lossy = new TextDecoder('utf-8').decode(bytes);
+  return { scenario: parseText(lossy, file, opts, before.length), text: lossy };
 }
 
 /** The file's bytes, refusing more than the limit without reading them all (/dev/zero is a file too). */
-function readBounded(file: string): Uint8Array {
-  const unreadable = (why: string) =>
-    new ScenarioError({ file, path: '', expected: 'a readable scenario file', problem: `could not read the file (${why})` });
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch (e) {
-    throw unreadable(errorText(e));
-  }
+function readScenarioBytes(file: string): Uint8Array {
   const max = LIMITS.scenarioFileBytes.value;
-  const tooBig = (size: string) =>
-    new ScenarioError({ file, path: '', expected: `a scenario file of ${limitPhrase('scenarioFileBytes')}`, problem: `the file's size is ${size}` });
   try {
-    const st = fstatSync(fd);
-    if (st.isDirectory()) throw unreadable('it is a directory');
-    if (st.isFile() && st.size > max) throw tooBig(formatBytes(st.size));
-    const buf = Buffer.alloc(max + 1);
-    let n = 0;
-    for (;;) {
-      const got = readSync(fd, buf, n, buf.length - n, null);
-      if (got === 0) break;
-      n += got;
-      if (n > max) throw tooBig(`more than ${formatBytes(max)}`);
-    }
-    return buf.subarray(0, n);
+    return readBounded(file, max);
   } catch (e) {
-    if (e instanceof ScenarioError) throw e;
-    throw unreadable(errorText(e));
-  } finally {
-    closeSync(fd);
+    if (!(e instanceof BoundedReadError)) throw e;
+    const p = e.problem;
+    if (p.kind === 'unreadable') {
+      throw new ScenarioError({ file, path: '', expected: 'a readable scenario file', problem: `could not read the file (${p.why})` });
+    }
+    throw new ScenarioError({
+      file, path: '', expected: `a scenario file of ${limitPhrase('scenarioFileBytes')}`,
+      problem: `the file's size is ${p.size === null ? `more than ${formatBytes(max)}` : formatBytes(p.size)}`,
+    });
   }
 }
 

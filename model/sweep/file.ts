@@ -3,8 +3,8 @@
 // `seeds` (a count, seeds 1..N, or a list). Read as untrusted input: bounded in size, every
 // problem one line `file:line:col: field: what is wrong`, collected in one pass.
 
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { BoundedReadError, readBounded } from '../read-bounded.js';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { KeyError, type KeyPath, parseKey } from './keys.js';
 
@@ -52,28 +52,24 @@ export class SweepFileError extends Error {
 const NAME = /^[a-z0-9][a-z0-9-]*$/;
 const MAX_SEED = 0xffff_ffff;
 
-export function readSweepText(file: string): string {
-  let fd: number;
+function readSweepText(file: string): string {
+  const max = SWEEP_LIMITS.fileBytes.value;
+  let bytes: Buffer;
   try {
-    fd = openSync(file, 'r');
+    bytes = readBounded(file, max);
   } catch (e) {
-    throw new SweepFileError([`${file}: could not read the sweep file (${(e as NodeJS.ErrnoException).code ?? String(e)})`]);
+    if (!(e instanceof BoundedReadError)) throw e;
+    const p = e.problem;
+    throw new SweepFileError([
+      p.kind === 'unreadable'
+        ? `${file}: could not read the sweep file (${p.code === 'EISDIR' ? 'it is a directory' : (p.code ?? p.why)})`
+        : `${file}: the sweep file is larger than ${max / 1024} KiB (${SWEEP_LIMITS.fileBytes.why})`,
+    ]);
   }
   try {
-    const st = fstatSync(fd);
-    if (st.isDirectory()) throw new SweepFileError([`${file}: could not read the sweep file (it is a directory)`]);
-    const max = SWEEP_LIMITS.fileBytes.value;
-    const buf = Buffer.alloc(max + 1);
-    let n = 0;
-    for (let got = 1; got > 0 && n <= max; n += got) got = readSync(fd, buf, n, buf.length - n, null);
-    if (n > max) throw new SweepFileError([`${file}: the sweep file is larger than ${max / 1024} KiB (${SWEEP_LIMITS.fileBytes.why})`]);
-    try {
-      return new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(0, n));
-    } catch {
-      throw new SweepFileError([`${file}: the sweep file is not UTF-8 text`]);
-    }
-  } finally {
-    closeSync(fd);
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new SweepFileError([`${file}: the sweep file is not UTF-8 text`]);
   }
 }
 

@@ -3,10 +3,9 @@
 // value the loader would refuse is found, for every point, before anything runs. An error
 // names the sweep file, the key, the value and the base scenario's field.
 
-import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
 import { ScenarioError } from '../scenario/errors.js';
-import { loadScenario, parseScenarioDocument } from '../scenario/load.js';
+import { loadScenarioText, parseScenarioDocument } from '../scenario/load.js';
 import type { Scenario } from '../scenario/types.js';
 import { type SweepFile, SweepFileError, type SweepValue } from './file.js';
 import { KeyError, setAtKey } from './keys.js';
@@ -22,6 +21,8 @@ export interface SweepPoint {
 export interface SweepPlan {
   sweep: SweepFile;
   base: Scenario;
+  /** the base file's text the points were made from (the resume check's fingerprint covers it) */
+  baseText: string;
   points: SweepPoint[];
   /** the seeds every point runs with */
   seeds: number[];
@@ -43,17 +44,18 @@ export interface SweepBase {
 }
 
 export function loadBase(sweep: SweepFile): SweepBase {
-  let base: Scenario;
+  let loaded: { scenario: Scenario; text: string };
   try {
-    base = loadScenario(sweep.base);
+    loaded = loadScenarioText(sweep.base);
   } catch (e) {
     if (!(e instanceof ScenarioError)) throw e;
     throw new SweepFileError(e.errors.map((x) => `${sweep.file}: base ${sweep.baseAsWritten}: ${x.message}`));
   }
+  const base = loaded.scenario;
   if (base.engine === 'testbed') {
     throw new SweepFileError([`${sweep.file}: base ${sweep.baseAsWritten}: engine: testbed; a sweep runs on the sim engine only (its points run in parallel, in virtual time)`]);
   }
-  return { base, text: readFileSync(sweep.base, 'utf8') };
+  return { base, text: loaded.text };
 }
 
 /** The number of points: the product of the value lists' lengths. */
@@ -140,5 +142,5 @@ export function planSweep(sweep: SweepFile): SweepPlan {
   const { points, problems } = loadPoints(sweep, text, Array.from({ length: pointCount(sweep) }, (_, i) => i));
   const error = pointErrors(problems);
   if (error) throw error;
-  return { sweep, base, points, seeds: sweep.seeds ?? [base.seed] };
+  return { sweep, base, baseText: text, points, seeds: sweep.seeds ?? [base.seed] };
 }
