@@ -6,13 +6,14 @@
 import { z } from 'zod';
 import { isMac } from '../../model/address.js';
 import { AutoConverge } from '../../model/memory/precopy.js';
+import { THROTTLE_TUNING_PCT } from '../../model/scenario/types.js';
 import type { ControlMessage } from './redis-bus.js';
 
 const posInt = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const nonNegInt = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const rate = z.number().positive().finite();
 /** auto-converge tuning: a whole percent in QEMU's range for cpu-throttle-initial/-increment, 1..99 */
-const throttlePct = z.number().int().min(AutoConverge.TUNING_MIN_PCT).max(AutoConverge.TUNING_MAX_PCT);
+const throttlePct = z.number().int().min(THROTTLE_TUNING_PCT.min).max(THROTTLE_TUNING_PCT.max);
 
 // ---- a VM, as the host agent's messages carry it -----------------------------------------
 

@@ -2,6 +2,7 @@
 // sequences worked out by hand, and QEMU's range (1..99, whole percents) for the two knobs.
 
 import { describe, expect, it } from 'vitest';
+import { isThrottleTuningPct } from '../scenario/types.js';
 import { AutoConverge } from './precopy.js';
 
 /** afterRound per round: `true` a round that dirtied more than half of what it sent, `false` one that did not. */
@@ -36,8 +37,8 @@ describe('auto-converge throttle sequence', () => {
     for (const [initial, increment] of [[0, 10], [100, 10], [20, 0], [20, 100], [12.5, 10], [20, Number.NaN], [-5, 10]] as const) {
       expect(() => new AutoConverge(initial, increment), `${initial}/${increment}`).toThrow(RangeError);
     }
-    expect(AutoConverge.isTuningPct(1)).toBe(true);
-    expect(AutoConverge.isTuningPct(99)).toBe(true);
-    expect(AutoConverge.isTuningPct(99.5)).toBe(false);
+    expect(isThrottleTuningPct(1)).toBe(true);
+    expect(isThrottleTuningPct(99)).toBe(true);
+    expect(isThrottleTuningPct(99.5)).toBe(false);
   });
 });

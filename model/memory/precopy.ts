@@ -2,7 +2,7 @@
 // throttles the guest (what a page costs on the wire is model/page-cost.ts). Pure functions
 // of numbers; the engines bring time, transport and memory.
 
-import { isThrottleTuningPct, THROTTLE_TUNING_PCT } from '../scenario/types.js';
+import { isThrottleTuningPct } from '../scenario/types.js';
 
 /** Time to send `bytes` at `bps`, in ns (not rounded). */
 export function transferNs(bytes: number, bps: number): number {
@@ -38,14 +38,6 @@ export class AutoConverge {
   static readonly INCREMENT_PCT = 10;
   static readonly MAX_PCT = 99;
   static readonly TRIGGER_SHARE = 0.5;
-  /** QEMU's range for cpu-throttle-initial and cpu-throttle-increment (whole percents) */
-  static readonly TUNING_MIN_PCT = THROTTLE_TUNING_PCT.min;
-  static readonly TUNING_MAX_PCT = THROTTLE_TUNING_PCT.max;
-
-  /** Whether `pct` is a value QEMU accepts for cpu-throttle-initial or cpu-throttle-increment. */
-  static isTuningPct(pct: number): boolean {
-    return isThrottleTuningPct(pct);
-  }
 
   private pct = 0;
 
@@ -54,7 +46,7 @@ export class AutoConverge {
     readonly incrementPct: number = AutoConverge.INCREMENT_PCT,
   ) {
     for (const [name, v] of [['initialPct', initialPct], ['incrementPct', incrementPct]] as const) {
-      if (!AutoConverge.isTuningPct(v)) throw new RangeError(`auto-converge ${name} must be a whole percent from 1 to 99, got ${v}`);
+      if (!isThrottleTuningPct(v)) throw new RangeError(`auto-converge ${name} must be a whole percent from 1 to 99, got ${v}`);
     }
   }
 
