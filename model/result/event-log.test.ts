@@ -31,8 +31,9 @@ describe('EventLog bounds', () => {
     expect(log.sourceGuardDropsUnrecorded).toBe(13);
     expect(log.sourceGuardDropsRecorded).toBe(1002);
     expect(log.sourceGuardDrops.get(A)).toEqual([{ t: 5, n: 1000 }, { t: 6, n: 1 }]);
-    expect(log.sourceGuardDropsIn(A, 0, 7)).toEqual({ count: 1001, exact: true });
-    expect(log.sourceGuardDropsIn(A, 6, 8)).toEqual({ count: 1, exact: false });
+    expect(log.sourceGuardDropsIn(A, 0, 7)).toEqual({ count: 1001, exact: true, firstAt: 5, lastAt: 6 });
+    expect(log.sourceGuardDropsIn(A, 6, 8)).toEqual({ count: 1, exact: false, firstAt: 6, lastAt: 6 });
+    expect(log.sourceGuardDropsIn(A, 7, 20)).toEqual({ count: 0, exact: false, firstAt: null, lastAt: null });
   });
 
   it('the default bounds', () => {

@@ -103,11 +103,21 @@ export class EventLog {
     else this.sourceGuardDrops.set(mac, [{ t, n: 1 }]);
   }
 
-  /** Drops of `mac` in [from, until); `exact` false when drops in that span may have gone unrecorded. */
-  sourceGuardDropsIn(mac: string, from: Ns, until: Ns): { count: number; exact: boolean } {
+  /**
+   * Drops of `mac` in [from, until), and the first and last of them recorded (null when none);
+   * `exact` false when drops in that span may have gone unrecorded.
+   */
+  sourceGuardDropsIn(mac: string, from: Ns, until: Ns): { count: number; exact: boolean; firstAt: Ns | null; lastAt: Ns | null } {
     let count = 0;
-    for (const r of this.sourceGuardDrops.get(mac) ?? []) if (r.t >= from && r.t < until) count += r.n;
-    return { count, exact: this.firstUnrecordedDropAt === null || this.firstUnrecordedDropAt >= until };
+    let firstAt: Ns | null = null;
+    let lastAt: Ns | null = null;
+    for (const r of this.sourceGuardDrops.get(mac) ?? []) {
+      if (r.t < from || r.t >= until) continue;
+      count += r.n;
+      firstAt ??= r.t;
+      lastAt = r.t;
+    }
+    return { count, exact: this.firstUnrecordedDropAt === null || this.firstUnrecordedDropAt >= until, firstAt, lastAt };
   }
 
   /** source-guard drops recorded in `sourceGuardDrops` */

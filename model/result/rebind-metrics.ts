@@ -201,7 +201,6 @@ export function rebindFields(log: EventLog, probe: EchoLog | null, w: MoveWindow
   const dhcp = dhcpRebindMs(log, w);
   const guard = log.sourceGuardDropsIn(w.vm.spec.mac, w.resumeNs, w.untilNs);
   const drops = guard.count;
-  const dropRuns = (log.sourceGuardDrops.get(w.vm.spec.mac) ?? []).filter((r) => r.t >= w.resumeNs && r.t < w.untilNs);
   const lowerBounds: LowerBoundField[] = [];
   // also a lower bound when the log's drop records were full before the window's end (EventLog)
   if ((drops > 0 && dhcp === null) || !guard.exact) lowerBounds.push('sourceGuardDrops');
@@ -215,8 +214,8 @@ export function rebindFields(log: EventLog, probe: EchoLog | null, w: MoveWindow
     multicastLost: mc.lost,
     serviceInterruptionMs: si.ms,
     networkTimes: {
-      sourceGuardFirstDropMs: dropRuns.length > 0 ? ms(dropRuns[0]!.t) : null,
-      sourceGuardLastDropMs: dropRuns.length > 0 ? ms(dropRuns.at(-1)!.t) : null,
+      sourceGuardFirstDropMs: guard.firstAt === null ? null : ms(guard.firstAt),
+      sourceGuardLastDropMs: guard.lastAt === null ? null : ms(guard.lastAt),
       multicastGapStartMs: mc.gapMs === null || mc.startNs === null ? null : ms(mc.startNs),
       serviceInterruptionStartMs: si.ms === null || si.startNs === null ? null : ms(si.startNs),
     },
