@@ -7,7 +7,7 @@ import { svgOf } from './charts.js';
 import { esc, figure, page, row, table, type HtmlCell } from './html.js';
 import { heatmapSpec, meanLineSpec, paretoSpec, type ParetoPoint } from './sweep-charts.js';
 import { measuredMetrics, meansOf, paretoFront, SWEEP_METRICS, unfinishedRuns, type PointMean, type SweepPageInput } from './sweep-data.js';
-import { valueText } from './values.js';
+import { NETWORK_KEYS, valueText } from './values.js';
 
 export type { SweepPageInput } from './sweep-data.js';
 
@@ -94,7 +94,7 @@ function pointsTable(input: SweepPageInput): string {
 
 export async function sweepPage(input: SweepPageInput): Promise<string> {
   const metrics = measuredMetrics(input);
-  const absent = SWEEP_METRICS.filter((m) => !metrics.includes(m) && !['dhcpRebindMs', 'igmpRebindMs', 'serviceInterruptionMs', 'multicastGapMs'].includes(m));
+  const absent = SWEEP_METRICS.filter((m) => !metrics.includes(m) && !NETWORK_KEYS.has(m));
   const seeds = new Set(input.points.rows.map((r) => r[input.points.columns.indexOf('seed')]));
   const body = [
     `<h1>migsim sweep: ${esc(input.sweep)}</h1>`,

@@ -1,7 +1,7 @@
 // What a migration's timeline shows (docs/reports.md "Timeline"), read from its result entry and
 // the switch's event log: the migration's instants and rounds, the VDP exchanges, the rebind
 // by leasequery, assistance or IGMP query, and the data plane's losses. Times are the run
-// clock's ms. Pure: the chart (timeline-chart.ts) and the tests read the same items.
+// clock's ms. Pure: the chart (migration-charts.ts) and the tests read the same items.
 
 import type { MigrationResult, RunResult } from '../model/result/format.js';
 

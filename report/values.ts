@@ -2,31 +2,36 @@
 // bound, and a null as "not measured: <reason>" — the reason the result gives in `unmeasured`,
 // else what null means for that field there (docs/result-format.md) — never as 0.
 
-import type { MigrationResult, RunResult } from '../model/result/format.js';
+import { COMPARED_METRICS } from '../model/result/compare.js';
+import { type MigrationResult, type RunResult, UNMEASURED_NETWORK } from '../model/result/format.js';
 import { measuredValue } from '../model/result/expect.js';
 import { formatBytes, formatElapsed } from '../model/units.js';
 
 export type Unit = 'ms' | 'count' | 'bytes' | 'word' | 'verdict';
 
-/** The metrics a migration's table shows, in order: key (as in `expect:`), label, unit. */
-export const METRICS: readonly { key: string; label: string; unit: Unit }[] = [
-  { key: 'outcome', label: 'outcome', unit: 'word' },
-  { key: 'switchover', label: 'switchover', unit: 'word' },
-  { key: 'totalTimeMs', label: 'total time', unit: 'ms' },
-  { key: 'downtimeMs', label: 'downtime', unit: 'ms' },
-  { key: 'rounds', label: 'live rounds', unit: 'count' },
-  { key: 'pagesSent', label: 'pages sent', unit: 'count' },
-  { key: 'bytesSent', label: 'data sent', unit: 'bytes' },
-  { key: 'memoryVerified', label: 'memory verified', unit: 'verdict' },
-  { key: 'dhcpRebindMs', label: 'DHCP rebind (from resume)', unit: 'ms' },
-  { key: 'igmpRebindMs', label: 'IGMP rebind (from resume)', unit: 'ms' },
-  { key: 'sourceGuardDrops', label: 'source-guard drops', unit: 'count' },
-  { key: 'multicastGapMs', label: 'multicast gap', unit: 'ms' },
-  { key: 'multicastLost', label: 'multicast datagrams lost', unit: 'count' },
-  { key: 'serviceInterruptionMs', label: 'service interruption (probe)', unit: 'ms' },
-];
+/** How a report shows each metric `migsim compare` compares. */
+const SHOWN: Record<(typeof COMPARED_METRICS)[number], { label: string; unit: Unit }> = {
+  outcome: { label: 'outcome', unit: 'word' },
+  memoryVerified: { label: 'memory verified', unit: 'verdict' },
+  switchover: { label: 'switchover', unit: 'word' },
+  totalTimeMs: { label: 'total time', unit: 'ms' },
+  downtimeMs: { label: 'downtime', unit: 'ms' },
+  rounds: { label: 'live rounds', unit: 'count' },
+  pagesSent: { label: 'pages sent', unit: 'count' },
+  bytesSent: { label: 'data sent', unit: 'bytes' },
+  dhcpRebindMs: { label: 'DHCP rebind (from resume)', unit: 'ms' },
+  igmpRebindMs: { label: 'IGMP rebind (from resume)', unit: 'ms' },
+  sourceGuardDrops: { label: 'source-guard drops', unit: 'count' },
+  multicastGapMs: { label: 'multicast gap', unit: 'ms' },
+  multicastLost: { label: 'multicast datagrams lost', unit: 'count' },
+  serviceInterruptionMs: { label: 'service interruption (probe)', unit: 'ms' },
+};
 
-const NETWORK_KEYS = new Set(['dhcpRebindMs', 'igmpRebindMs', 'sourceGuardDrops', 'multicastGapMs', 'multicastLost', 'serviceInterruptionMs']);
+/** The metrics a migration's table shows: those `migsim compare` compares, in its order; key (as in `expect:`), label, unit. */
+export const METRICS: readonly { key: string; label: string; unit: Unit }[] = COMPARED_METRICS.map((key) => ({ key, ...SHOWN[key] }));
+
+/** The network fields: null for a run without a data network, or a move that never resumed. */
+export const NETWORK_KEYS: ReadonlySet<string> = new Set(Object.keys(UNMEASURED_NETWORK).filter((k) => k !== 'networkTimes'));
 
 /** What null means for a network field of a move that was measured (docs/result-format.md "Metrics"). */
 const NETWORK_NULL: Record<string, string> = {
