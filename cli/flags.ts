@@ -1,5 +1,5 @@
-// Values of `run` and `check` flags, checked before anything is loaded or run: a bad one is
-// one line naming the flag and the value (exit 2).
+// Values of the commands' flags, checked before anything is loaded or run: a bad one is one
+// line naming the flag and the value (exit 2).
 
 import { parseDuration, UnitError } from '../model/units.js';
 
@@ -14,7 +14,7 @@ function shown(v: unknown): string {
 }
 
 /** A flag given once, as text (yargs makes an array of a repeated flag). */
-function single(flag: string, v: unknown): string {
+export function single(flag: string, v: unknown): string {
   if (Array.isArray(v)) throw new FlagError(`--${flag} given ${v.length} times: give it once`);
   return String(v);
 }
@@ -49,6 +49,14 @@ export function parseOut(v: unknown): string {
   const text = single('out', v);
   if (text === '') throw new FlagError('--out "": expected a .json file or a directory');
   return text;
+}
+
+/** `--workers N`, `--concurrency N`: a whole decimal number from 1 to `max`. */
+export function parseCount(flag: string, v: unknown, max: number): number {
+  const text = single(flag, v);
+  const n = /^[0-9]+$/.test(text) ? Number(text) : NaN;
+  if (!(n >= 1 && n <= max)) throw new FlagError(`--${flag} ${shown(text)}: expected a whole number from 1 to ${max}`);
+  return n;
 }
 
 /** `--engine`: given once (yargs checks the choice). */

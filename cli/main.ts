@@ -27,7 +27,7 @@ import { runTestbedStoppable, testbedCommand } from './testbed.js';
 import { ENGINE_HINT, isEngineDown, TestbedInterrupted, TopologyConflict } from '../testbed/errors.js';
 import { dieInternal, installGuards } from './fatal.js';
 import { FlagError, parseEngine, parseOut, parseSeed, parseTimeout } from './flags.js';
-import { isFileOut, planResultPaths, unwritableReason, writeWhole } from './outputs.js';
+import { isFileOut, planResultPaths, timestamp, unwritableReason, writeWhole } from './outputs.js';
 import { clock, ProgressLine } from './progress.js';
 import { Interrupted, OutOfMemory, runSupervised, TimeoutReached } from './supervise.js';
 
@@ -88,10 +88,6 @@ interface Stop {
   /** the signal that stopped a testbed run, and how long removing what it made took (ms) */
   signal?: 'SIGINT' | 'SIGTERM';
   cleanupMs?: number;
-}
-
-function timestamp(): string {
-  return new Date().toISOString().replace(/[:.]/g, '-');
 }
 
 /** The testbed's event stream, beside its result: x.json → x.events.ndjson. */

@@ -29,6 +29,11 @@ export function fileStem(name: string): string {
   return `${stem.slice(0, STEM_MAX - 9)}-${hash}`;
 }
 
+/** Now, as a file name takes it: 2026-12-06T02-40-12-345Z. */
+export function timestamp(): string {
+  return new Date().toISOString().replace(/[:.]/g, '-');
+}
+
 /** A `--out` naming the result file itself (one scenario) rather than a directory. */
 export function isFileOut(out: string): boolean {
   return out.endsWith('.json');

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, describe, expect, it } from 'vitest';
+import { writeGridSweep } from '../test/support/sweep-files.js';
 
 const work = mkdtempSync(join(tmpdir(), 'migsim-sweep-cli-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -16,21 +17,7 @@ function migsim(...args: string[]) {
   return spawnSync(process.execPath, [join(process.cwd(), 'bin/migsim.js'), ...args], { encoding: 'utf8', cwd: work });
 }
 
-const base = join(work, 'base.yaml');
-writeFileSync(base, `name: small
-hosts: [h1, h2]
-network:
-  migrationLink: { bandwidth: 1Gbit/s, latency: 100us }
-vms:
-  - { name: vm1, host: h1, memory: 64MiB, workload: { kind: hotset, writeRate: 4000/s, hotset: 8MiB } }
-migrations:
-  - { vm: vm1, to: h2, at: 100ms, downtimeLimit: 30ms }
-`);
-function sweepFile(name: string, seeds: number, extra = ''): string {
-  const f = join(work, `${name}.yaml`);
-  writeFileSync(f, `sweep: ${name}\nbase: base.yaml\nvary:\n  network.migrationLink.bandwidth: [1Gbit/s, 2Gbit/s, 5Gbit/s]\n  migrations[0].downtimeLimit: [5ms, 30ms]\n${extra}seeds: ${seeds}\n`);
-  return f;
-}
+const sweepFile = (name: string, seeds: number): string => writeGridSweep(work, name, seeds);
 const read = (dir: string, f: string) => readFileSync(join(dir, f), 'utf8');
 type Row = Record<string, string>;
 const csv = (text: string): Row[] => parse(text, { columns: true });

@@ -11,6 +11,8 @@ import { JournalError, latestRunDir, SweepWriteError } from '../sweep/journal.js
 import { parseQueueUrl, QueueLost, QueueUnreachable } from '../sweep/queue-connection.js';
 import type { SweepOutcome } from '../sweep/run.js';
 import { BadInput, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, RunFailed } from './exit.js';
+import { FlagError, parseCount, single } from './flags.js';
+import { timestamp } from './outputs.js';
 import { formatSummary } from './sweep-table.js';
 
 export interface SweepArgs {
@@ -25,16 +27,25 @@ export interface SweepArgs {
 /** Most threads a sweep starts: beyond the cores they only share them. */
 const MAX_WORKERS = 256;
 
-function once(flag: string, v: unknown): string {
-  if (Array.isArray(v)) throw new BadInput(`--${flag} given ${v.length} times: give it once`);
-  return String(v);
+/** A flag's value checked by `parse`; a bad one is bad input (exit 2). */
+function flag<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (e) {
+    if (e instanceof FlagError) throw new BadInput(e.message);
+    throw e;
+  }
 }
 
-export function parseCount(flag: string, v: unknown, max: number): number {
-  const text = once(flag, v);
-  const n = /^[0-9]+$/.test(text) ? Number(text) : NaN;
-  if (!(n >= 1 && n <= max)) throw new BadInput(`--${flag} ${JSON.stringify(text)}: expected a whole number from 1 to ${max}`);
-  return n;
+/** `--queue redis://HOST:PORT`, given once. */
+function queueFlag(v: unknown): string {
+  const url = flag(() => single('queue', v));
+  try {
+    parseQueueUrl(url);
+  } catch (e) {
+    throw new BadInput((e as Error).message);
+  }
+  return url;
 }
 
 function badSweep(e: unknown): never {
@@ -52,15 +63,11 @@ function loadSweep(file: string): { sweep: SweepFile; base: SweepBase } {
   }
 }
 
-function timestamp(): string {
-  return new Date().toISOString().replace(/[:.]/g, '-');
-}
-
 /** Where the sweep writes: `--resume [DIR]`, `--out DIR` (new or empty), or results/<sweep>/<stamp>/. */
 function outputDir(a: SweepArgs, sweep: SweepFile): { resume: string } | { create: string } | null {
   if (a.resume !== undefined && a.out !== undefined) throw new BadInput('--resume and --out: give one (--resume DIR resumes the sweep in DIR)');
   if (a.resume !== undefined) {
-    const given = once('resume', a.resume);
+    const given = flag(() => single('resume', a.resume));
     if (given !== '' && given !== 'true') {
       if (!existsSync(given) || !statSync(given).isDirectory()) throw new BadInput(`--resume ${given}: not a directory`);
       return { resume: given };
@@ -70,7 +77,7 @@ function outputDir(a: SweepArgs, sweep: SweepFile): { resume: string } | { creat
     return { resume: latest };
   }
   if (a.out !== undefined) {
-    const out = once('out', a.out);
+    const out = flag(() => single('out', a.out));
     if (out === '') throw new BadInput('--out "": expected a directory');
     if (existsSync(out) && (!statSync(out).isDirectory() || readdirSync(out).length > 0)) {
       throw new BadInput(`--out ${out}: exists and is not an empty directory (use --resume ${out} to go on with a sweep there)`);
@@ -81,17 +88,10 @@ function outputDir(a: SweepArgs, sweep: SweepFile): { resume: string } | { creat
 }
 
 export async function cmdSweep(a: SweepArgs): Promise<number> {
-  const workers = a.workers === undefined ? availableParallelism() : parseCount('workers', a.workers, MAX_WORKERS);
-  let queue: string | null = null;
-  if (a.queue !== undefined) {
-    queue = once('queue', a.queue);
-    try {
-      parseQueueUrl(queue);
-    } catch (e) {
-      throw new BadInput((e as Error).message);
-    }
-    if (a.workers !== undefined) throw new BadInput('--workers and --queue: give one (with --queue, the runs go to `migsim worker`s)');
-  }
+  const workers = a.workers === undefined ? availableParallelism() : flag(() => parseCount('workers', a.workers, MAX_WORKERS));
+  const queue = a.queue === undefined ? null : queueFlag(a.queue);
+  if (queue !== null && a.workers !== undefined) throw new BadInput('--workers and --queue: give one (with --queue, the runs go to `migsim worker`s)');
+  const resumeCommand = (dir: string) => `migsim sweep ${a.file}${queue === null ? '' : ` --queue ${queue}`} --resume ${dir}`;
   const { sweep, base } = loadSweep(a.file);
   const dir = outputDir(a, sweep);
   const points = pointCount(sweep);
@@ -126,7 +126,7 @@ export async function cmdSweep(a: SweepArgs): Promise<number> {
     if (e instanceof JournalError) throw new BadInput(e.message);
     if (e instanceof SweepWriteError) throw e.before ? new BadInput(e.message) : new RunFailed(e.message);
     if (e instanceof QueueUnreachable) throw new RunFailed(e.message);
-    if (e instanceof QueueLost) throw new RunFailed(`${e.message}; the runs done are kept in ${e.dir}: go on with migsim sweep ${a.file} --queue ${queue} --resume ${e.dir}`);
+    if (e instanceof QueueLost) throw new RunFailed(`${e.message}; the runs done are kept in ${e.dir}: go on with ${resumeCommand(e.dir ?? '')}`);
     throw e;
   } finally {
     process.off('SIGINT', onSigint);
@@ -136,7 +136,7 @@ export async function cmdSweep(a: SweepArgs): Promise<number> {
   const { loadMs, runMs, writeMs } = outcome.times;
   const secs = runMs / 1000;
   if (outcome.interrupted) {
-    process.stderr.write(`migsim: interrupted; the runs done are kept in ${outcome.dir}: go on with migsim sweep ${a.file} --resume ${outcome.dir}\n`);
+    process.stderr.write(`migsim: interrupted; the runs done are kept in ${outcome.dir}: go on with ${resumeCommand(outcome.dir)}\n`);
     return EXIT_INTERRUPTED;
   }
   process.stdout.write(
@@ -164,13 +164,8 @@ export interface WorkerArgs {
 
 export async function cmdWorker(a: WorkerArgs): Promise<number> {
   if (a.queue === undefined) throw new BadInput('worker needs --queue redis://HOST:PORT: the Redis the sweep puts its runs on');
-  const url = once('queue', a.queue);
-  try {
-    parseQueueUrl(url);
-  } catch (e) {
-    throw new BadInput((e as Error).message);
-  }
-  const concurrency = a.concurrency === undefined ? availableParallelism() : parseCount('concurrency', a.concurrency, MAX_WORKERS);
+  const url = queueFlag(a.queue);
+  const concurrency = a.concurrency === undefined ? availableParallelism() : flag(() => parseCount('concurrency', a.concurrency, MAX_WORKERS));
   const { serveQueue } = await import('../sweep/queue-worker.js');
   let stopped: 'SIGINT' | 'SIGTERM' | null = null;
   const stop = new Promise<void>((resolve) => {

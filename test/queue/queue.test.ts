@@ -5,12 +5,13 @@
 // Everything on 127.0.0.1, a private redis-server; every process is killed afterwards.
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/processes.js';
 import { type PrivateRedis, startRedis, stopRedis } from '../support/redis.js';
+import { writeGridSweep } from '../support/sweep-files.js';
 
 const CLI = join(process.cwd(), 'bin/migsim.js');
 const work = mkdtempSync(join(tmpdir(), 'migsim-queue-'));
@@ -47,16 +48,7 @@ async function until(what: string, ok: () => boolean, ms = 15_000): Promise<void
 beforeAll(async () => {
   redis = await startRedis(work);
   url = `redis://127.0.0.1:${redis.port}`;
-  writeFileSync(join(work, 'base.yaml'), `name: small
-hosts: [h1, h2]
-network:
-  migrationLink: { bandwidth: 1Gbit/s, latency: 100us }
-vms:
-  - { name: vm1, host: h1, memory: 64MiB, workload: { kind: hotset, writeRate: 4000/s, hotset: 8MiB } }
-migrations:
-  - { vm: vm1, to: h2, at: 100ms, downtimeLimit: 30ms }
-`);
-  writeFileSync(join(work, 'grid.yaml'), 'sweep: grid\nbase: base.yaml\nvary:\n  network.migrationLink.bandwidth: [1Gbit/s, 2Gbit/s, 5Gbit/s]\n  migrations[0].downtimeLimit: [5ms, 30ms]\nseeds: 5\n');
+  writeGridSweep(work, 'grid', 5);
 });
 
 afterAll(async () => {
