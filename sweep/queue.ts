@@ -36,7 +36,7 @@ export interface QueueRun {
 /** Look up jobs not heard of after this long without any answer (ms). */
 const RECONCILE_MS = 5000;
 /** A Redis unreachable this long ends the sweep (ms). */
-export const QUEUE_LOST_MS = 15_000;
+const QUEUE_LOST_MS = 15_000;
 /** Removing our jobs and closing, at the end: bounded, a Redis that is gone must not hold the command (ms). */
 const CLOSE_MS = 3000;
 const BULK = 500;
